@@ -1,0 +1,81 @@
+"""Django system checks that explain a missing or malformed djstripe setting."""
+
+from __future__ import annotations
+
+from django.core import checks
+
+from .settings import REFETCH_POLICIES, SECRET_KEY_PREFIXES, djstripe_settings
+
+
+def _key_problem(name: str, value: str, live: bool) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(SECRET_KEY_PREFIXES):
+        if value.startswith(("pk_live_", "pk_test_")):
+            return f"{name} is a publishable key; djstripe needs a secret key (sk_...)."
+        return f"{name} does not look like a Stripe secret key (sk_... or rk_...)."
+    mode = "_live_" if live else "_test_"
+    if mode not in value[:8]:
+        expected = "live" if live else "test"
+        return f"{name} holds a key of the other mode; expected a {expected} key."
+    return None
+
+
+@checks.register("djstripe")
+def check_stripe_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A missing key is a warning (the mirror can still be read); a malformed
+    one is an error, because every Stripe call with it would fail."""
+    messages: list[checks.CheckMessage] = []
+    keys = (
+        ("STRIPE_LIVE_SECRET_KEY", djstripe_settings.STRIPE_LIVE_SECRET_KEY, True),
+        ("STRIPE_TEST_SECRET_KEY", djstripe_settings.STRIPE_TEST_SECRET_KEY, False),
+    )
+    for name, value, live in keys:
+        problem = _key_problem(name, value, live)
+        if problem:
+            messages.append(checks.Error(problem, id="djstripe.E001", obj=name))
+    current = "STRIPE_LIVE_SECRET_KEY" if djstripe_settings.STRIPE_LIVE_MODE else "STRIPE_TEST_SECRET_KEY"
+    if not djstripe_settings.STRIPE_SECRET_KEY:
+        messages.append(
+            checks.Warning(
+                f"{current} is not set, so djstripe cannot call Stripe.",
+                hint=(
+                    f"Set {current} in your settings (STRIPE_LIVE_MODE="
+                    f"{djstripe_settings.STRIPE_LIVE_MODE}), or store an APIKey "
+                    "in the database."
+                ),
+                id="djstripe.W001",
+            )
+        )
+    return messages
+
+
+@checks.register("djstripe")
+def check_webhook_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
+    for secret in djstripe_settings.WEBHOOK_SECRETS:
+        if not secret.startswith("whsec_"):
+            messages.append(
+                checks.Error(
+                    "DJSTRIPE_WEBHOOK_SECRET must start with 'whsec_'.",
+                    hint="Copy the endpoint's signing secret from Stripe.",
+                    id="djstripe.E002",
+                )
+            )
+    if djstripe_settings.WEBHOOK_PROCESSING not in ("inline", "task"):
+        messages.append(
+            checks.Error(
+                "DJSTRIPE_WEBHOOK_PROCESSING must be 'inline' or 'task'.",
+                id="djstripe.E003",
+            )
+        )
+    refetch = djstripe_settings.WEBHOOK_REFETCH
+    policies = refetch.values() if isinstance(refetch, dict) else [refetch]
+    if any(policy not in REFETCH_POLICIES for policy in policies):
+        messages.append(
+            checks.Error(
+                f"DJSTRIPE_WEBHOOK_REFETCH values must be one of {REFETCH_POLICIES}.",
+                id="djstripe.E004",
+            )
+        )
+    return messages

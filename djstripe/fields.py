@@ -1,0 +1,230 @@
+"""Model fields that know how to read their value out of a Stripe object.
+
+Every djstripe field has a ``stripe_path`` (default: the field's name; dotted
+paths such as ``"invoice_settings.default_payment_method"`` reach into nested
+dicts) and a :meth:`StripeFieldMixin.stripe_value` that turns the raw Stripe
+value into what the column stores. The mirror engine calls ``stripe_value`` for
+every concrete field, so conversion rules live here, once, and never in the
+models or the sync code.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+#: Currencies whose amounts Stripe gives in whole units (no minor unit).
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+)
+#: Currencies whose amounts Stripe gives in thousandths.
+THREE_DECIMAL_CURRENCIES = frozenset("bhd jod kwd omr tnd".split())
+
+_MISSING = object()
+
+
+def get_path(data: Any, path: str, default: Any = None) -> Any:
+    """Read ``"a.b.c"`` out of nested dicts, returning ``default`` on any gap."""
+    value = data
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return default
+        value = value.get(part, _MISSING)
+        if value is _MISSING:
+            return default
+    return value
+
+
+def currency_exponent(currency: str | None) -> int:
+    """How many decimal places the minor unit of ``currency`` has."""
+    code = (currency or "").lower()
+    if code in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    if code in THREE_DECIMAL_CURRENCIES:
+        return 3
+    return 2
+
+
+def to_major_units(amount: int | str | Decimal | None, currency: str | None) -> Decimal | None:
+    """``1050, "usd"`` → ``Decimal("10.50")``; ``500, "jpy"`` → ``Decimal("500")``."""
+    if amount is None:
+        return None
+    exponent = currency_exponent(currency)
+    return (Decimal(str(amount)) / (10**exponent)).quantize(Decimal(1).scaleb(-exponent))
+
+
+def to_minor_units(amount: Decimal | int | float | str, currency: str | None) -> int:
+    """The inverse of :func:`to_major_units`: what Stripe's API expects."""
+    exponent = currency_exponent(currency)
+    return int((Decimal(str(amount)) * (10**exponent)).to_integral_value())
+
+
+def timestamp_to_datetime(value: Any) -> datetime.datetime | None:
+    """Stripe timestamps are whole seconds since the epoch, in UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime.fromtimestamp(int(value), tz=datetime.UTC)
+
+
+def stripe_id_of(value: Any) -> str | None:
+    """The Stripe id of a relation value: an id string or an expanded object."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None
+
+
+class StripeFieldMixin:
+    """Gives a field a ``stripe_path`` and a conversion from Stripe's value."""
+
+    def __init__(self, *args: Any, stripe_path: str | None = None, **kwargs: Any):
+        self.stripe_path = stripe_path
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.stripe_path is not None:
+            kwargs["stripe_path"] = self.stripe_path
+        return name, path, args, kwargs
+
+    def stripe_raw(self, data: dict) -> Any:
+        return get_path(data, self.stripe_path or self.name)
+
+    def stripe_value(self, data: dict) -> Any:
+        return self.stripe_raw(data)
+
+
+class StripeIdField(StripeFieldMixin, models.CharField):
+    """A Stripe object id (``cus_...``): the mirror's natural key."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("max_length", 255)
+        super().__init__(*args, **kwargs)
+
+
+class StripeCharField(StripeFieldMixin, models.CharField):
+    """Text from the Stripe object; ``None`` is stored as an empty string."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("max_length", 5000)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def stripe_value(self, data: dict) -> str:
+        value = self.stripe_raw(data)
+        return "" if value is None else str(value)
+
+
+class StripeEnumField(StripeCharField):
+    """One of a documented set of Stripe strings (``status``, ``type``...).
+
+    The set is informative, not enforced: Stripe adds values without notice and
+    the mirror must still store them.
+    """
+
+    def __init__(self, *args: Any, enum: tuple[str, ...] = (), **kwargs: Any):
+        self.enum = tuple(enum)
+        kwargs.setdefault("max_length", 255)
+        super().__init__(*args, **kwargs)
+
+
+class StripeCurrencyCodeField(StripeCharField):
+    """A three-letter ISO currency code, lowercase as Stripe sends it."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("max_length", 3)
+        super().__init__(*args, **kwargs)
+
+
+class StripeBooleanField(StripeFieldMixin, models.BooleanField):
+    """A Stripe boolean; missing values become ``default``."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("default", False)
+        super().__init__(*args, **kwargs)
+
+    def stripe_value(self, data: dict) -> bool:
+        value = self.stripe_raw(data)
+        return self.default if value is None else bool(value)
+
+
+class StripeIntegerField(StripeFieldMixin, models.BigIntegerField):
+    """An integer, such as an amount in the currency's minor unit."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+
+class StripeDateTimeField(StripeFieldMixin, models.DateTimeField):
+    """A Stripe timestamp (seconds since the epoch) as an aware datetime."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def stripe_value(self, data: dict) -> datetime.datetime | None:
+        return timestamp_to_datetime(self.stripe_raw(data))
+
+
+class StripeDecimalCurrencyAmountField(StripeFieldMixin, models.DecimalField):
+    """An amount in major units (``Decimal("10.50")`` for 1050 cents).
+
+    Stripe sends integers in the currency's minor unit; the conversion follows
+    the object's currency (``currency_path``), so zero-decimal currencies such
+    as JPY and three-decimal ones such as KWD come out right.
+    """
+
+    def __init__(self, *args: Any, currency_path: str = "currency", **kwargs: Any):
+        self.currency_path = currency_path
+        kwargs.setdefault("max_digits", 24)
+        kwargs.setdefault("decimal_places", 3)
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.currency_path != "currency":
+            kwargs["currency_path"] = self.currency_path
+        return name, path, args, kwargs
+
+    def stripe_value(self, data: dict) -> Decimal | None:
+        return to_major_units(self.stripe_raw(data), get_path(data, self.currency_path))
+
+
+class StripeJSONField(StripeFieldMixin, models.JSONField):
+    """A nested Stripe structure kept as JSON (``metadata``, ``recurring``...)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+
+class StripeForeignKey(StripeFieldMixin, models.ForeignKey):
+    """A relation to another mirrored object, by its Stripe id.
+
+    It targets the related model's unique ``id`` column (``to_field="id"``) and
+    creates no database constraint, so a row can be written before the row it
+    points at exists: the relation resolves as soon as that object arrives.
+    Writing a row therefore never needs a lookup query or an API call.
+    """
+
+    def __init__(self, to: Any, *args: Any, **kwargs: Any):
+        kwargs.setdefault("to_field", "id")
+        kwargs.setdefault("db_constraint", False)
+        kwargs.setdefault("on_delete", models.DO_NOTHING)
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        super().__init__(to, *args, **kwargs)
+
+    def stripe_value(self, data: dict) -> str | None:
+        return stripe_id_of(self.stripe_raw(data))

@@ -1,0 +1,18 @@
+"""Every mirrored Stripe model, importable from ``djstripe.models``."""
+
+from .base import StripeModel, StripeQuerySet
+from .connect import Account
+from .core import BalanceTransaction, Charge, Customer, Price, Product
+from .sync_state import DeletedStripeObject
+
+__all__ = [
+    "Account",
+    "BalanceTransaction",
+    "Charge",
+    "Customer",
+    "DeletedStripeObject",
+    "Price",
+    "Product",
+    "StripeModel",
+    "StripeQuerySet",
+]

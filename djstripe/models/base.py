@@ -1,0 +1,275 @@
+"""``StripeModel``: the abstract base of every mirrored Stripe object.
+
+A concrete model declares only what differs from the others: its
+``stripe_class``, the relations and columns worth indexing (the reference's
+*attributes*), ``expand_fields`` and its properties. Reading from and writing
+to Stripe, and turning what Stripe returns into rows, are done here and in the
+mirror engine, once for all models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from django.db import models
+from django.db.models.signals import class_prepared
+from django.dispatch import receiver
+
+from .. import stripe_api, sync
+from ..fields import (
+    StripeCharField,
+    StripeDateTimeField,
+    StripeForeignKey,
+    StripeIdField,
+    StripeJSONField,
+)
+from ..settings import djstripe_settings
+
+DASHBOARD_URL = "https://dashboard.stripe.com"
+
+
+class StripeQuerySet(models.QuerySet):
+    """Queryset helpers shared by every mirrored model."""
+
+    def live(self) -> StripeQuerySet:
+        return self.filter(livemode=True)
+
+    def test(self) -> StripeQuerySet:
+        return self.filter(livemode=False)
+
+    def stripe_data_filter(self, **lookups: Any) -> StripeQuerySet:
+        """Filter on any field of the stored Stripe object.
+
+        ``Charge.objects.stripe_data_filter(outcome__risk_level="elevated")`` is
+        ``filter(stripe_data__outcome__risk_level="elevated")``: JSON key
+        lookups that work the same on SQLite and PostgreSQL.
+        """
+        return self.filter(**{f"stripe_data__{k}": v for k, v in lookups.items()})
+
+
+class StripeManager(models.Manager.from_queryset(StripeQuerySet)):
+    pass
+
+
+class StripeModel(models.Model):
+    """Common columns and the Stripe round trip of every mirrored object."""
+
+    #: The stripe-python resource class (``stripe.Customer``).
+    stripe_class: ClassVar[Any] = None
+    #: The Stripe ``object`` string (``"customer"``); derived from stripe_class.
+    stripe_object_name: ClassVar[str] = ""
+    #: Fields expanded when djstripe reads these objects from Stripe.
+    expand_fields: ClassVar[list[str]] = []
+    #: The dashboard path segment (``"customers"``); empty: no dashboard page.
+    stripe_dashboard_item_name: ClassVar[str] = ""
+    #: Other ``object`` strings this model mirrors.
+    stripe_object_aliases: ClassVar[tuple[str, ...]] = ()
+    #: Whether this model takes over an ``object`` name another model claimed.
+    stripe_register_as_default: ClassVar[bool] = True
+    #: Columns djstripe owns locally; a mirror write never overwrites them.
+    stripe_local_fields: ClassVar[tuple[str, ...]] = ()
+    #: A datetime column set when Stripe deletes the object (the row is kept);
+    #: ``None`` removes the row.
+    stripe_soft_delete_field: ClassVar[str | None] = None
+
+    djstripe_id = models.BigAutoField(primary_key=True, serialize=False, verbose_name="ID")
+    id = StripeIdField(unique=True, help_text="The object's Stripe id.")
+    livemode = models.BooleanField(
+        null=True,
+        default=None,
+        help_text="True for live mode, False for test mode, None if unknown.",
+    )
+    created = StripeDateTimeField(help_text="When Stripe created the object.")
+    stripe_data = models.JSONField(
+        default=dict,
+        help_text="The full Stripe object as last seen (expanded relations as ids).",
+    )
+    description = StripeCharField(help_text="An arbitrary string attached to the object.")
+    metadata = StripeJSONField(help_text="Key/value pairs attached to the object.")
+    djstripe_owner_account = StripeForeignKey(
+        "djstripe.Account",
+        related_name="+",
+        help_text="The Stripe account this object belongs to.",
+    )
+    djstripe_created = models.DateTimeField(auto_now_add=True, editable=False)
+    djstripe_updated = models.DateTimeField(auto_now=True, editable=False)
+    djstripe_observed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        help_text="When the stored data was true in Stripe (the staleness gate).",
+    )
+
+    objects = StripeManager()
+
+    class Meta:
+        abstract = True
+        get_latest_by = "created"
+        base_manager_name = "objects"
+
+    def __str__(self) -> str:
+        return self.id or super().__str__()
+
+    # -- What the engine needs to know -----------------------------------------
+
+    @classmethod
+    def _stripe_relation_paths(cls) -> list[str]:
+        """Stripe paths this model stores as relations (collapsed to ids)."""
+        return [
+            f.stripe_path or f.name
+            for f in cls._meta.concrete_fields
+            if isinstance(f, StripeForeignKey) and f.name != "djstripe_owner_account"
+        ]
+
+    @classmethod
+    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+        """Columns derived from ``data`` by means other than a field's path."""
+        return {}
+
+    @classmethod
+    def is_valid_object(cls, data: dict) -> bool:
+        """Whether ``data`` is a Stripe object this model mirrors."""
+        return data.get("object") in (cls.stripe_object_name, *cls.stripe_object_aliases)
+
+    @classmethod
+    def stripe_class_url(cls) -> str:
+        """The API path of the resource (``/v1/customers``)."""
+        return cls.stripe_class.class_url()
+
+    # -- Stripe round trip -------------------------------------------------------
+
+    @classmethod
+    def api_retrieve_data(
+        cls, id: str, api_key: str | None = None, stripe_account: str | None = None
+    ) -> dict:
+        """Read one object from Stripe with this model's ``expand_fields``."""
+        return stripe_api.retrieve(
+            cls.stripe_class_url(),
+            id,
+            expand=cls.expand_fields or None,
+            api_key=api_key,
+            stripe_account=stripe_account,
+        )
+
+    def api_retrieve(self, api_key: str | None = None, stripe_account: str | None = None) -> dict:
+        """This object as Stripe has it now."""
+        return self.api_retrieve_data(
+            self.id, api_key or self.default_api_key, stripe_account or self._stripe_account
+        )
+
+    @classmethod
+    def api_list(cls, api_key: str | None = None, **params: Any) -> Iterator[dict]:
+        """Every object of this type in Stripe, fetched a page of 100 at a time."""
+        params.setdefault("limit", 100)
+        if cls.expand_fields:
+            params.setdefault("expand", [f"data.{f}" for f in cls.expand_fields])
+        stripe_account = params.pop("stripe_account", None)
+        for page in stripe_api.iter_pages(
+            cls.stripe_class_url(), params, api_key=api_key, stripe_account=stripe_account
+        ):
+            yield from page
+
+    @classmethod
+    def _api_create(
+        cls,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        idempotency_key: str | None = None,
+        **params: Any,
+    ) -> dict:
+        """Create the object in Stripe (not mirrored: callers sync the result)."""
+        if cls.expand_fields:
+            params.setdefault("expand", list(cls.expand_fields))
+        return stripe_api.create(
+            cls.stripe_class_url(),
+            params,
+            api_key=api_key,
+            stripe_account=stripe_account,
+            idempotency_key=idempotency_key,
+        )
+
+    def _api_update(
+        self, api_key: str | None = None, stripe_account: str | None = None, **params: Any
+    ) -> dict:
+        if self.expand_fields:
+            params.setdefault("expand", list(self.expand_fields))
+        return stripe_api.update(
+            self.stripe_class_url(),
+            self.id,
+            params,
+            api_key=api_key or self.default_api_key,
+            stripe_account=stripe_account or self._stripe_account,
+        )
+
+    def _api_delete(self, api_key: str | None = None, stripe_account: str | None = None) -> dict:
+        return stripe_api.delete(
+            self.stripe_class_url(),
+            self.id,
+            api_key=api_key or self.default_api_key,
+            stripe_account=stripe_account or self._stripe_account,
+        )
+
+    @classmethod
+    def sync_from_stripe_data(
+        cls,
+        data: dict,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+    ) -> StripeModel:
+        """Mirror ``data`` (a Stripe object of this type) and return its row.
+
+        Nested expanded objects are mirrored too. The staleness gate applies:
+        if the row holds newer data, the row is returned unchanged.
+        """
+        sync.upsert(
+            [data],
+            api_key=api_key,
+            stripe_account=stripe_account,
+            owner_account=stripe_account,
+        )
+        return cls._base_manager.get(id=data["id"])
+
+    def refresh_from_stripe(self, api_key: str | None = None) -> StripeModel:
+        """Re-read this object from Stripe, mirror it, and return the fresh row."""
+        return self.sync_from_stripe_data(self.api_retrieve(api_key=api_key), api_key=api_key)
+
+    # -- Conveniences --------------------------------------------------------------
+
+    @property
+    def default_api_key(self) -> str:
+        """The configured secret key of this object's mode."""
+        return djstripe_settings.get_default_api_key(self.livemode)
+
+    @property
+    def _stripe_account(self) -> str | None:
+        """The connected account to act as, for objects owned by one."""
+        return self.djstripe_owner_account_id or None
+
+    def get_stripe_dashboard_url(self) -> str:
+        """The object's page in the Stripe dashboard (test or live)."""
+        if not self.stripe_dashboard_item_name or not self.id:
+            return ""
+        account = f"/{self.djstripe_owner_account_id}" if self.djstripe_owner_account_id else ""
+        mode = "" if self.livemode else "/test"
+        return f"{DASHBOARD_URL}{account}{mode}/{self.stripe_dashboard_item_name}/{self.id}"
+
+
+def _object_name(model: type[StripeModel]) -> str:
+    return model.stripe_class.OBJECT_NAME
+
+
+@receiver(class_prepared)
+def _register_stripe_model(sender: type, **kwargs: Any) -> None:
+    """Put every concrete ``StripeModel`` with a ``stripe_class`` in the engine's
+    registry as soon as Django has built the class."""
+    if (
+        isinstance(sender, type)
+        and issubclass(sender, StripeModel)
+        and not sender._meta.abstract
+        and sender.stripe_class is not None
+    ):
+        if "stripe_object_name" not in sender.__dict__:
+            sender.stripe_object_name = _object_name(sender)
+        sync.register(sender)

@@ -1,0 +1,134 @@
+"""One typed view over the ``STRIPE_*`` and ``DJSTRIPE_*`` Django settings.
+
+Every other module reads configuration through :data:`djstripe_settings`, never
+through ``django.conf.settings`` directly, so that defaults, validation and the
+names of the settings live in one place. Attributes are read on each access, so
+``override_settings`` in tests works without any cache to clear.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+
+#: Stripe secret keys start with one of these (restricted keys with ``rk_``).
+SECRET_KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
+
+#: How webhook processing re-reads an object from Stripe: never, on an exact
+#: timestamp tie with the stored row, or for every event.
+REFETCH_POLICIES = ("never", "on_tie", "always")
+
+
+def _get(name: str, default: Any = None) -> Any:
+    return getattr(django_settings, name, default)
+
+
+class DjstripeSettings:
+    """Lazy accessors for djstripe's settings, with their defaults.
+
+    The names mirror the Django settings they read, so
+    ``djstripe_settings.STRIPE_LIVE_MODE`` is ``settings.STRIPE_LIVE_MODE``.
+    """
+
+    # -- Stripe keys ---------------------------------------------------------
+
+    @property
+    def STRIPE_LIVE_MODE(self) -> bool:
+        return bool(_get("STRIPE_LIVE_MODE", False))
+
+    @property
+    def STRIPE_LIVE_SECRET_KEY(self) -> str:
+        return _get("STRIPE_LIVE_SECRET_KEY", "") or ""
+
+    @property
+    def STRIPE_TEST_SECRET_KEY(self) -> str:
+        return _get("STRIPE_TEST_SECRET_KEY", "") or ""
+
+    @property
+    def STRIPE_SECRET_KEY(self) -> str:
+        """The key of the mode selected by ``STRIPE_LIVE_MODE``."""
+        return self.get_default_api_key(self.STRIPE_LIVE_MODE)
+
+    def get_default_api_key(self, livemode: bool | None = None) -> str:
+        """Return the configured secret key for ``livemode`` (default: current)."""
+        if livemode is None:
+            livemode = self.STRIPE_LIVE_MODE
+        return self.STRIPE_LIVE_SECRET_KEY if livemode else self.STRIPE_TEST_SECRET_KEY
+
+    # -- Transport -----------------------------------------------------------
+
+    @property
+    def STRIPE_API_VERSION(self) -> str | None:
+        """Pinned API version; ``None`` means stripe-python's own pin."""
+        return _get("DJSTRIPE_STRIPE_API_VERSION") or _get("STRIPE_API_VERSION")
+
+    @property
+    def API_BASE(self) -> str | None:
+        """Base URL of a Stripe-compatible API (the testing kit, localstripe)."""
+        return _get("DJSTRIPE_API_BASE")
+
+    @property
+    def MAX_RETRIES(self) -> int:
+        return int(_get("DJSTRIPE_MAX_RETRIES", 5))
+
+    @property
+    def RETRY_MAX_DELAY(self) -> float:
+        """Upper bound, in seconds, of one backoff sleep (``Retry-After`` included)."""
+        return float(_get("DJSTRIPE_RETRY_MAX_DELAY", 30.0))
+
+    @property
+    def RATE_LIMIT(self) -> float | None:
+        """Requests per second per client; ``None`` picks Stripe's limit by mode."""
+        value = _get("DJSTRIPE_RATE_LIMIT")
+        return None if value is None else float(value)
+
+    # -- Models --------------------------------------------------------------
+
+    @property
+    def SUBSCRIBER_MODEL(self) -> str:
+        return _get("DJSTRIPE_SUBSCRIBER_MODEL") or django_settings.AUTH_USER_MODEL
+
+    @property
+    def SUBSCRIBER_CUSTOMER_KEY(self) -> str:
+        """Metadata key on the Stripe customer that holds the subscriber's pk."""
+        return _get("DJSTRIPE_SUBSCRIBER_CUSTOMER_KEY", "djstripe_subscriber")
+
+    # -- Webhooks ------------------------------------------------------------
+
+    @property
+    def WEBHOOK_SECRETS(self) -> list[str]:
+        """Secrets for the settings-based ``webhook/`` URL (a list allows rotation)."""
+        value = _get("DJSTRIPE_WEBHOOK_SECRET", "")
+        if not value:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return [str(v) for v in value]
+
+    @property
+    def WEBHOOK_TOLERANCE(self) -> int:
+        return int(_get("DJSTRIPE_WEBHOOK_TOLERANCE", 300))
+
+    @property
+    def WEBHOOK_PROCESSING(self) -> str:
+        return _get("DJSTRIPE_WEBHOOK_PROCESSING", "inline")
+
+    @property
+    def WEBHOOK_MAX_BODY_SIZE(self) -> int:
+        return int(_get("DJSTRIPE_WEBHOOK_MAX_BODY_SIZE", 1024 * 1024))
+
+    @property
+    def WEBHOOK_REFETCH(self) -> str | dict[str, str]:
+        """``never``, ``on_tie`` or ``always``; or a dict by Stripe object type
+        with an optional ``"*"`` default."""
+        return _get("DJSTRIPE_WEBHOOK_REFETCH", "on_tie")
+
+    def refetch_policy(self, object_type: str) -> str:
+        value = self.WEBHOOK_REFETCH
+        if isinstance(value, dict):
+            return value.get(object_type, value.get("*", "on_tie"))
+        return value
+
+
+djstripe_settings = DjstripeSettings()

@@ -1,0 +1,6 @@
+"""The mirror engine and the registry of mirrored Stripe object types."""
+
+from .engine import UpsertResult, delete, normalize, upsert
+from .registry import model_for, register, registered
+
+__all__ = ["UpsertResult", "delete", "model_for", "normalize", "register", "registered", "upsert"]

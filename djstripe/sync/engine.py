@@ -1,0 +1,455 @@
+"""The mirror engine: the one code path by which Stripe objects become rows.
+
+Whatever the source (an API response, a list page, a webhook payload), objects
+go through :func:`upsert`, which
+
+1. walks each object for nested objects of mirrored types (an expanded
+   ``balance_transaction`` inside a charge, the items of a subscription) and
+   mirrors them as rows of their own, collapsing expanded relations to ids so
+   that the stored ``stripe_data`` has one shape whatever the expansion;
+2. reads, per model, the stored observation stamps of the batch (one query)
+   and the deletion tombstones of the batch (one query);
+3. drops what is stale (observed before the stored row), what was deleted,
+   and what is unchanged; re-reads from Stripe on an exact-timestamp tie;
+4. writes each model's remaining rows with one ``INSERT ... ON CONFLICT DO
+   UPDATE ... WHERE stored.observed_at < new.observed_at`` statement, so the
+   staleness gate holds even against concurrent writers.
+
+A page of 100 objects of one type therefore costs three queries.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from ..fields import StripeFieldMixin, get_path, timestamp_to_datetime
+from . import registry
+
+if TYPE_CHECKING:
+    from djstripe.models.base import StripeModel
+
+logger = logging.getLogger("djstripe.sync")
+
+#: Stamp column of the staleness gate.
+STAMP = "djstripe_observed_at"
+#: Rows per INSERT statement: keeps SQLite under its bound-parameter limit.
+CHUNK_SIZE = 250
+
+
+@dataclass
+class UpsertResult:
+    """What one :func:`upsert` call did, counted in objects."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    deleted: int = 0
+    skipped_deleted: int = 0
+    refetched: int = 0
+    unresolved_ties: int = 0
+    ignored: int = 0
+    written_ids: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
+    def merge(self, other: UpsertResult) -> UpsertResult:
+        for name in (
+            "created updated unchanged stale deleted skipped_deleted "
+            "refetched unresolved_ties ignored"
+        ).split():
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for label, ids in other.written_ids.items():
+            self.written_ids.setdefault(label, []).extend(ids)
+        return self
+
+
+@dataclass
+class _Observation:
+    model: type[StripeModel]
+    data: dict
+    observed_at: datetime.datetime
+    top_level: bool
+
+
+# -- Walking objects ------------------------------------------------------------
+
+
+def _is_mirrored_object(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("id"), str)
+        and registry.model_for(value.get("object")) is not None
+    )
+
+
+def _collect_nested(value: Any, found: list[dict]) -> None:
+    """Append every mirrored object nested anywhere inside ``value``."""
+    if isinstance(value, dict):
+        for item in value.values():
+            if _is_mirrored_object(item):
+                found.append(item)
+            _collect_nested(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            if _is_mirrored_object(item):
+                found.append(item)
+            _collect_nested(item, found)
+
+
+def _set_path(data: dict, path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        data = data[part]
+    data[last] = value
+
+
+def normalize(model: type[StripeModel], data: dict) -> dict:
+    """``data`` with expanded relations collapsed to their ids.
+
+    Only the paths the model maps to a relation are collapsed: an embedded
+    object that Stripe always sends whole (a customer's ``discount``) stays.
+    """
+    normalized = dict(data)
+    for path in model._stripe_relation_paths():
+        value = get_path(normalized, path)
+        if isinstance(value, dict) and "id" in value:
+            if "." in path:  # copy the parents we are about to change
+                head = path.split(".")[0]
+                normalized[head] = _deep_copy_dicts(normalized[head])
+            _set_path(normalized, path, value["id"])
+    return normalized
+
+
+def _deep_copy_dicts(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy_dicts(v) for k, v in value.items()}
+    return value
+
+
+def _observations(
+    objects: Iterable[dict], observed_at: datetime.datetime, result: UpsertResult
+) -> tuple[dict[type, dict[str, _Observation]], list[tuple[type, dict]]]:
+    """Group ``objects`` and everything nested in them by model, one per id.
+
+    A top-level object wins over a nested copy of the same object; among
+    equals, the later one wins (it is the later observation).
+    """
+    groups: dict[type, dict[str, _Observation]] = {}
+    deletions: list[tuple[type, dict]] = []
+
+    def add(data: dict, top_level: bool) -> None:
+        model = registry.model_for(data.get("object"))
+        if model is None or not isinstance(data.get("id"), str):
+            result.ignored += top_level
+            return
+        if data.get("deleted") is True:
+            deletions.append((model, data))
+            return
+        if not model.is_valid_object(data):
+            result.ignored += top_level
+            return
+        bucket = groups.setdefault(model, {})
+        current = bucket.get(data["id"])
+        if current is None or top_level or not current.top_level:
+            bucket[data["id"]] = _Observation(model, data, observed_at, top_level)
+
+    for obj in objects:
+        nested: list[dict] = []
+        _collect_nested(obj, nested)
+        for item in nested:
+            add(item, top_level=False)
+        add(obj, top_level=True)
+    return groups, deletions
+
+
+# -- Writing --------------------------------------------------------------------
+
+
+def _tombstoned(ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    tombstone = apps.get_model("djstripe", "DeletedStripeObject")
+    return set(
+        tombstone._base_manager.filter(stripe_id__in=ids).values_list(
+            "stripe_id", flat=True
+        )
+    )
+
+
+def row_values(
+    model: type[StripeModel],
+    data: dict,
+    observed_at: datetime.datetime,
+    owner_account: str | None,
+) -> dict[str, Any]:
+    """The column values (by attname) that ``data`` gives a row of ``model``."""
+    now = timezone.now()
+    values: dict[str, Any] = {}
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        value = f.stripe_value(data) if isinstance(f, StripeFieldMixin) else None
+        values[f.attname] = f.get_default() if value is None and not f.null else value
+    values.update(
+        livemode=data.get("livemode"),
+        created=timestamp_to_datetime(data.get("created")),
+        stripe_data=data,
+        djstripe_owner_account_id=owner_account or values.get(
+            "djstripe_owner_account_id"
+        ),
+        djstripe_created=now,
+        djstripe_updated=now,
+        **{STAMP: observed_at},
+    )
+    values.update(model.stripe_extra_values(data))
+    return values
+
+
+def _update_columns(model: type[StripeModel]) -> list[str]:
+    """Columns an upsert may overwrite: what Stripe says, plus bookkeeping."""
+    local = {"djstripe_created"} | set(model.stripe_local_fields)
+    return [
+        f.column
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.attname not in local
+    ]
+
+
+def _execute_upsert(
+    model: type[StripeModel], rows: list[dict[str, Any]], *, tie_wins: bool
+) -> None:
+    """One ``INSERT ... ON CONFLICT (id) DO UPDATE ... WHERE`` per chunk."""
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(qn(f.column) for f in fields)
+    assignments = ", ".join(
+        f"{qn(c)} = excluded.{qn(c)}" for c in _update_columns(model)
+    )
+    stamp = f"{table}.{qn(STAMP)}"
+    compare = "<=" if tie_wins else "<"
+    gate = f"{stamp} IS NULL OR {stamp} {compare} excluded.{qn(STAMP)}"
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK_SIZE):
+            chunk = rows[start : start + CHUNK_SIZE]
+            params = [
+                f.get_db_prep_save(row[f.attname], connection)
+                for row in chunk
+                for f in fields
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES "
+                f"{', '.join([row_sql] * len(chunk))} "
+                f"ON CONFLICT ({qn('id')}) DO UPDATE SET {assignments} "
+                f"WHERE {gate}",
+                params,
+            )
+
+
+def _save_each(model: type[StripeModel], rows: list[dict[str, Any]], existing: set[str]) -> None:
+    """Fallback for multi-table models (the polymorphic payment sources), which
+    a single-table ``INSERT`` cannot write. The gate was applied by the caller."""
+    local = set(model.stripe_local_fields) | {"djstripe_created"}
+    for row in rows:
+        if row["id"] in existing:
+            instance = model._base_manager.get(id=row["id"])
+            for attname, value in row.items():
+                if attname not in local:
+                    setattr(instance, attname, value)
+        else:
+            instance = model(**row)
+        instance.save()
+
+
+def _bump_stamps(model: type[StripeModel], ids: list[str], observed_at: datetime.datetime) -> None:
+    """Record that unchanged rows were seen at ``observed_at``.
+
+    Without this, an event older than this observation but newer than the
+    row's stamp would pass the gate and roll the row back.
+    """
+    model._base_manager.filter(id__in=ids).filter(
+        **{f"{STAMP}__lt": observed_at}
+    ).update(**{STAMP: observed_at})
+
+
+def _write_model(
+    model: type[StripeModel],
+    observations: dict[str, _Observation],
+    tombstoned: set[str],
+    *,
+    owner_account: str | None,
+    tie_wins: bool,
+    result: UpsertResult,
+) -> list[str]:
+    """Gate and write one model's observations; return the ids of ties."""
+    stored = {
+        row[0]: (row[1], row[2])
+        for row in model._base_manager.filter(id__in=list(observations)).values_list(
+            "id", STAMP, "stripe_data"
+        )
+    }
+    to_write: list[dict[str, Any]] = []
+    unchanged: list[str] = []
+    ties: list[str] = []
+    for stripe_id, obs in observations.items():
+        if stripe_id in tombstoned:
+            result.skipped_deleted += 1
+            continue
+        data = normalize(model, obs.data)
+        if stripe_id in stored:
+            stamp, stored_data = stored[stripe_id]
+            if stored_data == data:
+                result.unchanged += 1
+                if stamp is None or stamp < obs.observed_at:
+                    unchanged.append(stripe_id)
+                continue
+            if stamp is not None and stamp > obs.observed_at:
+                result.stale += 1
+                continue
+            if stamp is not None and stamp == obs.observed_at and not tie_wins:
+                ties.append(stripe_id)
+                continue
+            result.updated += 1
+        else:
+            result.created += 1
+        to_write.append(row_values(model, data, obs.observed_at, owner_account))
+
+    if to_write:
+        if model._meta.parents:
+            _save_each(model, to_write, set(stored))
+        else:
+            _execute_upsert(model, to_write, tie_wins=tie_wins)
+        result.written_ids.setdefault(model._meta.label, []).extend(
+            row["id"] for row in to_write
+        )
+    if unchanged:
+        _bump_stamps(model, unchanged, max(o.observed_at for o in observations.values()))
+    return ties
+
+
+def upsert(
+    objects: Iterable[dict] | dict,
+    *,
+    observed_at: datetime.datetime | None = None,
+    api_key: str | None = None,
+    stripe_account: str | None = None,
+    owner_account: str | None = None,
+    refetch: str = "on_tie",
+    _tie_wins: bool = False,
+) -> UpsertResult:
+    """Mirror a batch of Stripe objects (of any mirrored types) into rows.
+
+    :param objects: Stripe objects as dicts (one dict is accepted too).
+    :param observed_at: when the objects were true: ``event.created`` for a
+        webhook payload, the response time for an API read (default: now).
+    :param refetch: on an exact-timestamp tie with the stored row, ``"on_tie"``
+        re-reads the object from Stripe; ``"never"`` keeps the stored row.
+    :param owner_account: the Stripe account that owns the objects.
+    """
+    if isinstance(objects, dict):
+        objects = [objects]
+    observed_at = observed_at or timezone.now()
+    result = UpsertResult()
+    groups, deletions = _observations(objects, observed_at, result)
+    if not groups and not deletions:
+        return result
+    all_ids = [stripe_id for bucket in groups.values() for stripe_id in bucket]
+    using = router.db_for_write(next(iter(groups or dict(deletions))))
+    with transaction.atomic(using=using):
+        for model, data in deletions:
+            delete(model, data["id"], observed_at=observed_at, result=result)
+        tombstoned = _tombstoned(all_ids)
+        ties: list[tuple[type[StripeModel], str]] = []
+        for model, bucket in groups.items():
+            for stripe_id in _write_model(
+                model,
+                bucket,
+                tombstoned,
+                owner_account=owner_account,
+                tie_wins=_tie_wins,
+                result=result,
+            ):
+                ties.append((model, stripe_id))
+        if ties:
+            _resolve_ties(ties, refetch, api_key, stripe_account, owner_account, result)
+    return result
+
+
+def _resolve_ties(
+    ties: list[tuple[type[StripeModel], str]],
+    refetch: str,
+    api_key: str | None,
+    stripe_account: str | None,
+    owner_account: str | None,
+    result: UpsertResult,
+) -> None:
+    """Two different states stamped with the same second: ask Stripe which is
+    current instead of guessing. Without a way to ask, keep the stored row."""
+    if refetch == "never":
+        result.unresolved_ties += len(ties)
+        return
+    fresh: list[dict] = []
+    for model, stripe_id in ties:
+        try:
+            fresh.append(model.api_retrieve_data(stripe_id, api_key, stripe_account))
+        except Exception:  # a re-read is best effort; the stored row stays
+            logger.warning("Could not re-read %s %s on a tie", model.__name__, stripe_id, exc_info=True)
+            result.unresolved_ties += 1
+    if fresh:
+        result.refetched += len(fresh)
+        result.merge(
+            upsert(
+                fresh,
+                observed_at=timezone.now(),
+                owner_account=owner_account,
+                refetch="never",
+                _tie_wins=True,
+            )
+        )
+
+
+def delete(
+    model: type[StripeModel] | str,
+    stripe_id: str,
+    *,
+    observed_at: datetime.datetime | None = None,
+    result: UpsertResult | None = None,
+) -> None:
+    """Record that Stripe deleted ``stripe_id`` and apply it to the mirror.
+
+    Deletion in Stripe is final, so the tombstone makes every later update of
+    the object a no-op, whatever its timestamp. Models that keep deleted rows
+    (``stripe_soft_delete_field``) are marked instead of removed.
+    """
+    if isinstance(model, str):
+        model = registry.model_for(model)
+        if model is None:
+            return
+    observed_at = observed_at or timezone.now()
+    tombstone = apps.get_model("djstripe", "DeletedStripeObject")
+    tombstone._base_manager.get_or_create(
+        stripe_id=stripe_id,
+        defaults={"object_type": model.stripe_object_name, "deleted_at": observed_at},
+    )
+    rows = model._base_manager.filter(id=stripe_id)
+    if model.stripe_soft_delete_field:
+        changed = rows.update(
+            **{model.stripe_soft_delete_field: observed_at, STAMP: observed_at}
+        )
+    else:
+        changed = rows.delete()[0]
+    if result is not None:
+        result.deleted += bool(changed)

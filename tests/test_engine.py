@@ -1,0 +1,181 @@
+"""The mirror engine: rows, relations, batching and the staleness gate."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from djstripe import sync
+from djstripe.models import BalanceTransaction, Charge, Customer, DeletedStripeObject, Price, Product
+
+from .conftest import stripe_fixture
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+
+def at(seconds: int) -> datetime.datetime:
+    return T0 + datetime.timedelta(seconds=seconds)
+
+
+def customer(n: int = 1, **changes) -> dict:
+    changes.setdefault("email", f"c{n}@example.com")
+    return stripe_fixture("customer", id=f"cus_{n:05d}", **changes)
+
+
+def test_rows_and_relations_from_expanded_objects():
+    charge = stripe_fixture(
+        "charge",
+        customer="cus_00001",
+        transfer_data=None,
+        balance_transaction=stripe_fixture("balance_transaction", id="txn_1"),
+    )
+    result = sync.upsert([charge, customer(1)], observed_at=at(0))
+
+    row = Charge.objects.get(id=charge["id"])
+    assert row.amount == Decimal("1.00")  # 100 cents
+    assert row.currency == "usd"
+    assert row.balance_transaction.amount == 100
+    assert row.customer.email == "c1@example.com"
+    # The expanded transaction became its own row and is stored as an id.
+    assert row.stripe_data["balance_transaction"] == "txn_1"
+    assert BalanceTransaction.objects.get(id="txn_1").type == "charge"
+    assert result.created == 3
+    assert result.written_ids["djstripe.Charge"] == [charge["id"]]
+
+
+def test_relation_resolves_when_the_target_arrives_later():
+    price = stripe_fixture("price", product="prod_later")
+    sync.upsert([price], observed_at=at(0))
+    row = Price.objects.get(id=price["id"])
+    assert row.product_id == "prod_later"
+    assert not Product.objects.exists()
+
+    sync.upsert([stripe_fixture("product", id="prod_later", name="Late")], observed_at=at(1))
+    assert Price.objects.get(id=price["id"]).product.name == "Late"
+    assert list(Price.objects.filter(product__name="Late")) == [row]
+
+
+def test_zero_decimal_currency_amounts():
+    charge = stripe_fixture("charge", id="ch_jpy", amount=500, currency="jpy")
+    sync.upsert([charge])
+    assert Charge.objects.get(id="ch_jpy").amount == Decimal("500")
+
+
+def test_a_page_of_100_costs_a_constant_handful_of_queries():
+    def page(size: int, offset: int) -> list[dict]:
+        return [customer(offset + n) for n in range(size)]
+
+    with CaptureQueriesContext(connection) as small:
+        sync.upsert(page(10, 0), observed_at=at(0))
+    with CaptureQueriesContext(connection) as large:
+        result = sync.upsert(page(100, 1000), observed_at=at(0))
+
+    assert result.created == 100
+    assert Customer.objects.count() == 110
+    assert len(large) == len(small) <= 5
+
+
+def test_unchanged_rows_are_not_rewritten():
+    sync.upsert([customer(1)], observed_at=at(0))
+    before = Customer.objects.get(id="cus_00001").djstripe_updated
+
+    result = sync.upsert([customer(1)], observed_at=at(10))
+
+    assert result.unchanged == 1 and result.written == 0
+    row = Customer.objects.get(id="cus_00001")
+    assert row.djstripe_updated == before
+    assert row.djstripe_observed_at == at(10)  # seen again, so older data stays out
+
+
+def test_newer_observation_overwrites():
+    sync.upsert([customer(1, email="old@example.com")], observed_at=at(0))
+    result = sync.upsert([customer(1, email="new@example.com")], observed_at=at(5))
+    assert result.updated == 1
+    assert Customer.objects.get(id="cus_00001").email == "new@example.com"
+
+
+def test_older_observation_never_overwrites_newer():
+    sync.upsert([customer(1, email="new@example.com")], observed_at=at(5))
+    result = sync.upsert([customer(1, email="old@example.com")], observed_at=at(0))
+    assert result.stale == 1 and result.written == 0
+    assert Customer.objects.get(id="cus_00001").email == "new@example.com"
+
+
+def test_older_than_a_confirming_read_is_stale_too():
+    sync.upsert([customer(1, email="a@example.com")], observed_at=at(0))
+    sync.upsert([customer(1, email="a@example.com")], observed_at=at(10))  # unchanged
+    result = sync.upsert([customer(1, email="b@example.com")], observed_at=at(5))
+    assert result.stale == 1
+    assert Customer.objects.get(id="cus_00001").email == "a@example.com"
+
+
+def test_exact_tie_rereads_the_object_from_stripe(monkeypatch):
+    sync.upsert([customer(1, email="first@example.com")], observed_at=at(0))
+    reads = []
+
+    def retrieve(cls, stripe_id, api_key=None, stripe_account=None):
+        reads.append(stripe_id)
+        return customer(1, email="current@example.com")
+
+    monkeypatch.setattr(Customer, "api_retrieve_data", classmethod(retrieve))
+    result = sync.upsert([customer(1, email="second@example.com")], observed_at=at(0))
+
+    assert reads == ["cus_00001"]
+    assert result.refetched == 1
+    assert Customer.objects.get(id="cus_00001").email == "current@example.com"
+
+
+def test_exact_tie_without_refetch_keeps_the_stored_row():
+    sync.upsert([customer(1, email="first@example.com")], observed_at=at(0))
+    result = sync.upsert(
+        [customer(1, email="second@example.com")], observed_at=at(0), refetch="never"
+    )
+    assert result.unresolved_ties == 1
+    assert Customer.objects.get(id="cus_00001").email == "first@example.com"
+
+
+def test_deleted_object_is_not_resurrected_by_a_late_update():
+    product = stripe_fixture("product", id="prod_gone")
+    sync.upsert([product], observed_at=at(0))
+    result = sync.upsert(
+        [{"id": "prod_gone", "object": "product", "deleted": True}], observed_at=at(10)
+    )
+    assert result.deleted == 1
+    assert not Product.objects.filter(id="prod_gone").exists()
+
+    late = sync.upsert([stripe_fixture("product", id="prod_gone", name="Back?")], observed_at=at(5))
+    assert late.skipped_deleted == 1
+    later = sync.upsert([stripe_fixture("product", id="prod_gone")], observed_at=at(20))
+    assert later.skipped_deleted == 1
+    assert not Product.objects.filter(id="prod_gone").exists()
+    assert DeletedStripeObject.objects.filter(stripe_id="prod_gone").exists()
+
+
+def test_deleted_customer_row_is_kept_and_marked_purged():
+    sync.upsert([customer(1)], observed_at=at(0))
+    sync.delete("customer", "cus_00001", observed_at=at(10))
+    sync.upsert([customer(1, email="zombie@example.com")], observed_at=at(5))
+
+    row = Customer.objects.get(id="cus_00001")
+    assert row.date_purged == at(10)
+    assert row.email == "c1@example.com"
+
+
+def test_unmirrored_and_malformed_objects_are_ignored():
+    result = sync.upsert(
+        [{"object": "climate.order", "id": "climorder_1"}, {"object": "customer"}]
+    )
+    assert result.ignored == 2 and result.written == 0
+
+
+def test_duplicate_ids_in_one_batch_write_once():
+    result = sync.upsert(
+        [customer(1, email="a@example.com"), customer(1, email="b@example.com")],
+        observed_at=at(0),
+    )
+    assert result.created == 1
+    assert Customer.objects.get(id="cus_00001").email == "b@example.com"
