@@ -34,7 +34,9 @@ def check_stripe_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         problem = _key_problem(name, value, live)
         if problem:
             messages.append(checks.Error(problem, id="djstripe.E001", obj=name))
-    current = "STRIPE_LIVE_SECRET_KEY" if djstripe_settings.STRIPE_LIVE_MODE else "STRIPE_TEST_SECRET_KEY"
+    current = (
+        "STRIPE_LIVE_SECRET_KEY" if djstripe_settings.STRIPE_LIVE_MODE else "STRIPE_TEST_SECRET_KEY"
+    )
     if not djstripe_settings.STRIPE_SECRET_KEY:
         messages.append(
             checks.Warning(

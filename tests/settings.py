@@ -32,9 +32,7 @@ def _database_from_url(url: str) -> dict:
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parts.scheme!r}")
 
 
-DATABASES = {
-    "default": _database_from_url(os.environ.get("DATABASE_URL", "sqlite://"))
-}
+DATABASES = {"default": _database_from_url(os.environ.get("DATABASE_URL", "sqlite://"))}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -77,3 +75,4 @@ STRIPE_LIVE_MODE = False
 STRIPE_TEST_SECRET_KEY = "sk_test_djstripe_tests"
 STRIPE_LIVE_SECRET_KEY = "sk_live_djstripe_tests"
 DJSTRIPE_WEBHOOK_SECRET = "whsec_djstripe_tests"
+DJSTRIPE_RATE_LIMIT = 0  # the tests talk to stubs and the fake, not to Stripe

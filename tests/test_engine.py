@@ -8,7 +8,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from djstripe import sync
-from djstripe.models import BalanceTransaction, Charge, Customer, DeletedStripeObject, Price, Product
+from djstripe.models import (
+    BalanceTransaction,
+    Charge,
+    Customer,
+    DeletedStripeObject,
+    Price,
+    Product,
+)
 
 from .conftest import stripe_fixture
 
@@ -166,9 +173,7 @@ def test_deleted_customer_row_is_kept_and_marked_purged():
 
 
 def test_unmirrored_and_malformed_objects_are_ignored():
-    result = sync.upsert(
-        [{"object": "climate.order", "id": "climorder_1"}, {"object": "customer"}]
-    )
+    result = sync.upsert([{"object": "climate.order", "id": "climorder_1"}, {"object": "customer"}])
     assert result.ignored == 2 and result.written == 0
 
 

@@ -54,8 +54,10 @@ def _parse(path: Path) -> list[ClassSpec]:
                 classes[-1].entries.append(Entry(line, kind_match.group(1)))
                 i += 2
                 continue
-            if nxt.startswith(f"{line}(") and nxt.endswith(")") or re.match(
-                rf"{line}\(.*\)( -> .*)?$", nxt
+            if (
+                nxt.startswith(f"{line}(")
+                and nxt.endswith(")")
+                or re.match(rf"{line}\(.*\)( -> .*)?$", nxt)
             ):
                 classes[-1].entries.append(Entry(line, "method", nxt))
                 i += 2
@@ -105,7 +107,7 @@ def _cases():
 def test_reference_was_parsed():
     names = {spec.name for spec in SPECS}
     assert {"Customer", "Charge", "Session", "Event", "Price"} <= names
-    assert sum(len(spec.entries) for spec in SPECS) > 250
+    assert sum(len(spec.entries) for spec in SPECS) > 230
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)

@@ -2,7 +2,7 @@
 
 from .base import StripeModel, StripeQuerySet
 from .connect import Account
-from .core import BalanceTransaction, Charge, Customer, Price, Product
+from .core import BalanceTransaction, Charge, Customer, Event, Price, Product
 from .sync_state import DeletedStripeObject
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Charge",
     "Customer",
     "DeletedStripeObject",
+    "Event",
     "Price",
     "Product",
     "StripeModel",

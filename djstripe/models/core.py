@@ -17,6 +17,7 @@ from ..fields import (
     StripeForeignKey,
     StripeIdField,
     StripeIntegerField,
+    StripeJSONField,
 )
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
@@ -232,7 +233,9 @@ class Charge(StripeModel):
     amount_refunded = StripeProperty("Amount refunded, in major units.", kind="amount")
     application = StripeProperty("The Connect application that created the charge.")
     application_fee = StripeProperty("The application fee (Connect), if any.")
-    application_fee_amount = StripeProperty("The application fee amount, in major units.", kind="amount")
+    application_fee_amount = StripeProperty(
+        "The application fee amount, in major units.", kind="amount"
+    )
     billing_details = StripeProperty("Billing information of the payment method.")
     captured = StripeProperty("Whether the charge was captured.", default=False)
     dispute = StripeProperty("The dispute on this charge, if any.")
@@ -280,3 +283,88 @@ class Charge(StripeModel):
         return {"succeeded": "Paid", "failed": "Failed", "pending": "Pending"}.get(
             self.status, self.status.capitalize()
         )
+
+
+class Event(StripeModel):
+    """Events are Stripe's way of letting you know when something interesting
+    happens in your account. When an interesting event occurs, a new Event
+    object is created and POSTed to the configured webhook URL if the Event
+    type matches.
+
+    Mirroring an event mirrors the object it carries (``data.object``) too, as
+    it was when the event was created: the engine finds it nested inside.
+
+    Stripe documentation: https://stripe.com/docs/api/events?lang=python
+    """
+
+    stripe_class = stripe.Event
+    stripe_dashboard_item_name = "events"
+
+    api_version = StripeCharField(max_length=64, help_text="The API version of the payload.")
+    data = StripeJSONField(help_text="The object the event is about, and its changed fields.")
+    idempotency_key = StripeCharField(
+        max_length=255,
+        stripe_path="request.idempotency_key",
+        help_text="Idempotency key of the API request that caused the event.",
+    )
+    request_id = StripeCharField(
+        max_length=255,
+        stripe_path="request.id",
+        help_text="Id of the API request that caused the event (empty if automatic).",
+    )
+    type = StripeCharField(max_length=250, db_index=True, help_text="e.g. invoice.paid")
+
+    class Meta:
+        get_latest_by = "created"
+
+    def __str__(self) -> str:
+        return f"{self.type} ({self.id})"
+
+    @property
+    def customer(self) -> Customer | None:
+        """The customer the event's object belongs to, when it has one."""
+        obj = (self.data or {}).get("object") or {}
+        customer_id = obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
+        if isinstance(customer_id, dict):
+            customer_id = customer_id.get("id")
+        if not customer_id:
+            return None
+        return Customer.objects.filter(id=customer_id).first()
+
+    @property
+    def data_object(self) -> dict:
+        """The Stripe object the event carries (``data.object``)."""
+        return (self.data or {}).get("object") or {}
+
+    def parts(self) -> list[str]:
+        """Gets the event category/verb as a list of parts."""
+        return str(self.type).split(".")
+
+    def category(self) -> str:
+        """Gets the event category string (e.g. 'customer')."""
+        return ".".join(self.parts()[:-1])
+
+    def verb(self) -> str:
+        """Gets the event past-tense verb string (e.g. 'updated')."""
+        return self.parts()[-1]
+
+    @classmethod
+    def process(cls, data, api_key=None):
+        """Mirror the event ``data`` (a Stripe event as a dict) and the object it
+        carries, then run the registered handlers; return the Event row.
+
+        Processing is idempotent: an event already processed is not applied twice.
+        """
+        from djstripe.webhooks.processing import process_event_data
+
+        return process_event_data(data, api_key=api_key)
+
+    def invoke_webhook_handlers(self):
+        """Invokes any webhook handlers that have been registered for this event
+        based on event type or event sub-type.
+
+        See :func:`djstripe.webhooks.handler` and :func:`djstripe.webhooks.handler_all`.
+        """
+        from djstripe.webhooks.registry import call_handlers
+
+        call_handlers(self)

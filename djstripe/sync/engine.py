@@ -181,9 +181,7 @@ def _tombstoned(ids: list[str]) -> set[str]:
         return set()
     tombstone = apps.get_model("djstripe", "DeletedStripeObject")
     return set(
-        tombstone._base_manager.filter(stripe_id__in=ids).values_list(
-            "stripe_id", flat=True
-        )
+        tombstone._base_manager.filter(stripe_id__in=ids).values_list("stripe_id", flat=True)
     )
 
 
@@ -205,9 +203,7 @@ def row_values(
         livemode=data.get("livemode"),
         created=timestamp_to_datetime(data.get("created")),
         stripe_data=data,
-        djstripe_owner_account_id=owner_account or values.get(
-            "djstripe_owner_account_id"
-        ),
+        djstripe_owner_account_id=owner_account or values.get("djstripe_owner_account_id"),
         djstripe_created=now,
         djstripe_updated=now,
         **{STAMP: observed_at},
@@ -235,9 +231,7 @@ def _execute_upsert(
     table = qn(model._meta.db_table)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(qn(f.column) for f in fields)
-    assignments = ", ".join(
-        f"{qn(c)} = excluded.{qn(c)}" for c in _update_columns(model)
-    )
+    assignments = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in _update_columns(model))
     stamp = f"{table}.{qn(STAMP)}"
     compare = "<=" if tie_wins else "<"
     gate = f"{stamp} IS NULL OR {stamp} {compare} excluded.{qn(STAMP)}"
@@ -246,9 +240,7 @@ def _execute_upsert(
         for start in range(0, len(rows), CHUNK_SIZE):
             chunk = rows[start : start + CHUNK_SIZE]
             params = [
-                f.get_db_prep_save(row[f.attname], connection)
-                for row in chunk
-                for f in fields
+                f.get_db_prep_save(row[f.attname], connection) for row in chunk for f in fields
             ]
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES "
@@ -280,9 +272,9 @@ def _bump_stamps(model: type[StripeModel], ids: list[str], observed_at: datetime
     Without this, an event older than this observation but newer than the
     row's stamp would pass the gate and roll the row back.
     """
-    model._base_manager.filter(id__in=ids).filter(
-        **{f"{STAMP}__lt": observed_at}
-    ).update(**{STAMP: observed_at})
+    model._base_manager.filter(id__in=ids).filter(**{f"{STAMP}__lt": observed_at}).update(
+        **{STAMP: observed_at}
+    )
 
 
 def _write_model(
@@ -332,9 +324,7 @@ def _write_model(
             _save_each(model, to_write, set(stored))
         else:
             _execute_upsert(model, to_write, tie_wins=tie_wins)
-        result.written_ids.setdefault(model._meta.label, []).extend(
-            row["id"] for row in to_write
-        )
+        result.written_ids.setdefault(model._meta.label, []).extend(row["id"] for row in to_write)
     if unchanged:
         _bump_stamps(model, unchanged, max(o.observed_at for o in observations.values()))
     return ties
@@ -406,7 +396,9 @@ def _resolve_ties(
         try:
             fresh.append(model.api_retrieve_data(stripe_id, api_key, stripe_account))
         except Exception:  # a re-read is best effort; the stored row stays
-            logger.warning("Could not re-read %s %s on a tie", model.__name__, stripe_id, exc_info=True)
+            logger.warning(
+                "Could not re-read %s %s on a tie", model.__name__, stripe_id, exc_info=True
+            )
             result.unresolved_ties += 1
     if fresh:
         result.refetched += len(fresh)
@@ -446,9 +438,7 @@ def delete(
     )
     rows = model._base_manager.filter(id=stripe_id)
     if model.stripe_soft_delete_field:
-        changed = rows.update(
-            **{model.stripe_soft_delete_field: observed_at, STAMP: observed_at}
-        )
+        changed = rows.update(**{model.stripe_soft_delete_field: observed_at, STAMP: observed_at})
     else:
         changed = rows.delete()[0]
     if result is not None:
