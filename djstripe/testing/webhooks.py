@@ -1,0 +1,5 @@
+"""Webhooks."""
+
+
+def event_matches(pattern, event_type):
+    return pattern == "*" or pattern == event_type

@@ -1,0 +1,2 @@
+def test_smoke(fake_stripe):
+    assert fake_stripe.now
