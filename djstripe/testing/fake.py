@@ -72,7 +72,7 @@ class FakeStripe:
         api_version: str = stripe.api_version,
     ):
         # Behaviour modules register their hooks on import.
-        from . import billing, checkout, payments  # noqa: F401
+        from . import billing, checkout, payments, webhooks  # noqa: F401
 
         self.seed = seed
         self.now = start_time
@@ -168,6 +168,8 @@ class FakeStripe:
             if key not in obj or key in ("id", "object"):
                 continue
             current = obj[key]
+            if isinstance(current, dict) and current.get("object") == "list":
+                continue  # sub-lists change through their own endpoints
             if key == "metadata":
                 merged = dict(current or {}) if value is not None else {}
                 merged.update(value or {})
@@ -193,9 +195,9 @@ class FakeStripe:
 
     def update(self, obj: dict, changes: dict, event_type: str | None = "") -> dict:
         """Change a stored object and record its ``.updated`` (or other) event."""
-        old = copy.deepcopy(obj)
+        before = self.render(obj)
         obj.update(changes)
-        self.emit_changed(obj, old, event_type)
+        self.emit_changed(obj, before, event_type)
         return obj
 
     # -- events -------------------------------------------------------------
@@ -205,8 +207,11 @@ class FakeStripe:
         if prefix:
             self.emit(f"{prefix}.created", obj)
 
-    def emit_changed(self, obj: dict, old: dict, event_type: str | None = "") -> None:
-        previous = _diff(self._public(old), self._public(obj))
+    def emit_changed(
+        self, obj: dict, before: dict, event_type: str | None = ""
+    ) -> None:
+        """Emit ``event_type`` (default ``<prefix>.updated`` if anything changed)."""
+        previous = _diff(before, self.render(obj))
         prefix = self._event_prefix(obj)
         if event_type == "":
             event_type = f"{prefix}.updated" if prefix else None
@@ -228,8 +233,10 @@ class FakeStripe:
             data=data,
             type=event_type,
             request=dict(self._request),
-            pending_webhooks=len(self._endpoints_for(event_type)),
         )
+        targets = [ep["id"] for ep in self._endpoints_for(event_type)]
+        event["pending_webhooks"] = len(targets)
+        event["_targets"] = targets
         self.store(event)
         self._event_ids.append(event["id"])
         self._undelivered.append(event["id"])
@@ -263,9 +270,10 @@ class FakeStripe:
         with self._lock:
             pending, self._undelivered = self._undelivered, []
             jobs = [
-                (self._objects[eid], ep)
+                (self._objects[eid], self._objects[target])
                 for eid in pending
-                for ep in self._endpoints_for(self._objects[eid]["type"])
+                for target in self._objects[eid]["_targets"]
+                if self.exists(target)
             ]
         return deliver(self, jobs, chaos, duplicate, reorder)
 
@@ -579,21 +587,20 @@ class FakeStripe:
             prepare(self, obj, params)
         self.store(obj)
         self.emit_created(obj)
-        after = hooks.AFTER_CREATE.get(resource.object)
-        if after:
+        for after in hooks.AFTER_CREATE.get(resource.object, []):
             after(self, obj, params)
         return obj
 
     def modify(self, obj: dict, params: dict) -> dict:
         """Update an object as ``POST /v1/<path>/{id}`` would."""
-        old = copy.deepcopy(obj)
+        before = self.render(obj)
         self.apply(obj, params)
         if "updated" in obj:
             obj["updated"] = self.now
         hook = hooks.UPDATE.get(obj["object"])
         if hook:
-            hook(self, obj, params, old)
-        self.emit_changed(obj, old)
+            hook(self, obj, params, before)
+        self.emit_changed(obj, before)
         return obj
 
     def delete(self, obj: dict, params: dict | None = None) -> dict:
@@ -685,6 +692,81 @@ class FakeStripe:
                 return False
         default = hooks.FILTERS.get((resource.object, "_default"))
         return default is None or default(self, obj, params)
+
+    # -- test helpers: what a shopper, a bank or time would do -------------------
+
+    def _helper(self, func: Callable, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            result = func(self, *args, **kwargs)
+        if self.auto_deliver:
+            self.deliver_webhooks()
+        return self.render(result) if isinstance(result, dict) else result
+
+    def complete_checkout_session(
+        self,
+        session_id: str,
+        payment_method: str = "pm_card_visa",
+        email: str | None = None,
+    ) -> dict:
+        """Complete an open Checkout Session as the shopper would."""
+        from .checkout import complete
+
+        return self._helper(complete, session_id, payment_method, email)
+
+    def expire_checkout_session(self, session_id: str) -> dict:
+        from .checkout import expire
+
+        return self._helper(
+            lambda fake: expire(fake, fake.get("checkout.session", session_id), {})
+        )
+
+    def open_dispute(
+        self, charge_id: str, amount: int | None = None, reason: str = "fraudulent"
+    ) -> dict:
+        """The cardholder disputes ``charge_id`` (``charge.dispute.created``)."""
+        from .payments import open_dispute
+
+        return self._helper(open_dispute, charge_id, amount, reason)
+
+    def pay_payout(self, payout_id: str) -> dict:
+        from .payments import pay_payout
+
+        return self._helper(pay_payout, payout_id)
+
+    def add_file(
+        self,
+        purpose: str = "dispute_evidence",
+        filename: str = "evidence.pdf",
+        size: int = 1024,
+        type: str = "pdf",
+    ) -> dict:
+        """Store a File, standing in for a multipart upload to files.stripe.com."""
+        from .payments import add_file
+
+        return self._helper(add_file, purpose, filename, size, type)
+
+    def advance_subscriptions(self, to: int | None = None) -> list[dict]:
+        """Move the clock to ``to`` and bill every subscription period that ended.
+
+        Returns the invoices created.  Trials end, renewals are paid with the
+        default card, declines make the subscription ``past_due``.
+        """
+        from .billing import advance_subscriptions
+
+        invoices = self._helper(advance_subscriptions, to)
+        return [self.render(invoice) for invoice in invoices]
+
+    def add(self, object_name: str, **fields: Any) -> dict:
+        """Store an object of any fixture type directly (e.g. a read-only Mandate)."""
+
+        def add(fake: FakeStripe) -> dict:
+            obj = fake.build(object_name)
+            obj.update(fields)
+            fake.store(obj)
+            fake.emit_created(obj)
+            return obj
+
+        return self._helper(add)
 
     # -- transports ---------------------------------------------------------------
 

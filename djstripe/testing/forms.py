@@ -119,6 +119,8 @@ def _scalar(value: str, kind: Any, name: str, param: str) -> Any:
     if not isinstance(value, str):
         return value
     if kind == "int" or (kind is None and name in GUESSED_INTS):
+        if kind == "int" and re.fullmatch(r"[a-z_]+", value):
+            return value  # an enum alternative such as trial_end=now
         if not _INT.match(value):
             raise invalid(
                 f"Invalid integer: {value}",

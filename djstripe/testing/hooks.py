@@ -15,7 +15,7 @@ Hook = Callable[..., object]
 
 PREPARE: dict[str, Hook] = {}
 """``(fake, obj, params)`` before a new object is stored: fill in and validate."""
-AFTER_CREATE: dict[str, Hook] = {}
+AFTER_CREATE: dict[str, list[Hook]] = {}
 """``(fake, obj, params)`` after the ``.created`` event: create related objects."""
 UPDATE: dict[str, Hook] = {}
 """``(fake, obj, params, old)`` after generic params were applied."""
@@ -44,7 +44,11 @@ def prepare(object_name: str):
 
 
 def after_create(object_name: str):
-    return _register(AFTER_CREATE, object_name)
+    def decorator(func: Hook) -> Hook:
+        AFTER_CREATE.setdefault(object_name, []).append(func)
+        return func
+
+    return decorator
 
 
 def on_update(object_name: str):

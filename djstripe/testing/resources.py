@@ -338,6 +338,14 @@ RESOURCES: tuple[Resource, ...] = (
         parent_field="customer",
         event_prefix="customer.tax_id",
     ),
+    Resource(
+        "invoice_payments",
+        "invoice_payment",
+        "inpay",
+        "RL",
+        ("invoice",),
+        event_prefix=None,
+    ),
     Resource("application_fees", "application_fee", "fee", "RL", ("charge",)),
 )
 
