@@ -53,8 +53,9 @@ def _types_key(resource: Resource, has_id: bool, action: str | None) -> str:
 
 def _diff(old: Any, new: Any) -> Any:
     """Stripe's ``previous_attributes``: old values of what changed."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        return {k: old.get(k) for k in set(old) | set(new) if old.get(k) != new.get(k)}
+    if isinstance(old, dict) and isinstance(new, dict) and old.get("object") != "list":
+        keys = [k for k in {**old, **new} if old.get(k) != new.get(k)]
+        return {k: _diff(old.get(k), new.get(k)) for k in keys}
     return old
 
 
