@@ -536,6 +536,9 @@ class FakeStripe:
         self, resource: Resource, object_id: str, parent: str | None, deleted_ok: bool
     ) -> dict:
         obj = self._objects.get(object_id)
+        resolver = hooks.RESOLVE.get(resource.object)
+        if obj is None and resolver:
+            obj = resolver(self, object_id)
         if obj is None or obj["object"] != resource.object:
             raise missing(resource.object, object_id)
         if resource.parent_field and obj.get(resource.parent_field) != parent:

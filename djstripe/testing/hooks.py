@@ -25,6 +25,8 @@ ACTIONS: dict[tuple[str, str], Hook] = {}
 """``(fake, obj, params) -> obj`` for ``POST /v1/<path>/{id}/<action>``."""
 SUBLISTS: dict[tuple[str, str], Hook] = {}
 """``(fake, obj) -> (items, url)``: an embedded list rebuilt at render time."""
+RESOLVE: dict[str, Hook] = {}
+"""``(fake, object_id) -> obj | None``: ids Stripe accepts without storing them."""
 ROUTES: list[tuple[str, re.Pattern, Hook]] = []
 """``(fake, match, params, query_types) -> (status, body)`` special endpoints."""
 FILTERS: dict[tuple[str, str], Callable[[object, dict, object], bool]] = {}
@@ -69,6 +71,10 @@ def sublist(object_name: str, field: str):
 
 def list_filter(object_name: str, name: str):
     return _register(FILTERS, (object_name, name))
+
+
+def resolve(object_name: str):
+    return _register(RESOLVE, object_name)
 
 
 def route(method: str, pattern: str, types_key: str | None = None):

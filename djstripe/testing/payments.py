@@ -87,6 +87,14 @@ def resolve_payment_method(fake: FakeStripe, reference: str, param: str) -> dict
     return fake.store(pm)
 
 
+@hooks.resolve("payment_method")
+def _resolve_test_payment_method(fake: FakeStripe, reference: str) -> dict | None:
+    """``POST /v1/payment_methods/pm_card_visa/attach`` works as in test mode."""
+    return (
+        resolve_payment_method(fake, reference, "id") if _card_name(reference) else None
+    )
+
+
 @hooks.prepare("payment_method")
 def _prepare_payment_method(fake: FakeStripe, pm: dict, params: dict) -> None:
     card = params.get("card") or {}
