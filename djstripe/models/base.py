@@ -72,6 +72,9 @@ class StripeModel(models.Model):
     #: A datetime column set when Stripe deletes the object (the row is kept);
     #: ``None`` removes the row.
     stripe_soft_delete_field: ClassVar[str | None] = None
+    #: Objects that Stripe never changes once created (events): the engine
+    #: inserts new ones and skips known ones without reading them first.
+    stripe_immutable: ClassVar[bool] = False
 
     djstripe_id = models.BigAutoField(primary_key=True, serialize=False, verbose_name="ID")
     id = StripeIdField(unique=True, help_text="The object's Stripe id.")

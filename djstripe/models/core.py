@@ -299,6 +299,7 @@ class Event(StripeModel):
 
     stripe_class = stripe.Event
     stripe_dashboard_item_name = "events"
+    stripe_immutable = True
 
     api_version = StripeCharField(max_length=64, help_text="The API version of the payload.")
     data = StripeJSONField(help_text="The object the event is about, and its changed fields.")
