@@ -213,3 +213,18 @@ def test_events_are_immutable_and_inserted_once():
     assert again.unchanged >= 1
     assert Event.objects.get(id="evt_1").data["object"]["email"] == "c1@example.com"
     assert Event.objects.count() == 1
+
+
+def test_api_reads_are_stamped_with_stripes_clock(fake_stripe):
+    from djstripe import stripe_api
+
+    created = stripe_api.create("/v1/customers", {"email": "clock@example.com"})
+    row = Customer.sync_from_stripe_data(created)
+    assert row.djstripe_observed_at == datetime.datetime.fromtimestamp(
+        fake_stripe.now, tz=datetime.UTC
+    )
+    # An event Stripe stamped one second later is newer, whatever our own clock says.
+    fake_stripe.advance(1)
+    updated = stripe_api.update("/v1/customers", row.id, {"email": "later@example.com"})
+    sync.upsert([updated])
+    assert Customer.objects.get(id=row.id).email == "later@example.com"

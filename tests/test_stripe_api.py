@@ -7,6 +7,7 @@ the real code.
 
 from __future__ import annotations
 
+import datetime
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -202,3 +203,16 @@ def test_limits_follow_the_mode():
 @override_settings(DJSTRIPE_RATE_LIMIT=0)
 def test_rate_limit_can_be_disabled():
     assert stripe_api._limiter_for("sk_test_x") is None
+
+
+def test_responses_carry_stripes_clock(sleeps):
+    date = {"Date": "Thu, 01 Jan 2026 00:00:05 GMT"}
+    page = (200, {"object": "list", "has_more": False, "data": [{"id": "a"}]}, date)
+    stub = StubHTTPClient(page)
+    with stripe_api.use_http_client(stub):
+        [objects] = stripe_api.iter_pages("/v1/customers")
+        single = stripe_api.retrieve("/v1/customers", "a")
+    expected = datetime.datetime(2026, 1, 1, 0, 0, 5, tzinfo=datetime.UTC)
+    assert objects.observed_at == expected
+    assert single.observed_at == expected
+    assert single == {"object": "list", "has_more": False, "data": [{"id": "a"}]}

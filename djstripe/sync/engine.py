@@ -415,14 +415,16 @@ def upsert(
 
     :param objects: Stripe objects as dicts (one dict is accepted too).
     :param observed_at: when the objects were true: ``event.created`` for a
-        webhook payload, the response time for an API read (default: now).
+        webhook payload, the response time for an API read. By default the
+        ``observed_at`` that :mod:`djstripe.stripe_api` attaches to what it
+        returns (Stripe's ``Date`` header), else now; in whole seconds.
     :param refetch: on an exact-timestamp tie with the stored row, ``"on_tie"``
         re-reads the object from Stripe; ``"never"`` keeps the stored row.
     :param owner_account: the Stripe account that owns the objects.
     """
     if isinstance(objects, dict):
         objects = [objects]
-    observed_at = observed_at or timezone.now()
+    observed_at = observed_at or _observed_at_of(objects) or _now()
     result = UpsertResult()
     groups, deletions = _observations(objects, observed_at, result)
     if not groups and not deletions:
@@ -445,6 +447,26 @@ def upsert(
         if ties:
             _resolve_ties(ties, refetch, api_key, stripe_account, owner_account, result)
     return result
+
+
+def _observed_at_of(objects: Any) -> datetime.datetime | None:
+    """The Stripe time a page, or every object of a batch, was read at."""
+    stamp = getattr(objects, "observed_at", None)
+    if stamp is None and isinstance(objects, list | tuple) and objects:
+        stamps = [getattr(obj, "observed_at", None) for obj in objects]
+        if None not in stamps:
+            stamp = max(stamps)
+    return stamp
+
+
+def _now() -> datetime.datetime:
+    """Now, in whole seconds like Stripe's timestamps.
+
+    A fraction would rank a read at 12:00:00.5 above an event Stripe stamped
+    12:00:00 for a change made at 12:00:00.7; truncated, the two tie and the
+    engine asks Stripe instead of dropping the event.
+    """
+    return timezone.now().replace(microsecond=0)
 
 
 def _resolve_ties(
@@ -474,7 +496,7 @@ def _resolve_ties(
         result.merge(
             upsert(
                 fresh,
-                observed_at=timezone.now(),
+                observed_at=max(getattr(data, "observed_at", None) or _now() for data in fresh),
                 owner_account=owner_account,
                 refetch="never",
                 _tie_wins=True,
@@ -499,7 +521,7 @@ def delete(
         model = registry.model_for(model)
         if model is None:
             return
-    observed_at = observed_at or timezone.now()
+    observed_at = observed_at or _now()
     tombstone = apps.get_model("djstripe", "DeletedStripeObject")
     tombstone._base_manager.get_or_create(
         stripe_id=stripe_id,

@@ -9,6 +9,7 @@ example objects; behaviour per type is plugged in through ``hooks``.
 from __future__ import annotations
 
 import copy
+import email.utils
 import json
 import random
 import re
@@ -340,6 +341,8 @@ class FakeStripe:
             "Request-Id": request_id,
             "Content-Type": "application/json",
             "Stripe-Version": self.api_version,
+            # Stripe's clock: the mirror stamps what it reads with it.
+            "Date": email.utils.formatdate(self.now, usegmt=True),
         }
         parts = urlsplit(target)
         path = parts.path.rstrip("/")
