@@ -531,11 +531,20 @@ def _subscription_price(fake: FakeStripe, sub: dict, price_id) -> bool:
     return any(si["price"]["id"] == price_id for si in items_of(fake, sub))
 
 
+@hooks.on_delete("customer")
+def _delete_customer(fake: FakeStripe, customer: dict, params: dict) -> None:
+    """Deleting a customer cancels their subscriptions first, as Stripe does."""
+    for sub in fake.all("subscription", customer=customer["id"]):
+        if sub["status"] not in ("canceled", "incomplete_expired"):
+            cancel_now(fake, sub)
+
+
 # -- subscription items as their own resource ---------------------------------
 
 
 @hooks.route("POST", r"/v1/subscription_items", "/v1/subscription_items")
 def _create_subscription_item(fake: FakeStripe, match, params: dict):
+    fake.check_create_params("subscription_item", params)
     sub = fake.get("subscription", params.get("subscription"), "subscription")
     before = fake.render(sub)
     sub["_period_start"] = _current_period_start(fake, sub)
@@ -823,6 +832,7 @@ def _list_invoice_lines(fake: FakeStripe, match, params: dict):
 
 @hooks.route("POST", r"/v1/invoices", "/v1/invoices")
 def _create_invoice(fake: FakeStripe, match, params: dict):
+    fake.check_create_params("invoice", params)
     expand = params.pop("expand", None) or []
     fake.get("customer", params.get("customer"), "customer")
     sub = None

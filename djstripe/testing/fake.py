@@ -22,7 +22,7 @@ import stripe
 
 from . import hooks
 from .errors import FakeStripeError, invalid, missing, unknown_parameter
-from .forms import decode, parse_pairs
+from .forms import decode, parse_multipart, parse_pairs
 from .resources import BY_OBJECT, RESOURCES, Resource
 from .templates import has_template, object_facts, operation_types, template
 
@@ -361,28 +361,17 @@ class FakeStripe:
         }
         parts = urlsplit(target)
         path = parts.path.rstrip("/")
-        query = parts.query if method != "POST" else body
-        if method == "POST" and parts.query:
-            query = (
-                parts.query
-                + "&"
-                + (body.decode() if isinstance(body, bytes) else body or "")
-            )
+        query = self._params_source(method, parts.query, body, headers)
         try:
-            self.requests.append(
-                (method, path, decode(query, None) if _safe(query) else {})
-            )
+            self.requests.append((method, path, decode(query, None)))
         except FakeStripeError:
             self.requests.append((method, path, {}))
         try:
             self._check_auth(headers)
             self._maybe_fail()
             key = headers.get("idempotency-key") if method == "POST" else None
-            fingerprint = (
-                method,
-                path,
-                sorted(parse_pairs(query)) if _safe(query) else query,
-            )
+            fingerprint = (method, path, _fingerprint(query))
+
             if key and key in self._idempotency:
                 seen, response = self._idempotency[key]
                 if seen != fingerprint:
@@ -415,6 +404,18 @@ class FakeStripe:
         except FakeStripeError as exc:
             out_headers.update(exc.headers)
             return exc.status, exc.body(), out_headers
+
+    @staticmethod
+    def _params_source(method: str, query: str, body, headers: dict):
+        """The form text (or decoded multipart dict) carrying the parameters."""
+        if method != "POST":
+            return query
+        if isinstance(body, bytes) and headers.get("content-type", "").startswith(
+            "multipart/form-data"
+        ):
+            return parse_multipart(body, headers["content-type"])
+        text = body.decode() if isinstance(body, bytes) else body or ""
+        return f"{query}&{text}" if query else text
 
     def _check_auth(self, headers: dict) -> None:
         auth = headers.get("authorization", "")
@@ -566,6 +567,12 @@ class FakeStripe:
                 and key not in (types or {})
             ):
                 raise unknown_parameter(key)
+
+    def check_create_params(self, object_name: str, params: dict) -> None:
+        """400 ``parameter_unknown`` for a parameter the create call doesn't take."""
+        resource = BY_OBJECT[object_name]
+        types = operation_types("POST", _types_key(resource, False, None))
+        self._check_params(resource, params, types)
 
     def _check_list_params(
         self, resource: Resource, params: dict, types: dict | None
@@ -797,11 +804,11 @@ class FakeStripe:
         return json.dumps(self.render(obj))
 
 
-def _safe(query) -> bool:
-    """Whether a body is a form body we can decode (not multipart)."""
-    if isinstance(query, bytes):
-        return not query.startswith(b"--")
-    return not (query or "").startswith("--")
+def _fingerprint(query) -> Any:
+    """What must match for an idempotent replay: the request's parameters."""
+    if isinstance(query, dict):
+        return json.dumps(query, sort_keys=True)
+    return sorted(parse_pairs(query))
 
 
 def _field_id(value: Any) -> Any:

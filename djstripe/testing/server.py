@@ -70,7 +70,9 @@ class FakeStripeServer:
         return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> FakeStripeServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
