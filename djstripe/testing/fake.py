@@ -8,6 +8,7 @@ example objects; behaviour per type is plugged in through ``hooks``.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import random
@@ -24,7 +25,7 @@ from . import hooks
 from .errors import FakeStripeError, invalid, missing, unknown_parameter
 from .forms import decode, parse_multipart, parse_pairs
 from .resources import BY_OBJECT, RESOURCES, Resource
-from .templates import has_template, object_facts, operation_types, template
+from .templates import has_template, operation_types, template
 
 _ALPHABET = string.ascii_letters + string.digits
 _KEY = re.compile(r"^(sk|rk)_test_\w+$")
@@ -427,7 +428,14 @@ class FakeStripe:
                 status=401,
             )
         scheme, _, key = auth.partition(" ")
-        if scheme.lower() != "bearer" or not _KEY.match(key.strip()):
+        if scheme.lower() == "basic":  # curl -u sk_test_...:
+            try:
+                key = base64.b64decode(key).decode().partition(":")[0]
+            except (ValueError, UnicodeDecodeError):
+                key = ""
+        elif scheme.lower() != "bearer":
+            key = ""
+        if not _KEY.match(key.strip()):
             raise FakeStripeError(
                 f"Invalid API Key provided: {key[:12]}***", status=401
             )
@@ -796,12 +804,6 @@ class FakeStripe:
         """A ``stripe.StripeClient`` bound to this fake (no retries by default)."""
         options.setdefault("max_network_retries", 0)
         return stripe.StripeClient(api_key, http_client=self.http_client, **options)
-
-    def expandable(self, object_name: str) -> list[str]:
-        return object_facts(object_name)["expandable"]
-
-    def dump(self, obj: dict) -> str:
-        return json.dumps(self.render(obj))
 
 
 def _fingerprint(query) -> Any:
