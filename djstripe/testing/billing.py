@@ -344,6 +344,12 @@ def _prepare_subscription(fake: FakeStripe, sub: dict, params: dict) -> None:
     if trial_end:
         sub.update(trial_start=fake.now, trial_end=trial_end, status="trialing")
         sub["_period_end"] = sub["billing_cycle_anchor"] = trial_end
+    for index, item in enumerate(items):
+        si = add_item(fake, sub, item, index)
+        sub["currency"] = sub["currency"] or si["price"]["currency"]
+    sub["discounts"] = _discounts_from(
+        fake, params, customer=sub["customer"], subscription=sub["id"]
+    )
 
 
 def _trial_end(fake: FakeStripe, params: dict) -> int | None:
@@ -363,12 +369,6 @@ def _trial_end(fake: FakeStripe, params: dict) -> int | None:
 @hooks.after_create("subscription")
 def _after_subscription(fake: FakeStripe, sub: dict, params: dict) -> None:
     before = fake.render(sub)
-    for index, item in enumerate(params["items"]):
-        si = add_item(fake, sub, item, index)
-        sub["currency"] = sub["currency"] or si["price"]["currency"]
-    sub["discounts"] = _discounts_from(
-        fake, params, customer=sub["customer"], subscription=sub["id"]
-    )
     for extra in params.get("add_invoice_items") or []:
         _pending_item(fake, sub, extra)
     invoice = bill_period(fake, sub, "subscription_create")
@@ -414,6 +414,7 @@ def bill_period(fake: FakeStripe, sub: dict, reason: str) -> dict:
             add_item_line(fake, invoice, ii)
     invoice["discounts"] = list(sub.get("discounts") or [])
     recompute(fake, invoice)
+    fake.emit_created(invoice)
     sub["latest_invoice"] = invoice["id"]
     finalize(fake, invoice)
     if (
@@ -683,7 +684,6 @@ def new_invoice(
             )
     if store:
         fake.store(invoice)
-        fake.emit_created(invoice)
     return invoice
 
 
@@ -850,6 +850,7 @@ def _create_invoice(fake: FakeStripe, match, params: dict):
             add_item_line(fake, invoice, ii)
     invoice["discounts"] = _discounts_from(fake, params, customer=params["customer"])
     recompute(fake, invoice)
+    fake.emit_created(invoice)
     return 200, fake.render(invoice, expand)
 
 

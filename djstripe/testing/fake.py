@@ -25,7 +25,7 @@ from . import hooks
 from .errors import FakeStripeError, invalid, missing, unknown_parameter
 from .forms import decode, parse_multipart, parse_pairs
 from .resources import BY_OBJECT, RESOURCES, Resource
-from .templates import has_template, operation_types, template
+from .templates import EXAMPLE_TIME, has_template, operation_types, template
 
 _ALPHABET = string.ascii_letters + string.digits
 _KEY = re.compile(r"^(sk|rk)_test_\w+$")
@@ -141,6 +141,9 @@ class FakeStripe:
         if resource:
             obj.update(copy.deepcopy(resource.defaults))
         obj["object"] = object_name
+        for key, value in obj.items():
+            if value == EXAMPLE_TIME:
+                obj[key] = self.now
         if "created" in obj or resource:
             obj["created"] = self.now
         obj["livemode"] = False

@@ -181,6 +181,10 @@ def test_subscription_bills_first_period(client, fake, monthly):
         "invoice.payment_succeeded",
         "customer.subscription.updated",
     ]
+    created, invoice_created = fake.events[since], fake.events[since + 1]
+    assert created["data"]["object"]["items"]["data"][0]["quantity"] == 2
+    assert invoice_created["data"]["object"]["amount_due"] == 4000
+    assert fake.events[-1]["data"]["previous_attributes"]["status"] == "incomplete"
 
 
 def test_subscription_without_payment_is_incomplete(client, monthly):
