@@ -333,7 +333,11 @@ def get_client(
         if client is None:
             options: dict[str, Any] = {}
             if base:
-                options["base_addresses"] = {"api": base, "files": base, "connect": base}
+                options["base_addresses"] = {
+                    "api": base,
+                    "files": base,
+                    "connect": base,
+                }
             client = _clients[key] = stripe.StripeClient(
                 api_key,
                 stripe_account=stripe_account,
@@ -413,7 +417,9 @@ def retrieve(
 ) -> dict:
     """``GET {path}/{id}``, with ``expand[]``."""
     params = {"expand": list(expand)} if expand else None
-    return request("get", f"{path}/{id}", params, api_key=api_key, stripe_account=stripe_account)
+    return request(
+        "get", f"{path}/{id}", params, api_key=api_key, stripe_account=stripe_account
+    )
 
 
 def list_page(
@@ -495,4 +501,6 @@ def delete(
     stripe_account: str | None = None,
 ) -> dict:
     """``DELETE {path}/{id}``."""
-    return request("delete", f"{path}/{id}", api_key=api_key, stripe_account=stripe_account)
+    return request(
+        "delete", f"{path}/{id}", api_key=api_key, stripe_account=stripe_account
+    )

@@ -62,7 +62,9 @@ def test_relation_resolves_when_the_target_arrives_later():
     assert row.product_id == "prod_later"
     assert not Product.objects.exists()
 
-    sync.upsert([stripe_fixture("product", id="prod_later", name="Late")], observed_at=at(1))
+    sync.upsert(
+        [stripe_fixture("product", id="prod_later", name="Late")], observed_at=at(1)
+    )
     assert Price.objects.get(id=price["id"]).product.name == "Late"
     assert list(Price.objects.filter(product__name="Late")) == [row]
 
@@ -155,7 +157,9 @@ def test_deleted_object_is_not_resurrected_by_a_late_update():
     assert result.deleted == 1
     assert not Product.objects.filter(id="prod_gone").exists()
 
-    late = sync.upsert([stripe_fixture("product", id="prod_gone", name="Back?")], observed_at=at(5))
+    late = sync.upsert(
+        [stripe_fixture("product", id="prod_gone", name="Back?")], observed_at=at(5)
+    )
     assert late.skipped_deleted == 1
     later = sync.upsert([stripe_fixture("product", id="prod_gone")], observed_at=at(20))
     assert later.skipped_deleted == 1
@@ -174,7 +178,9 @@ def test_deleted_customer_row_is_kept_and_marked_purged():
 
 
 def test_unmirrored_and_malformed_objects_are_ignored():
-    result = sync.upsert([{"object": "climate.order", "id": "climorder_1"}, {"object": "customer"}])
+    result = sync.upsert(
+        [{"object": "climate.order", "id": "climorder_1"}, {"object": "customer"}]
+    )
     assert result.ignored == 2 and result.written == 0
 
 
@@ -199,7 +205,9 @@ def _customer_event(n: int, seconds: int, **changes) -> dict:
 
 def test_an_event_mirrors_the_object_it_carries_in_three_queries():
     with CaptureQueriesContext(connection) as queries:
-        result = sync.upsert([_customer_event(1, 0, email="e@example.com")], observed_at=at(0))
+        result = sync.upsert(
+            [_customer_event(1, 0, email="e@example.com")], observed_at=at(0)
+        )
     # The customer's read (with tombstones), then one insert per model.
     assert len(queries) == 3
     assert result.created == 2
@@ -209,7 +217,9 @@ def test_an_event_mirrors_the_object_it_carries_in_three_queries():
 
 def test_events_are_immutable_and_inserted_once():
     sync.upsert([_customer_event(1, 0)], observed_at=at(0))
-    again = sync.upsert([_customer_event(1, 0, email="changed@example.com")], observed_at=at(1))
+    again = sync.upsert(
+        [_customer_event(1, 0, email="changed@example.com")], observed_at=at(1)
+    )
     assert again.unchanged >= 1
     assert Event.objects.get(id="evt_1").data["object"]["email"] == "c1@example.com"
     assert Event.objects.count() == 1

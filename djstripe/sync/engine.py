@@ -213,9 +213,9 @@ def _stored_state(
 
 def _from_db(field: Any, connection: Any) -> Any:
     """The conversion Django applies to ``field``'s raw value from a raw query."""
-    converters = connection.ops.get_db_converters(field.cached_col) + field.get_db_converters(
-        connection
-    )
+    converters = connection.ops.get_db_converters(
+        field.cached_col
+    ) + field.get_db_converters(connection)
 
     def convert(value: Any) -> Any:
         for converter in converters:
@@ -243,7 +243,8 @@ def row_values(
         livemode=data.get("livemode"),
         created=timestamp_to_datetime(data.get("created")),
         stripe_data=data,
-        djstripe_owner_account_id=owner_account or values.get("djstripe_owner_account_id"),
+        djstripe_owner_account_id=owner_account
+        or values.get("djstripe_owner_account_id"),
         djstripe_created=now,
         djstripe_updated=now,
         **{STAMP: observed_at},
@@ -272,11 +273,15 @@ def _execute_upsert(
     """
     qn = connections[router.db_for_write(model)].ops.quote_name
     table = qn(model._meta.db_table)
-    assignments = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in _update_columns(model))
+    assignments = ", ".join(
+        f"{qn(c)} = excluded.{qn(c)}" for c in _update_columns(model)
+    )
     stamp = f"{table}.{qn(STAMP)}"
     compare = "<=" if tie_wins else "<"
     gate = f"{stamp} IS NULL OR {stamp} {compare} excluded.{qn(STAMP)}"
-    _execute_insert(model, rows, on_conflict=f"DO UPDATE SET {assignments} WHERE {gate}")
+    _execute_insert(
+        model, rows, on_conflict=f"DO UPDATE SET {assignments} WHERE {gate}"
+    )
 
 
 def _execute_insert(
@@ -294,7 +299,9 @@ def _execute_insert(
         for start in range(0, len(rows), CHUNK_SIZE):
             chunk = rows[start : start + CHUNK_SIZE]
             params = [
-                f.get_db_prep_save(row[f.attname], connection) for row in chunk for f in fields
+                f.get_db_prep_save(row[f.attname], connection)
+                for row in chunk
+                for f in fields
             ]
             cursor.execute(
                 f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES "
@@ -306,7 +313,9 @@ def _execute_insert(
     return written
 
 
-def _save_each(model: type[StripeModel], rows: list[dict[str, Any]], existing: set[str]) -> None:
+def _save_each(
+    model: type[StripeModel], rows: list[dict[str, Any]], existing: set[str]
+) -> None:
     """Fallback for multi-table models (the polymorphic payment sources), which
     a single-table ``INSERT`` cannot write. The gate was applied by the caller."""
     local = set(model.stripe_local_fields) | {"djstripe_created"}
@@ -340,15 +349,17 @@ def _insert_new(
         result.written_ids.setdefault(model._meta.label, []).extend(inserted)
 
 
-def _bump_stamps(model: type[StripeModel], ids: list[str], observed_at: datetime.datetime) -> None:
+def _bump_stamps(
+    model: type[StripeModel], ids: list[str], observed_at: datetime.datetime
+) -> None:
     """Record that unchanged rows were seen at ``observed_at``.
 
     Without this, an event older than this observation but newer than the
     row's stamp would pass the gate and roll the row back.
     """
-    model._base_manager.filter(id__in=ids).filter(**{f"{STAMP}__lt": observed_at}).update(
-        **{STAMP: observed_at}
-    )
+    model._base_manager.filter(id__in=ids).filter(
+        **{f"{STAMP}__lt": observed_at}
+    ).update(**{STAMP: observed_at})
 
 
 def _write_model(
@@ -395,9 +406,13 @@ def _write_model(
             _save_each(model, to_write, set(stored))
         else:
             _execute_upsert(model, to_write, tie_wins=tie_wins)
-        result.written_ids.setdefault(model._meta.label, []).extend(row["id"] for row in to_write)
+        result.written_ids.setdefault(model._meta.label, []).extend(
+            row["id"] for row in to_write
+        )
     if unchanged:
-        _bump_stamps(model, unchanged, max(o.observed_at for o in observations.values()))
+        _bump_stamps(
+            model, unchanged, max(o.observed_at for o in observations.values())
+        )
     return ties
 
 
@@ -488,7 +503,10 @@ def _resolve_ties(
             fresh.append(model.api_retrieve_data(stripe_id, api_key, stripe_account))
         except Exception:  # a re-read is best effort; the stored row stays
             logger.warning(
-                "Could not re-read %s %s on a tie", model.__name__, stripe_id, exc_info=True
+                "Could not re-read %s %s on a tie",
+                model.__name__,
+                stripe_id,
+                exc_info=True,
             )
             result.unresolved_ties += 1
     if fresh:
@@ -496,7 +514,9 @@ def _resolve_ties(
         result.merge(
             upsert(
                 fresh,
-                observed_at=max(getattr(data, "observed_at", None) or _now() for data in fresh),
+                observed_at=max(
+                    getattr(data, "observed_at", None) or _now() for data in fresh
+                ),
                 owner_account=owner_account,
                 refetch="never",
                 _tie_wins=True,
@@ -529,7 +549,9 @@ def delete(
     )
     rows = model._base_manager.filter(id=stripe_id)
     if model.stripe_soft_delete_field:
-        changed = rows.update(**{model.stripe_soft_delete_field: observed_at, STAMP: observed_at})
+        changed = rows.update(
+            **{model.stripe_soft_delete_field: observed_at, STAMP: observed_at}
+        )
     else:
         changed = rows.delete()[0]
     if result is not None:

@@ -68,7 +68,9 @@ def _update_product(fake: FakeStripe, product: dict, params: dict, old) -> None:
     if params.get("default_price"):
         price = fake.get("price", params["default_price"], "default_price")
         if price["product"] != product["id"]:
-            raise invalid("The price must belong to this product.", param="default_price")
+            raise invalid(
+                "The price must belong to this product.", param="default_price"
+            )
 
 
 @hooks.on_delete("product")
@@ -147,12 +149,18 @@ def plan_from_price(price: dict) -> dict:
 def _prepare_coupon(fake: FakeStripe, coupon: dict, params: dict) -> None:
     if params.get("id"):
         if fake.exists(params["id"]):
-            raise invalid("Coupon already exists.", code="resource_already_exists", param="id")
+            raise invalid(
+                "Coupon already exists.", code="resource_already_exists", param="id"
+            )
         coupon["id"] = params["id"]
     if params.get("percent_off") is None and params.get("amount_off") is None:
-        raise invalid("You must pass either percent_off or amount_off.", param="percent_off")
+        raise invalid(
+            "You must pass either percent_off or amount_off.", param="percent_off"
+        )
     if params.get("amount_off") is not None and not params.get("currency"):
-        raise invalid("You must pass currency when passing amount_off.", param="currency")
+        raise invalid(
+            "You must pass currency when passing amount_off.", param="currency"
+        )
     coupon["duration"] = params.get("duration") or "once"
 
 
@@ -317,7 +325,9 @@ def _prepare_subscription(fake: FakeStripe, sub: dict, params: dict) -> None:
         if item.get("price"):
             _price_for(fake, item, None, f"items[{index}][price]")
     if params.get("default_payment_method"):
-        fake.get("payment_method", params["default_payment_method"], "default_payment_method")
+        fake.get(
+            "payment_method", params["default_payment_method"], "default_payment_method"
+        )
     sub.update(
         customer=customer["id"],
         start_date=fake.now,
@@ -333,6 +343,12 @@ def _prepare_subscription(fake: FakeStripe, sub: dict, params: dict) -> None:
     if trial_end:
         sub.update(trial_start=fake.now, trial_end=trial_end, status="trialing")
         sub["_period_end"] = sub["billing_cycle_anchor"] = trial_end
+    for index, item in enumerate(items):
+        si = add_item(fake, sub, item, index)
+        sub["currency"] = sub["currency"] or si["price"]["currency"]
+    sub["discounts"] = _discounts_from(
+        fake, params, customer=sub["customer"], subscription=sub["id"]
+    )
 
 
 def _trial_end(fake: FakeStripe, params: dict) -> int | None:
@@ -341,7 +357,9 @@ def _trial_end(fake: FakeStripe, params: dict) -> int | None:
         return None
     if trial_end is not None:
         if not isinstance(trial_end, int) or trial_end <= fake.now:
-            raise invalid("Invalid timestamp: must be in the future.", param="trial_end")
+            raise invalid(
+                "Invalid timestamp: must be in the future.", param="trial_end"
+            )
         return trial_end
     days = params.get("trial_period_days")
     return fake.now + int(days) * DAY if days else None
@@ -350,12 +368,6 @@ def _trial_end(fake: FakeStripe, params: dict) -> int | None:
 @hooks.after_create("subscription")
 def _after_subscription(fake: FakeStripe, sub: dict, params: dict) -> None:
     before = fake.render(sub)
-    for index, item in enumerate(params["items"]):
-        si = add_item(fake, sub, item, index)
-        sub["currency"] = sub["currency"] or si["price"]["currency"]
-    sub["discounts"] = _discounts_from(
-        fake, params, customer=sub["customer"], subscription=sub["id"]
-    )
     for extra in params.get("add_invoice_items") or []:
         _pending_item(fake, sub, extra)
     invoice = bill_period(fake, sub, "subscription_create")
@@ -401,10 +413,17 @@ def bill_period(fake: FakeStripe, sub: dict, reason: str) -> dict:
             add_item_line(fake, invoice, ii)
     invoice["discounts"] = list(sub.get("discounts") or [])
     recompute(fake, invoice)
+    fake.emit_created(invoice)
     sub["latest_invoice"] = invoice["id"]
     finalize(fake, invoice)
-    if invoice["status"] == "open" and invoice["collection_method"] == "charge_automatically":
-        if _payment_behavior(sub) != "default_incomplete" or reason != "subscription_create":
+    if (
+        invoice["status"] == "open"
+        and invoice["collection_method"] == "charge_automatically"
+    ):
+        if (
+            _payment_behavior(sub) != "default_incomplete"
+            or reason != "subscription_create"
+        ):
             pay(fake, invoice, {}, raise_on_decline=False, sub=sub)
     return invoice
 
@@ -414,7 +433,9 @@ def _payment_behavior(sub: dict) -> str | None:
 
 
 @hooks.on_update("subscription")
-def _update_subscription(fake: FakeStripe, sub: dict, params: dict, before: dict) -> None:
+def _update_subscription(
+    fake: FakeStripe, sub: dict, params: dict, before: dict
+) -> None:
     for index, item in enumerate(params.get("items") or []):
         _update_item_from_params(fake, sub, item, index)
     if "cancel_at_period_end" in params:
@@ -431,7 +452,9 @@ def _update_subscription(fake: FakeStripe, sub: dict, params: dict, before: dict
         )
 
 
-def _update_item_from_params(fake: FakeStripe, sub: dict, item: dict, index: int) -> None:
+def _update_item_from_params(
+    fake: FakeStripe, sub: dict, item: dict, index: int
+) -> None:
     if item.get("id"):
         si = fake.get("subscription_item", item["id"], f"items[{index}][id]")
         if item.get("deleted"):
@@ -472,7 +495,9 @@ def _cancel_subscription(fake: FakeStripe, sub: dict, params: dict) -> dict:
     return fake.render(sub)
 
 
-def cancel_now(fake: FakeStripe, sub: dict, reason: str = "cancellation_requested") -> dict:
+def cancel_now(
+    fake: FakeStripe, sub: dict, reason: str = "cancellation_requested"
+) -> dict:
     details = {"comment": None, "feedback": None, "reason": reason}
     return fake.update(
         sub,
@@ -505,11 +530,20 @@ def _subscription_price(fake: FakeStripe, sub: dict, price_id) -> bool:
     return any(si["price"]["id"] == price_id for si in items_of(fake, sub))
 
 
+@hooks.on_delete("customer")
+def _delete_customer(fake: FakeStripe, customer: dict, params: dict) -> None:
+    """Deleting a customer cancels their subscriptions first, as Stripe does."""
+    for sub in fake.all("subscription", customer=customer["id"]):
+        if sub["status"] not in ("canceled", "incomplete_expired"):
+            cancel_now(fake, sub)
+
+
 # -- subscription items as their own resource ---------------------------------
 
 
 @hooks.route("POST", r"/v1/subscription_items", "/v1/subscription_items")
 def _create_subscription_item(fake: FakeStripe, match, params: dict):
+    fake.check_create_params("subscription_item", params)
     sub = fake.get("subscription", params.get("subscription"), "subscription")
     before = fake.render(sub)
     sub["_period_start"] = _current_period_start(fake, sub)
@@ -570,7 +604,11 @@ def advance_subscriptions(fake: FakeStripe, to: int | None = None) -> list[dict]
 def _renew(fake: FakeStripe, sub: dict) -> dict:
     """Start the next period (trial → active) and bill it."""
     before = fake.render(sub)
-    start = sub["trial_end"] if sub["status"] == "trialing" else _current_period_end(fake, sub)
+    start = (
+        sub["trial_end"]
+        if sub["status"] == "trialing"
+        else _current_period_end(fake, sub)
+    )
     start = min(start, fake.now) if sub["status"] == "trialing" else start
     for si in items_of(fake, sub):
         si["current_period_start"] = start
@@ -616,7 +654,8 @@ def new_invoice(
         amount_paid=0,
         period_start=fake.now,
         period_end=fake.now,
-        auto_advance=subscription is not None or (params or {}).get("auto_advance", True),
+        auto_advance=subscription is not None
+        or (params or {}).get("auto_advance", True),
         account_country="US",
         account_name="FakeStripe test account",
         parent=None,
@@ -638,10 +677,11 @@ def new_invoice(
             },
         )
         if subscription["collection_method"] == "send_invoice":
-            invoice["due_date"] = fake.now + (subscription.get("days_until_due") or 30) * DAY
+            invoice["due_date"] = (
+                fake.now + (subscription.get("days_until_due") or 30) * DAY
+            )
     if store:
         fake.store(invoice)
-        fake.emit_created(invoice)
     return invoice
 
 
@@ -711,7 +751,9 @@ def add_subscription_line(
     )
 
 
-def add_item_line(fake: FakeStripe, invoice: dict, ii: dict, store: bool = True) -> dict:
+def add_item_line(
+    fake: FakeStripe, invoice: dict, ii: dict, store: bool = True
+) -> dict:
     if store:
         ii["invoice"] = invoice["id"]
     return _line(
@@ -788,6 +830,7 @@ def _list_invoice_lines(fake: FakeStripe, match, params: dict):
 
 @hooks.route("POST", r"/v1/invoices", "/v1/invoices")
 def _create_invoice(fake: FakeStripe, match, params: dict):
+    fake.check_create_params("invoice", params)
     expand = params.pop("expand", None) or []
     fake.get("customer", params.get("customer"), "customer")
     sub = None
@@ -805,13 +848,16 @@ def _create_invoice(fake: FakeStripe, match, params: dict):
             add_item_line(fake, invoice, ii)
     invoice["discounts"] = _discounts_from(fake, params, customer=params["customer"])
     recompute(fake, invoice)
+    fake.emit_created(invoice)
     return 200, fake.render(invoice, expand)
 
 
 @hooks.on_delete("invoice")
 def _delete_invoice(fake: FakeStripe, invoice: dict, params: dict) -> None:
     if invoice["status"] != "draft":
-        raise invalid("You can only delete draft invoices.", code="invoice_not_editable")
+        raise invalid(
+            "You can only delete draft invoices.", code="invoice_not_editable"
+        )
 
 
 def finalize(fake: FakeStripe, invoice: dict) -> dict:
@@ -927,7 +973,9 @@ def pay(
     return invoice
 
 
-def _payment_failed(fake: FakeStripe, invoice: dict, raise_on_decline: bool, intent) -> dict:
+def _payment_failed(
+    fake: FakeStripe, invoice: dict, raise_on_decline: bool, intent
+) -> dict:
     before = fake.render(invoice)
     invoice.update(
         attempted=True,
@@ -938,7 +986,9 @@ def _payment_failed(fake: FakeStripe, invoice: dict, raise_on_decline: bool, int
     if raise_on_decline:
         if intent is None:
             raise invalid("Cannot charge a customer that has no active card")
-        raise card_declined(intent.get("latest_charge"), payment_intent=fake.render(intent))
+        raise card_declined(
+            intent.get("latest_charge"), payment_intent=fake.render(intent)
+        )
     return invoice
 
 
@@ -947,9 +997,13 @@ def _pay_action(fake: FakeStripe, invoice: dict, params: dict) -> dict:
     return pay(fake, invoice, params)
 
 
-def _transition(fake: FakeStripe, invoice: dict, status: str, stamp: str, event: str) -> dict:
+def _transition(
+    fake: FakeStripe, invoice: dict, status: str, stamp: str, event: str
+) -> dict:
     if invoice["status"] != "open":
-        raise invalid(f"You can only change the status of open invoices, not {invoice['status']}.")
+        raise invalid(
+            f"You can only change the status of open invoices, not {invoice['status']}."
+        )
     transitions = {**invoice["status_transitions"], stamp: fake.now}
     changes = {
         "status": status,
@@ -1013,7 +1067,9 @@ def _prepare_invoice_item(fake: FakeStripe, ii: dict, params: dict) -> None:
         period={"start": fake.now, "end": fake.now},
         pricing={
             "type": "price_details",
-            "price_details": {"price": price["id"], "product": price["product"]} if price else None,
+            "price_details": {"price": price["id"], "product": price["product"]}
+            if price
+            else None,
             "unit_amount_decimal": str(amount // quantity),
         },
         parent=None,
@@ -1032,7 +1088,9 @@ def _after_invoice_item(fake: FakeStripe, ii: dict, params: dict) -> None:
     if params.get("invoice"):
         invoice = fake.get("invoice", params["invoice"], "invoice")
         if invoice["status"] != "draft":
-            raise invalid("Invoice items can only be added to draft invoices.", param="invoice")
+            raise invalid(
+                "Invoice items can only be added to draft invoices.", param="invoice"
+            )
         add_item_line(fake, invoice, ii)
         recompute(fake, invoice)
 

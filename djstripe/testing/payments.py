@@ -90,7 +90,9 @@ def resolve_payment_method(fake: FakeStripe, reference: str, param: str) -> dict
 @hooks.resolve("payment_method")
 def _resolve_test_payment_method(fake: FakeStripe, reference: str) -> dict | None:
     """``POST /v1/payment_methods/pm_card_visa/attach`` works as in test mode."""
-    return resolve_payment_method(fake, reference, "id") if _card_name(reference) else None
+    return (
+        resolve_payment_method(fake, reference, "id") if _card_name(reference) else None
+    )
 
 
 @hooks.prepare("payment_method")
@@ -249,7 +251,9 @@ def _charge_fields(pm: dict, amount: int, declines: bool) -> dict:
             "advice_code": None,
             "network_advice_code": None,
             "network_decline_code": None,
-            "network_status": "declined_by_network" if declines else "approved_by_network",
+            "network_status": "declined_by_network"
+            if declines
+            else "approved_by_network",
             "reason": "generic_decline" if declines else None,
             "risk_level": "normal",
             "risk_score": 20,
@@ -291,7 +295,9 @@ def charge_card(
         **_charge_fields(pm, amount, declines),
     }
     if declines:
-        fields.update(failure_code="card_declined", failure_message="Your card was declined.")
+        fields.update(
+            failure_code="card_declined", failure_message="Your card was declined."
+        )
     charge = fake.build("charge", fields)
     charge.update(fields)
     charge["receipt_url"] = f"https://pay.stripe.com/receipts/{charge['id']}"
@@ -305,7 +311,9 @@ def charge_card(
     return charge
 
 
-def capture_charge(fake: FakeStripe, charge: dict, params: dict, event: bool = True) -> dict:
+def capture_charge(
+    fake: FakeStripe, charge: dict, params: dict, event: bool = True
+) -> dict:
     if charge["captured"]:
         raise invalid(
             f"Charge {charge['id']} has already been captured.",
@@ -326,9 +334,12 @@ def capture_charge(fake: FakeStripe, charge: dict, params: dict, event: bool = T
 @hooks.route("POST", r"/v1/charges", "/v1/charges")
 def _create_charge(fake: FakeStripe, match, params: dict) -> tuple[int, dict]:
     """Legacy ``POST /v1/charges`` with a ``source`` token or a customer's card."""
+    fake.check_create_params("charge", params)
     amount, currency = params.get("amount"), params.get("currency")
     if not isinstance(amount, int) or amount < 50:
-        raise invalid("Amount must be at least 50 cents", param="amount", code="amount_too_small")
+        raise invalid(
+            "Amount must be at least 50 cents", param="amount", code="amount_too_small"
+        )
     if not currency:
         raise invalid("Missing required param: currency.", param="currency")
     customer = params.get("customer")
@@ -372,7 +383,9 @@ def _capture_charge_action(fake: FakeStripe, charge: dict, params: dict) -> dict
 
 @hooks.sublist("charge", "refunds")
 def _charge_refunds(fake: FakeStripe, charge: dict):
-    refunds = sorted(fake.all("refund", charge=charge["id"]), key=lambda r: -fake._order[r["id"]])
+    refunds = sorted(
+        fake.all("refund", charge=charge["id"]), key=lambda r: -fake._order[r["id"]]
+    )
     return refunds, f"/v1/charges/{charge['id']}/refunds"
 
 
@@ -679,9 +692,9 @@ def _prepare_payout(fake: FakeStripe, payout: dict, params: dict) -> None:
 
 @hooks.after_create("payout")
 def _after_payout(fake: FakeStripe, payout: dict, params: dict) -> None:
-    payout["balance_transaction"] = balance_transaction(fake, payout, -payout["amount"], "payout")[
-        "id"
-    ]
+    payout["balance_transaction"] = balance_transaction(
+        fake, payout, -payout["amount"], "payout"
+    )["id"]
 
 
 @hooks.action("payout", "cancel")
@@ -721,6 +734,13 @@ def add_file(
 
 @hooks.prepare("file")
 def _prepare_file(fake: FakeStripe, file: dict, params: dict) -> None:
+    if not params.get("purpose"):
+        raise invalid("Missing required param: purpose.", param="purpose")
+    upload = params.get("file")
+    if isinstance(upload, dict):
+        params = {**params, **upload, "title": upload["filename"]}
+    elif "size" not in params:
+        raise invalid("Missing required param: file.", param="file")
     file["url"] = f"https://files.stripe.com/v1/files/{file['id']}/contents"
     for key in ("filename", "size", "type", "title"):
         if key in params:
@@ -729,7 +749,9 @@ def _prepare_file(fake: FakeStripe, file: dict, params: dict) -> None:
 
 @hooks.sublist("file", "links")
 def _file_links(fake: FakeStripe, file: dict):
-    links = sorted(fake.all("file_link", file=file["id"]), key=lambda r: -fake._order[r["id"]])
+    links = sorted(
+        fake.all("file_link", file=file["id"]), key=lambda r: -fake._order[r["id"]]
+    )
     return links, f"/v1/file_links?file={file['id']}"
 
 
@@ -737,7 +759,9 @@ def _file_links(fake: FakeStripe, file: dict):
 def _prepare_file_link(fake: FakeStripe, link: dict, params: dict) -> None:
     fake.get("file", params.get("file"), "file")
     link["url"] = f"https://files.stripe.com/links/{fake.random_token(40)}"
-    link["expired"] = bool(params.get("expires_at") and params["expires_at"] <= fake.now)
+    link["expired"] = bool(
+        params.get("expires_at") and params["expires_at"] <= fake.now
+    )
 
 
 # -- entitlements and tax ids -------------------------------------------------
@@ -762,7 +786,9 @@ def _prepare_tax_id(fake: FakeStripe, tax_id: dict, params: dict) -> None:
     for required in ("type", "value"):
         if not params.get(required):
             raise invalid(f"Missing required param: {required}.", param=required)
-    tax_id["country"] = tax_id["value"][:2].upper() if tax_id["type"] == "eu_vat" else None
+    tax_id["country"] = (
+        tax_id["value"][:2].upper() if tax_id["type"] == "eu_vat" else None
+    )
     tax_id["verification"] = {
         "status": "pending",
         "verified_address": None,
@@ -775,4 +801,83 @@ def _prepare_tax_id(fake: FakeStripe, tax_id: dict, params: dict) -> None:
         "account": None,
         "application": None,
         "customer_account": None,
+    }
+
+
+@hooks.route(
+    "GET",
+    r"/v1/customers/(?P<id>[^/]+)/payment_methods",
+    "/v1/customers/{id}/payment_methods",
+)
+def _customer_payment_methods(fake: FakeStripe, match, params: dict):
+    customer = fake.get("customer", match["id"], "customer")
+    expand = params.pop("expand", None) or []
+    wanted = params.get("type")
+    methods = [
+        pm
+        for pm in fake.all("payment_method", customer=customer["id"])
+        if wanted in (None, pm["type"])
+    ]
+    url = f"/v1/customers/{customer['id']}/payment_methods"
+    return 200, fake.page(methods, params, url, expand)
+
+
+# -- the account itself and its balance ------------------------------------------
+
+
+def platform_account(fake: FakeStripe) -> dict:
+    """The account the API key belongs to (made on first use, never listed)."""
+    for account in fake.all("account"):
+        if account.get("_platform"):
+            return account
+    account = fake.build("account")
+    account.update(
+        _platform=True,
+        type="standard",
+        country="US",
+        default_currency="usd",
+        email="owner@example.com",
+        charges_enabled=True,
+        payouts_enabled=True,
+        details_submitted=True,
+    )
+    return fake.store(account)
+
+
+@hooks.list_filter("account", "_default")
+def _connected_accounts_only(fake: FakeStripe, account: dict, params: dict) -> bool:
+    return not account.get("_platform")
+
+
+@hooks.route("GET", r"/v1/account", "/v1/account")
+def _retrieve_account(fake: FakeStripe, match, params: dict):
+    return 200, fake.render(platform_account(fake), params.get("expand") or [])
+
+
+@hooks.route("GET", r"/v1/balance", "/v1/balance")
+def _retrieve_balance(fake: FakeStripe, match, params: dict):
+    """Sums of balance transactions: available once ``available_on`` has passed."""
+    available: dict[str, int] = {}
+    pending: dict[str, int] = {}
+    for txn in fake.all("balance_transaction"):
+        bucket = available if txn["available_on"] <= fake.now else pending
+        bucket[txn["currency"]] = bucket.get(txn["currency"], 0) + txn["net"]
+    currencies = sorted(set(available) | set(pending) | {"usd"})
+
+    def funds(bucket: dict) -> list[dict]:
+        return [
+            {
+                "amount": bucket.get(c, 0),
+                "currency": c,
+                "source_types": {"card": bucket.get(c, 0)},
+            }
+            for c in currencies
+        ]
+
+    return 200, {
+        "object": "balance",
+        "available": funds(available),
+        "pending": funds(pending),
+        "connect_reserved": [{"amount": 0, "currency": c} for c in currencies],
+        "livemode": False,
     }
