@@ -295,6 +295,9 @@ def _execute_insert(
     columns = ", ".join(qn(f.column) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     written: list[str] = []
+    # One lock order for every writer: concurrent batches that share ids then
+    # wait for each other instead of deadlocking.
+    rows = sorted(rows, key=lambda row: row["id"])
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK_SIZE):
             chunk = rows[start : start + CHUNK_SIZE]
