@@ -30,7 +30,7 @@ from django.apps import apps
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from ..fields import StripeFieldMixin, get_path, timestamp_to_datetime
+from ..fields import StripeFieldMixin, get_path, stripe_id_of, timestamp_to_datetime
 from . import registry
 
 if TYPE_CHECKING:
@@ -80,6 +80,8 @@ class _Observation:
     data: dict
     observed_at: datetime.datetime
     top_level: bool
+    #: The Stripe object that embeds this one (for ``stripe_parent_field``).
+    parent: dict | None = None
 
 
 # -- Walking objects ------------------------------------------------------------
@@ -89,22 +91,27 @@ def _is_mirrored_object(value: Any) -> bool:
     return (
         isinstance(value, dict)
         and isinstance(value.get("id"), str)
+        and bool(value["id"])
         and registry.model_for(value.get("object")) is not None
     )
 
 
-def _collect_nested(value: Any, found: list[dict]) -> None:
-    """Append every mirrored object nested anywhere inside ``value``."""
-    if isinstance(value, dict):
-        for item in value.values():
-            if _is_mirrored_object(item):
-                found.append(item)
-            _collect_nested(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            if _is_mirrored_object(item):
-                found.append(item)
-            _collect_nested(item, found)
+def _is_stripe_object(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("object") not in (None, "list")
+
+
+def _collect_nested(value: Any, found: list[tuple[dict, dict | None]], parent=None) -> None:
+    """Append ``(object, embedding object)`` for every mirrored object nested
+    anywhere inside ``value``; the embedding object is the nearest enclosing
+    Stripe object (lists are looked through)."""
+    if not isinstance(value, (dict, list)):
+        return
+    if _is_stripe_object(value):
+        parent = value
+    for item in value.values() if isinstance(value, dict) else value:
+        if _is_mirrored_object(item):
+            found.append((item, parent))
+        _collect_nested(item, found, parent)
 
 
 def _set_path(data: dict, path: str, value: Any) -> None:
@@ -148,7 +155,7 @@ def _observations(
     groups: dict[type, dict[str, _Observation]] = {}
     deletions: list[tuple[type, dict]] = []
 
-    def add(data: dict, top_level: bool) -> None:
+    def add(data: dict, top_level: bool, parent: dict | None = None) -> None:
         model = registry.model_for(data.get("object"))
         if model is None or not isinstance(data.get("id"), str):
             result.ignored += top_level
@@ -162,13 +169,13 @@ def _observations(
         bucket = groups.setdefault(model, {})
         current = bucket.get(data["id"])
         if current is None or top_level or not current.top_level:
-            bucket[data["id"]] = _Observation(model, data, observed_at, top_level)
+            bucket[data["id"]] = _Observation(model, data, observed_at, top_level, parent)
 
     for obj in objects:
-        nested: list[dict] = []
+        nested: list[tuple[dict, dict | None]] = []
         _collect_nested(obj, nested)
-        for item in nested:
-            add(item, top_level=False)
+        for item, parent in nested:
+            add(item, top_level=False, parent=parent)
         add(obj, top_level=True)
     return groups, deletions
 
@@ -210,6 +217,27 @@ def row_values(
     )
     values.update(model.stripe_extra_values(data))
     return values
+
+
+def _inherit_parent(model: type[StripeModel], row: dict[str, Any], parent: dict | None) -> None:
+    """Fill ``model.stripe_parent_field`` from the object that embedded this one,
+    when the object's own data does not name it.
+
+    Stripe does not always repeat the parent in a nested child (a line item
+    inside its invoice, an entitlement inside a customer's entitlement
+    summary). The parent is either the embedding object itself, if it is of
+    the relation's type, or what the embedding object names under the same
+    field (the summary's ``customer``).
+    """
+    if parent is None or not model.stripe_parent_field:
+        return
+    field = model._meta.get_field(model.stripe_parent_field)
+    if row.get(field.attname):
+        return
+    if registry.model_for(parent.get("object")) is field.related_model:
+        row[field.attname] = parent.get("id")
+    else:
+        row[field.attname] = stripe_id_of(parent.get(field.stripe_path or field.name))
 
 
 def _update_columns(model: type[StripeModel]) -> list[str]:
@@ -317,7 +345,9 @@ def _write_model(
             result.updated += 1
         else:
             result.created += 1
-        to_write.append(row_values(model, data, obs.observed_at, owner_account))
+        row = row_values(model, data, obs.observed_at, owner_account)
+        _inherit_parent(model, row, obs.parent)
+        to_write.append(row)
 
     if to_write:
         if model._meta.parents:
