@@ -57,7 +57,14 @@ class Session(StripeModel):
     shipping_cost = StripeProperty(
         "The details of the customer cost of shipping, including the customer chosen ShippingRate."
     )
-    shipping_details = StripeProperty("Shipping information for this Checkout Session.")
+
+    @property
+    def shipping_details(self):
+        """Shipping information for this Checkout Session."""
+        data = self.stripe_data or {}
+        collected = data.get("collected_information") or {}
+        return data.get("shipping_details") or collected.get("shipping_details")
+
     shipping_options = StripeProperty("The shipping rate options applied to this Session.")
     status = StripeProperty(
         "The status of the Checkout Session, one of open, complete, or expired."
