@@ -123,3 +123,10 @@ def test_filter_on_any_stored_stripe_field(mirror):
         Customer.objects.stripe_data_filter(invoice_prefix="7FE1103", email="c2@example.com")
     ) == [Customer.objects.get(id="cus_2")]
     assert Invoice.objects.stripe_data_filter(customer_tax_exempt="none").count() == 5
+
+
+def test_filter_into_embedded_lists(mirror):
+    monthly = Subscription.objects.stripe_data_filter(
+        items__data__0__price__recurring__interval="month"
+    )
+    assert monthly.count() == 5
