@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.signals import class_prepared
 from django.dispatch import receiver
@@ -97,6 +98,9 @@ class StripeModel(models.Model):
     created = StripeDateTimeField(help_text="When Stripe created the object.")
     stripe_data = models.JSONField(
         default=dict,
+        # stripe-python objects (``.to_dict()``) carry Decimals for decimal
+        # strings; store them as the strings Stripe sent.
+        encoder=DjangoJSONEncoder,
         help_text="The full Stripe object as last seen (expanded relations as ids).",
     )
     description = StripeCharField(help_text="An arbitrary string attached to the object.")
