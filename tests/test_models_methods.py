@@ -134,7 +134,7 @@ def test_subscribe_and_subscription_queries(fake_stripe, customer, price):
 
     customer.subscribe(items=[{"price": price.id, "quantity": 2}])
     with pytest.raises(MultipleSubscriptionException):
-        customer.subscription
+        _ = customer.subscription
     assert customer.subscriptions.count() == 2
 
 

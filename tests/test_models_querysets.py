@@ -85,7 +85,7 @@ def test_subscription_shortcut_refuses_to_guess(mirror):
     from djstripe.exceptions import MultipleSubscriptionException
 
     with pytest.raises(MultipleSubscriptionException):
-        Customer.objects.get(id="cus_2").subscription
+        _ = Customer.objects.get(id="cus_2").subscription
 
 
 def test_subscriptions_by_status(mirror):
