@@ -5,6 +5,8 @@ its class and the keys of Stripe's published example object (fixtures3.json),
 so a field added to either shows up here.
 """
 
+import inspect
+
 import pytest
 
 from djstripe import sync
@@ -39,6 +41,14 @@ def test_every_stripe_field_is_reachable(model):
         name for name in _field_names(model) if name not in NOT_MAPPED and not hasattr(model, name)
     ]
     assert missing == [], f"{model.__name__} lacks {missing}"
+    # A method under a field's name would hide the field.
+    shadowed = [
+        name
+        for name in _field_names(model)
+        if inspect.isfunction(inspect.getattr_static(model, name, None))
+        or isinstance(inspect.getattr_static(model, name, None), classmethod)
+    ]
+    assert shadowed == []
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

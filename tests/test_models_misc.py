@@ -170,3 +170,26 @@ class TestAPIKey:
         settings.STRIPE_TEST_SECRET_KEY = ""
         assert APIKey.get_default_secret(False) == "sk_test_fromdb0000"
         assert APIKey.get_default_secret(True) == settings.STRIPE_LIVE_SECRET_KEY
+
+
+def test_nested_resources_are_read_under_their_parent(monkeypatch):
+    from djstripe.models import Card, LineItem, TransferReversal
+
+    sync.upsert(
+        [
+            stripe_fixture("transfer"),
+            stripe_fixture("transfer_reversal"),
+            stripe_fixture("card", customer="cus_1"),
+            stripe_fixture("invoice"),
+        ]
+    )
+    paths = []
+    monkeypatch.setattr(stripe_api, "retrieve", lambda path, id, **kw: paths.append(path))
+    TransferReversal.objects.get().api_retrieve()
+    Card.objects.get().api_retrieve()
+    LineItem.objects.get().api_retrieve()
+    assert paths == [
+        "/v1/transfers/tr_1Pgc7BB7WZ01zgkWVJfE40RX/reversals",
+        "/v1/customers/cus_1/sources",
+        "/v1/invoices/in_1Pgc6tB7WZ01zgkWu9fdqL6I/lines",
+    ]
