@@ -20,9 +20,10 @@ A page of 100 objects of one type therefore costs two queries.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from django.apps import apps
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from ..fields import StripeFieldMixin, get_path, timestamp_to_datetime
+from ..fields import StripeFieldMixin, get_path, stripe_id_of, timestamp_to_datetime
 from . import registry
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class _Observation:
     data: dict
     observed_at: datetime.datetime
     top_level: bool
+    #: The Stripe object that embeds this one (for ``stripe_parent_field``).
+    parent: dict | None = None
 
 
 # -- Walking objects ------------------------------------------------------------
@@ -89,22 +92,29 @@ def _is_mirrored_object(value: Any) -> bool:
     return (
         isinstance(value, dict)
         and isinstance(value.get("id"), str)
+        and bool(value["id"])
         and registry.model_for(value.get("object")) is not None
     )
 
 
-def _collect_nested(value: Any, found: list[dict]) -> None:
-    """Append every mirrored object nested anywhere inside ``value``."""
-    if isinstance(value, dict):
-        for item in value.values():
-            if _is_mirrored_object(item):
-                found.append(item)
-            _collect_nested(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            if _is_mirrored_object(item):
-                found.append(item)
-            _collect_nested(item, found)
+def _is_stripe_object(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("object") not in (None, "list")
+
+
+def _collect_nested(
+    value: Any, found: list[tuple[dict, dict | None]], parent=None
+) -> None:
+    """Append ``(object, embedding object)`` for every mirrored object nested
+    anywhere inside ``value``; the embedding object is the nearest enclosing
+    Stripe object (lists are looked through)."""
+    if not isinstance(value, (dict, list)):
+        return
+    if _is_stripe_object(value):
+        parent = value
+    for item in value.values() if isinstance(value, dict) else value:
+        if _is_mirrored_object(item):
+            found.append((item, parent))
+        _collect_nested(item, found, parent)
 
 
 def _set_path(data: dict, path: str, value: Any) -> None:
@@ -148,7 +158,7 @@ def _observations(
     groups: dict[type, dict[str, _Observation]] = {}
     deletions: list[tuple[type, dict]] = []
 
-    def add(data: dict, top_level: bool) -> None:
+    def add(data: dict, top_level: bool, parent: dict | None = None) -> None:
         model = registry.model_for(data.get("object"))
         if model is None or not isinstance(data.get("id"), str):
             result.ignored += top_level
@@ -162,13 +172,15 @@ def _observations(
         bucket = groups.setdefault(model, {})
         current = bucket.get(data["id"])
         if current is None or top_level or not current.top_level:
-            bucket[data["id"]] = _Observation(model, data, observed_at, top_level)
+            bucket[data["id"]] = _Observation(
+                model, data, observed_at, top_level, parent
+            )
 
     for obj in objects:
-        nested: list[dict] = []
+        nested: list[tuple[dict, dict | None]] = []
         _collect_nested(obj, nested)
-        for item in nested:
-            add(item, top_level=False)
+        for item, parent in nested:
+            add(item, top_level=False, parent=parent)
         add(obj, top_level=True)
     return groups, deletions
 
@@ -187,6 +199,8 @@ def _stored_state(
     """
     if not ids:
         return {}, set()
+    if model._meta.parents:  # multi-table (polymorphic) models: the ORM joins
+        return _stored_state_by_orm(model, ids)
     connection = connections[router.db_for_read(model)]
     qn = connection.ops.quote_name
     tombstones = apps.get_model("djstripe", "DeletedStripeObject")._meta.db_table
@@ -209,6 +223,20 @@ def _stored_state(
             else:
                 stored[stripe_id] = (stamp_from_db(stamp), data_from_db(data))
     return stored, tombstoned
+
+
+def _stored_state_by_orm(
+    model: type[StripeModel], ids: list[str]
+) -> tuple[dict[str, tuple[datetime.datetime | None, dict]], set[str]]:
+    tombstone = apps.get_model("djstripe", "DeletedStripeObject")
+    rows = model._base_manager.filter(id__in=ids).values_list(
+        "id", STAMP, "stripe_data"
+    )
+    deleted = tombstone._base_manager.filter(stripe_id__in=ids)
+    return (
+        {row[0]: (row[1], row[2]) for row in rows},
+        set(deleted.values_list("stripe_id", flat=True)),
+    )
 
 
 def _from_db(field: Any, connection: Any) -> Any:
@@ -251,6 +279,29 @@ def row_values(
     )
     values.update(model.stripe_extra_values(data))
     return values
+
+
+def _inherit_parent(
+    model: type[StripeModel], row: dict[str, Any], parent: dict | None
+) -> None:
+    """Fill ``model.stripe_parent_field`` from the object that embedded this one,
+    when the object's own data does not name it.
+
+    Stripe does not always repeat the parent in a nested child (a line item
+    inside its invoice, an entitlement inside a customer's entitlement
+    summary). The parent is either the embedding object itself, if it is of
+    the relation's type, or what the embedding object names under the same
+    field (the summary's ``customer``).
+    """
+    if parent is None or not model.stripe_parent_field:
+        return
+    field = model._meta.get_field(model.stripe_parent_field)
+    if row.get(field.attname):
+        return
+    if registry.model_for(parent.get("object")) is field.related_model:
+        row[field.attname] = parent.get("id")
+    else:
+        row[field.attname] = stripe_id_of(parent.get(field.stripe_path or field.name))
 
 
 def _update_columns(model: type[StripeModel]) -> list[str]:
@@ -402,7 +453,9 @@ def _write_model(
             result.updated += 1
         else:
             result.created += 1
-        to_write.append(row_values(model, data, obs.observed_at, owner_account))
+        row = row_values(model, data, obs.observed_at, owner_account)
+        _inherit_parent(model, row, obs.parent)
+        to_write.append(row)
 
     if to_write:
         if model._meta.parents:
@@ -484,7 +537,27 @@ def _now() -> datetime.datetime:
     12:00:00 for a change made at 12:00:00.7; truncated, the two tie and the
     engine asks Stripe instead of dropping the event.
     """
-    return timezone.now().replace(microsecond=0)
+    now = _clocks[-1]() if _clocks else timezone.now()
+    return now.replace(microsecond=0)
+
+
+_clocks: list[Callable[[], datetime.datetime]] = []
+
+
+@contextlib.contextmanager
+def use_clock(clock: Callable[[], datetime.datetime]) -> Iterator[None]:
+    """Take "now" from ``clock`` for objects that carry no observation time.
+
+    Data read through :mod:`djstripe.stripe_api` is stamped with Stripe's own
+    clock; only objects from elsewhere fall back to now. A fake Stripe whose
+    clock is not the wall clock installs its own here (the testing kit's
+    ``fake_stripe`` fixture does), so that both kinds of stamp agree.
+    """
+    _clocks.append(clock)
+    try:
+        yield
+    finally:
+        _clocks.remove(clock)
 
 
 def _resolve_ties(

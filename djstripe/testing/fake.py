@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
 import email.utils
 import json
 import random
@@ -100,6 +101,10 @@ class FakeStripe:
 
     # -- clock, ids ---------------------------------------------------------
 
+    def clock(self) -> datetime.datetime:
+        """The fake's ``now`` as an aware datetime."""
+        return datetime.datetime.fromtimestamp(self.now, tz=datetime.UTC)
+
     def advance(self, seconds: int) -> int:
         """Move the clock forward; returns the new ``now``."""
         self.now += int(seconds)
@@ -130,7 +135,8 @@ class FakeStripe:
         return [
             obj
             for obj in self._by_type.get(object_name, {}).values()
-            if not obj.get("_deleted") and all(obj.get(k) == v for k, v in where.items())
+            if not obj.get("_deleted")
+            and all(obj.get(k) == v for k, v in where.items())
         ]
 
     def build(self, object_name: str, fields: dict | None = None) -> dict:
