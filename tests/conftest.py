@@ -4,7 +4,11 @@ from pathlib import Path
 
 import pytest
 
-_FIXTURES = json.loads((Path(__file__).parent / "data" / "stripe_fixtures.json").read_text())
+pytest_plugins = ["djstripe.testing.pytest_plugin"]
+
+_FIXTURES = json.loads(
+    (Path(__file__).parent / "data" / "stripe_fixtures.json").read_text()
+)
 
 
 def stripe_fixture(object_name: str, **changes) -> dict:
