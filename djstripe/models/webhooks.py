@@ -43,10 +43,13 @@ class WebhookEndpoint(StripeModel):
     stripe_local_fields = ("secret", "tolerance", "djstripe_uuid")
 
     api_version = StripeCharField(
-        max_length=64, help_text="The API version events are rendered with (empty: the account's)."
+        max_length=64,
+        help_text="The API version events are rendered with (empty: the account's).",
     )
     enabled_events = StripeJSONField(help_text="The event types sent to this endpoint.")
-    status = StripeEnumField(enum=("enabled", "disabled"), help_text="enabled or disabled.")
+    status = StripeEnumField(
+        enum=("enabled", "disabled"), help_text="enabled or disabled."
+    )
     url = StripeCharField(max_length=2048, help_text="The URL Stripe posts events to.")
     secret = models.CharField(
         max_length=256,
@@ -66,7 +69,9 @@ class WebhookEndpoint(StripeModel):
         help_text="The token in this endpoint's local URL (webhook/<uuid>/).",
     )
 
-    application = StripeProperty("The Connect application that owns the endpoint, if any.")
+    application = StripeProperty(
+        "The Connect application that owns the endpoint, if any."
+    )
 
     def __str__(self) -> str:
         return self.url or super().__str__()
@@ -105,7 +110,9 @@ class WebhookEventTrigger(models.Model):
     remote_ip = models.GenericIPAddressField(
         null=True, blank=True, help_text="The address the request came from."
     )
-    headers = models.JSONField(default=dict, help_text="Request headers (no Cookie, no Authorization).")
+    headers = models.JSONField(
+        default=dict, help_text="Request headers (no Cookie, no Authorization)."
+    )
     body = models.TextField(blank=True, help_text="The raw request body.")
     webhook_endpoint = models.ForeignKey(
         WebhookEndpoint,
@@ -115,11 +122,21 @@ class WebhookEventTrigger(models.Model):
         related_name="triggers",
         help_text="The endpoint whose URL received the request (none: the settings URL).",
     )
-    valid = models.BooleanField(default=False, help_text="Whether the signature and body checked out.")
-    processed = models.BooleanField(default=False, help_text="Whether the event was applied.")
-    attempts = models.PositiveIntegerField(default=0, help_text="Processing attempts so far.")
-    exception = models.CharField(max_length=2048, blank=True, help_text="Why it was rejected or failed.")
-    traceback = models.TextField(blank=True, help_text="Traceback of the processing failure.")
+    valid = models.BooleanField(
+        default=False, help_text="Whether the signature and body checked out."
+    )
+    processed = models.BooleanField(
+        default=False, help_text="Whether the event was applied."
+    )
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Processing attempts so far."
+    )
+    exception = models.CharField(
+        max_length=2048, blank=True, help_text="Why it was rejected or failed."
+    )
+    traceback = models.TextField(
+        blank=True, help_text="Traceback of the processing failure."
+    )
     event = StripeForeignKey(
         "djstripe.Event",
         on_delete=models.SET_NULL,
@@ -135,7 +152,9 @@ class WebhookEventTrigger(models.Model):
         ordering = ["created", "id"]
 
     def __str__(self) -> str:
-        state = "processed" if self.processed else ("valid" if self.valid else "invalid")
+        state = (
+            "processed" if self.processed else ("valid" if self.valid else "invalid")
+        )
         return f"webhook {self.id} {self.event_type or '?'} ({state})"
 
     @property

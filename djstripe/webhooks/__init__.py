@@ -9,6 +9,20 @@ The public names for users are the decorators :func:`handler` and
 * :mod:`djstripe.webhooks.registry`: the handler registry.
 """
 
-from .registry import call_handlers, handler, handler_all, handlers_for, register, unregister
+from .registry import (
+    call_handlers,
+    handler,
+    handler_all,
+    handlers_for,
+    register,
+    unregister,
+)
 
-__all__ = ["call_handlers", "handler", "handler_all", "handlers_for", "register", "unregister"]
+__all__ = [
+    "call_handlers",
+    "handler",
+    "handler_all",
+    "handlers_for",
+    "register",
+    "unregister",
+]

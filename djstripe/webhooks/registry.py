@@ -34,7 +34,9 @@ def handler(*event_types: str) -> Callable[[Handler], Handler]:
     ... def on_billing_change(event, **kwargs): ...
     """
     if not event_types or not all(isinstance(t, str) and t for t in event_types):
-        raise TypeError("handler() needs one or more event type patterns, e.g. 'invoice.*'.")
+        raise TypeError(
+            "handler() needs one or more event type patterns, e.g. 'invoice.*'."
+        )
 
     def decorator(func: Handler) -> Handler:
         for pattern in event_types:

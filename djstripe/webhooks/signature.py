@@ -101,9 +101,13 @@ def verify(
     """
     secrets = [s for s in secrets if s]
     if not secrets:
-        raise SignatureVerificationError("No webhook secret is configured for this endpoint.")
+        raise SignatureVerificationError(
+            "No webhook secret is configured for this endpoint."
+        )
     parsed = parse_header(header)
-    expected = [compute_signature(payload, secret, parsed.timestamp) for secret in secrets]
+    expected = [
+        compute_signature(payload, secret, parsed.timestamp) for secret in secrets
+    ]
     # Compare every pair, so the time taken says nothing about which one matched.
     matched = False
     for candidate in parsed.signatures:
