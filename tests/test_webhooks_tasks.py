@@ -20,6 +20,9 @@ pytestmark = pytest.mark.django_db
 
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+#: The worker closes "old" database connections between tasks, as in production;
+#: on PostgreSQL that would end a test wrapped in a transaction, so these commit.
+worker_db = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +63,7 @@ def test_task_failure_is_recorded_but_the_answer_is_200(client):
     assert not Event.objects.exists()
 
 
+@worker_db
 @override_settings(DJSTRIPE_WEBHOOK_PROCESSING="task", TASKS=DATABASE)
 def test_database_backend_processes_when_the_worker_runs(client):
     event = customer_event()
@@ -78,6 +82,7 @@ def test_database_backend_processes_when_the_worker_runs(client):
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
 
 
+@worker_db
 @override_settings(
     DJSTRIPE_WEBHOOK_PROCESSING="task",
     TASKS=DATABASE,
@@ -113,6 +118,7 @@ def test_failed_task_schedules_a_retry_with_backoff(client):
     assert Customer.objects.get(id="cus_q").email == "q@x.com"
 
 
+@worker_db
 @override_settings(TASKS=DATABASE, DJSTRIPE_WEBHOOK_TASK_MAX_ATTEMPTS=1)
 def test_no_retry_after_the_last_attempt(client):
     handler("customer.updated")(lambda event, **kw: 1 / 0)
