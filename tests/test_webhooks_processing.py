@@ -280,7 +280,6 @@ def test_event_process_and_invoke_webhook_handlers():
 
 def _states(kind: str, n: int, length: int) -> list[tuple[str, dict]]:
     """A realistic life of one object: (event type, object state) pairs."""
-    oid = f"{kind}_{n}"
     if kind == "customer":
         obj = customer(id=f"cus_{n}")
         life = [("customer.created", {})]
@@ -332,7 +331,6 @@ def _states(kind: str, n: int, length: int) -> list[tuple[str, dict]]:
     for event_type, changes in life:
         current = {**current, **changes}
         states.append((event_type, current))
-    assert oid
     return states
 
 
