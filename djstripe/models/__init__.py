@@ -54,6 +54,7 @@ from .payment_methods import (
 )
 from .sigma import ScheduledQueryRun
 from .sync_state import DeletedStripeObject
+from .webhooks import WebhookEndpoint, WebhookEventTrigger
 
 __all__ = [
     "APIKey",
@@ -106,4 +107,6 @@ __all__ = [
     "Transfer",
     "TransferReversal",
     "UpcomingInvoice",
+    "WebhookEndpoint",
+    "WebhookEventTrigger",
 ]

@@ -97,6 +97,11 @@ def _is_mirrored_object(value: Any) -> bool:
     )
 
 
+#: Keys that hold an object's past values (an event's
+#: ``data.previous_attributes``), whose nested objects are not current state.
+_PAST_STATE_KEYS = frozenset({"previous_attributes"})
+
+
 def _is_stripe_object(value: Any) -> bool:
     return isinstance(value, dict) and value.get("object") not in (None, "list")
 
@@ -106,12 +111,17 @@ def _collect_nested(
 ) -> None:
     """Append ``(object, embedding object)`` for every mirrored object nested
     anywhere inside ``value``; the embedding object is the nearest enclosing
-    Stripe object (lists are looked through)."""
+    Stripe object (lists are looked through). Past values (an event's
+    ``previous_attributes``) are skipped: mirroring them would roll back."""
     if not isinstance(value, (dict, list)):
         return
     if _is_stripe_object(value):
         parent = value
-    for item in value.values() if isinstance(value, dict) else value:
+    if isinstance(value, dict):
+        items = [v for k, v in value.items() if k not in _PAST_STATE_KEYS]
+    else:
+        items = value
+    for item in items:
         if _is_mirrored_object(item):
             found.append((item, parent))
         _collect_nested(item, found, parent)
