@@ -448,7 +448,7 @@ def test_resync_button_on_the_change_page(mirror, superuser_client, fake_stripe)
 
     assert response.redirect_chain[-1][0] == change_url(Charge, pk)
     assert Charge.objects.get(pk=pk).status == "succeeded"
-    assert "Re-synced 1 charge from Stripe: 1 updated" in response.content.decode()
+    assert "Re-synced 1 charge from Stripe: 1 updated, 0 unchanged" in response.content.decode()
     assert (
         superuser_client.get(reverse("admin:djstripe_charge_resync", args=[pk])).status_code == 405
     )

@@ -92,15 +92,15 @@ def resync_from_stripe(modeladmin: Any, request: HttpRequest, queryset: models.Q
         )
         return
     report = resync(model, queryset)
-    result = report.result
     if report.fetched:
+        # Count the selected objects only, not the nested ones written with them.
+        written = set(report.result.written_ids.get(opts.label, ()))
+        updated = sum(1 for stripe_id in report.fetched if stripe_id in written)
         name = opts.verbose_name if len(report.fetched) == 1 else opts.verbose_name_plural
         modeladmin.message_user(
             request,
-            f"Re-synced {len(report.fetched)} {name} from Stripe: {result.updated} updated, "
-            f"{result.unchanged} unchanged"
-            + (f", {result.stale} already newer" if result.stale else "")
-            + ".",
+            f"Re-synced {len(report.fetched)} {name} from Stripe: {updated} updated, "
+            f"{len(report.fetched) - updated} unchanged.",
             messages.SUCCESS,
         )
     for stripe_id, error in report.failed:
