@@ -38,18 +38,31 @@ class ResyncReport:
     result: sync.UpsertResult = field(default_factory=sync.UpsertResult)
 
 
+def is_resyncable(model: type[models.Model]) -> bool:
+    """Whether Stripe can return rows of ``model``: it mirrors a Stripe type,
+    or it is the parent of models that do (a polymorphic family)."""
+    return any(issubclass(m, model) for m in sync.registered().values())
+
+
 def resync(model: type[models.Model], queryset: models.QuerySet) -> ResyncReport:
     """Fetch the selected objects from Stripe and write them with one upsert.
 
-    Objects are grouped by the account that owns them (each group is read
-    with the right key and ``Stripe-Account`` and written as one batch: in
-    practice one group, the platform account). A failed read is reported and
-    does not stop the others.
+    Each object is read through the model of its own Stripe type (so a
+    polymorphic parent's rows are read as cards, bank accounts...). Objects
+    are grouped by the account that owns them: each group is read with the
+    right key and ``Stripe-Account`` and written as one batch (in practice
+    one group, the platform account). A failed read is reported and does not
+    stop the others.
     """
-    rows = queryset.order_by().values_list("id", "livemode", "djstripe_owner_account_id")
-    groups: dict[tuple[bool | None, str | None], list[str]] = defaultdict(list)
-    for stripe_id, livemode, owner in rows:
-        groups[(livemode, owner)].append(stripe_id)
+    rows = queryset.order_by().values_list(
+        "id", "livemode", "djstripe_owner_account_id", "stripe_data__object"
+    )
+    groups: dict[tuple[bool | None, str | None], list[tuple[str, Any]]] = defaultdict(list)
+    for stripe_id, livemode, owner, object_name in rows:
+        source = sync.model_for(object_name) if object_name else None
+        if source is None or not issubclass(source, model) and not issubclass(model, source):
+            source = model
+        groups[(livemode, owner)].append((stripe_id, source))
 
     report = ResyncReport()
     fetched_by_owner: dict[str | None, list[dict]] = defaultdict(list)
@@ -57,9 +70,12 @@ def resync(model: type[models.Model], queryset: models.QuerySet) -> ResyncReport
     for (livemode, owner), ids in groups.items():
         api_key = djstripe_settings.get_default_api_key(livemode)
         keys[owner] = api_key
-        for stripe_id in ids:
+        for stripe_id, source in ids:
+            if source.stripe_class is None:
+                report.failed.append((stripe_id, "not an object Stripe can return"))
+                continue
             try:
-                data = model.api_retrieve_data(stripe_id, api_key=api_key, stripe_account=owner)
+                data = source.api_retrieve_data(stripe_id, api_key=api_key, stripe_account=owner)
             except stripe.StripeError as error:
                 report.failed.append((stripe_id, _error_text(error)))
                 continue

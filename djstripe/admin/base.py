@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import quote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -107,7 +108,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
         enums = columns.enum_fields(model)[:3]
 
         list_display: list[Any] = ["id"]
-        if model.__str__ is not _base_str():
+        if columns.has_own_str(model):
             list_display.append("__str__")
         list_display += columns.labels(model)[:2]
         if amounts:
@@ -128,16 +129,18 @@ class StripeModelAdmin(ReadOnlyAdmin):
         if currency is not None:
             list_filter.append(currency.name)
 
-        # A model's own __str__ may read any of its relations: join them all.
-        select = shown_relations
+        # Each shown relation, and what the __str__ of the rows shown may read.
+        select = []
+        for f in shown_relations:
+            select += [f.name, *columns.str_relations(f.related_model, f"{f.name}__")]
         if "__str__" in list_display:
-            select = columns.stripe_relations(model)
+            select += columns.str_relations(model, depth=2)
         return {
             "list_display": tuple(list_display),
             "list_filter": tuple(list_filter),
             "search_fields": tuple(columns.search_fields(model)),
             "date_hierarchy": "created" if "created" in names else None,
-            "list_select_related": tuple(f.name for f in select),
+            "list_select_related": tuple(dict.fromkeys(select)),
         }
 
     # -- Change view ---------------------------------------------------------------
@@ -264,30 +267,31 @@ class StripeModelAdmin(ReadOnlyAdmin):
         return HttpResponseRedirect(
             reverse(
                 f"admin:{opts.app_label}_{opts.model_name}_change",
-                args=[obj.pk],
+                args=[quote(obj.pk)],
                 current_app=self.admin_site.name,
             )
         )
 
     def can_resync(self, request: HttpRequest) -> bool:
         """Re-sync needs the change permission and an object Stripe can return."""
-        return self.model.stripe_class is not None and self.has_write_permission(request)
+        return actions.is_resyncable(self.model) and self.has_write_permission(request)
 
     def get_actions(self, request: HttpRequest) -> dict:
         found = super().get_actions(request)
-        if self.model.stripe_class is None:
+        if not actions.is_resyncable(self.model):
             found.pop("resync_from_stripe", None)
         return found
 
     def render_change_form(self, request: HttpRequest, context: dict, *args: Any, **kwargs: Any):
-        context["djstripe_can_resync"] = self.can_resync(request)
+        obj = context.get("original")
+        if obj is not None and obj.pk is not None and self.can_resync(request):
+            opts = self.opts
+            context["djstripe_resync_url"] = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_resync",
+                args=[quote(obj.pk)],
+                current_app=self.admin_site.name,
+            )
         return super().render_change_form(request, context, *args, **kwargs)
-
-
-def _base_str():
-    from djstripe.models.base import StripeModel
-
-    return StripeModel.__str__
 
 
 def _reverse_relations(model: type[models.Model], site: admin.AdminSite) -> list:

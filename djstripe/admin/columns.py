@@ -103,6 +103,29 @@ def stripe_relations(model: type[models.Model]) -> list[StripeForeignKey]:
     return [f for f in relations(model) if isinstance(f, StripeForeignKey)]
 
 
+def has_own_str(model: type[models.Model]) -> bool:
+    """Whether ``model`` defines ``__str__`` beyond "its Stripe id"."""
+    from ..models.base import StripeModel
+
+    return model.__str__ not in (StripeModel.__str__, models.Model.__str__)
+
+
+def str_relations(model: type[models.Model], prefix: str = "", depth: int = 1) -> list[str]:
+    """``select_related`` paths that showing ``str(row)`` of ``model`` may need.
+
+    A model's own ``__str__`` may read its relations (``f"{self.customer}
+    on {self.plan}"``); joining them keeps a changelist free of one query per
+    row. ``depth`` bounds how far such ``__str__`` chains are followed.
+    """
+    if depth <= 0 or not has_own_str(model):
+        return []
+    found = []
+    for f in relations(model):
+        found.append(f"{prefix}{f.name}")
+        found += str_relations(f.related_model, f"{prefix}{f.name}__", depth - 1)
+    return found
+
+
 def currency_field(model: type[models.Model]) -> models.Field | None:
     for f in concrete_fields(model):
         if isinstance(f, StripeCurrencyCodeField) or f.name == "currency":
