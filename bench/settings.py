@@ -17,3 +17,4 @@ _url = os.environ.get("DATABASE_URL") or (
 DATABASES = {"default": _database_from_url(_url)}
 DEBUG = False
 LOGGING_CONFIG = None
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
