@@ -61,3 +61,19 @@ def test_populate_builds_a_realistic_deterministic_account():
         "checkout.session.completed",
     } <= kinds
     assert [e["id"] for e in run()[0].events] == [e["id"] for e in fake.events]
+
+
+def test_the_server_sends_one_date_header_from_the_fake_clock():
+    import email.utils
+    import urllib.request
+
+    fake = FakeStripe(seed=0)
+    with FakeStripeServer(fake) as server:
+        request = urllib.request.Request(
+            server.url + "/v1/customers",
+            headers={"Authorization": "Bearer sk_test_x"},
+        )
+        with urllib.request.urlopen(request) as response:
+            dates = response.headers.get_all("Date")
+    assert len(dates) == 1
+    assert email.utils.parsedate_to_datetime(dates[0]).timestamp() == fake.now
