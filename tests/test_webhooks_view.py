@@ -394,3 +394,28 @@ def test_thin_event_is_verified_stored_and_its_object_mirrored(client, stripe):
     assert Customer.objects.get(id="cus_thin").email == "t@x.com"
     assert Event.objects.get(id="evt_thin_view").stripe_data["thin"] is True
     assert WebhookEventTrigger.objects.filter(processed=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_endpoint_created_for_the_site_receives_its_own_events(client, fake_stripe):
+    from djstripe.models import Customer, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.create_for_site(
+        "http://testserver", enabled_events=["customer.*"]
+    )
+    stored = fake_stripe.get("webhook_endpoint", endpoint.id)
+    assert stored["url"].endswith(f"/webhook/{endpoint.djstripe_uuid}/")
+    assert endpoint.secret.startswith("whsec_")
+
+    def deliver(url, body, headers):
+        path = url.removeprefix("http://testserver")
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+        return client.post(
+            path, data=body, content_type="application/json", **extra
+        ).status_code
+
+    fake_stripe.webhook_transport = deliver
+    fake_stripe.client().v1.customers.create({"email": "hooked@example.com"})
+    results = fake_stripe.deliver_webhooks()
+    assert results and all(status == 200 for _, _, status in results)
+    assert Customer.objects.get(email="hooked@example.com")

@@ -79,6 +79,41 @@ class WebhookEndpoint(StripeModel):
     def __repr__(self) -> str:
         return f"<WebhookEndpoint {self.id or '(unsaved)'} {self.url} secret={self.secret_hint}>"
 
+    @classmethod
+    def create_for_site(
+        cls,
+        base_url: str,
+        enabled_events: list[str] | tuple[str, ...] = ("*",),
+        *,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        **params: Any,
+    ) -> WebhookEndpoint:
+        """Create an endpoint in Stripe that posts to this site, and mirror it.
+
+        The endpoint's URL is ``base_url`` plus this row's own
+        ``webhook/<uuid>/`` path (from ``djstripe.urls``), so the token is
+        chosen first; Stripe's answer, the only one that carries the signing
+        secret, is then stored with it.
+
+        :param base_url: the site's public origin, e.g. ``https://shop.example``.
+        """
+        from django.urls import reverse
+
+        token = uuid.uuid4()
+        path = reverse("djstripe:webhook_by_uuid", kwargs={"uuid": token})
+        data = cls._api_create(
+            api_key=api_key,
+            stripe_account=stripe_account,
+            url=base_url.rstrip("/") + path,
+            enabled_events=list(enabled_events),
+            **params,
+        )
+        endpoint = cls.sync_from_stripe_data(data, api_key=api_key)
+        cls._base_manager.filter(pk=endpoint.pk).update(djstripe_uuid=token)
+        endpoint.djstripe_uuid = token
+        return endpoint
+
     @property
     def secret_hint(self) -> str:
         """The secret, masked (``whsec_…abcd``)."""
