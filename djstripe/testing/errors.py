@@ -1,0 +1,70 @@
+"""Errors the fake raises internally and renders the way Stripe's API does."""
+
+from __future__ import annotations
+
+
+class FakeStripeError(Exception):
+    """An API error: rendered as ``{"error": {...}}`` with ``status``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict | None = None,
+        **extra,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.type = type
+        self.code = code
+        self.param = param
+        self.headers = headers or {}
+        self.extra = extra
+
+    def body(self) -> dict:
+        error = {"type": self.type, "message": self.message}
+        if self.code:
+            error["code"] = self.code
+        if self.param:
+            error["param"] = self.param
+        error.update(self.extra)
+        return {"error": error}
+
+
+def missing(object_name: str, object_id: str, param: str = "id") -> FakeStripeError:
+    label = object_name.replace("_", " ").rsplit(".", 1)[-1]
+    return FakeStripeError(
+        f"No such {label}: '{object_id}'",
+        status=404,
+        code="resource_missing",
+        param=param,
+    )
+
+
+def invalid(message: str, param: str | None = None, code: str | None = None):
+    return FakeStripeError(message, param=param, code=code)
+
+
+def unknown_parameter(param: str) -> FakeStripeError:
+    return FakeStripeError(
+        f"Received unknown parameter: {param}",
+        code="parameter_unknown",
+        param=param,
+    )
+
+
+def card_declined(charge_id: str | None = None, **extra) -> FakeStripeError:
+    return FakeStripeError(
+        "Your card was declined.",
+        status=402,
+        type="card_error",
+        code="card_declined",
+        decline_code="generic_decline",
+        charge=charge_id,
+        **extra,
+    )

@@ -1,0 +1,829 @@
+"""FakeStripe: a stateful, deterministic, in-memory fake of Stripe's v1 API.
+
+Requests enter through :meth:`FakeStripe.handle` (used by the in-process HTTP
+client and by the loopback server alike).  Resources are served generically
+from the table in ``resources.py``; objects are built from Stripe's published
+example objects; behaviour per type is plugged in through ``hooks``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+import string
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import stripe
+
+from . import hooks
+from .errors import FakeStripeError, invalid, missing, unknown_parameter
+from .forms import decode, parse_pairs
+from .resources import BY_OBJECT, RESOURCES, Resource
+from .templates import has_template, object_facts, operation_types, template
+
+_ALPHABET = string.ascii_letters + string.digits
+_KEY = re.compile(r"^(sk|rk)_test_\w+$")
+_LIST_PARAMS = {"limit", "starting_after", "ending_before", "created", "expand"}
+
+
+def _route_pattern(resource: Resource) -> re.Pattern:
+    base = re.escape("/v1/" + resource.path).replace(r"\{parent\}", "(?P<parent>[^/]+)")
+    return re.compile(base + r"(?:/(?P<id>[^/]+)(?:/(?P<action>[a-z_]+))?)?$")
+
+
+_ROUTES = sorted(
+    ((_route_pattern(r), r) for r in RESOURCES),
+    key=lambda pair: -len(pair[1].path),
+)
+
+
+def _types_key(resource: Resource, has_id: bool, action: str | None) -> str:
+    path = "/v1/" + resource.path.replace("{parent}", "{id}")
+    if has_id:
+        path += "/{id}"
+    if action:
+        path += "/" + action
+    return path
+
+
+def _diff(old: Any, new: Any) -> Any:
+    """Stripe's ``previous_attributes``: old values of what changed."""
+    if isinstance(old, dict) and isinstance(new, dict) and old.get("object") != "list":
+        keys = [k for k in {**old, **new} if old.get(k) != new.get(k)]
+        return {k: _diff(old.get(k), new.get(k)) for k in keys}
+    return old
+
+
+class FakeStripe:
+    """A fake Stripe account.  Deterministic for a given ``seed``.
+
+    Use :attr:`http_client` with ``stripe.StripeClient``, or serve it over
+    loopback HTTP with :class:`djstripe.testing.server.FakeStripeServer`.
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        start_time: int = 1_767_225_600,
+        api_version: str = stripe.api_version,
+    ):
+        # Behaviour modules register their hooks on import.
+        from . import billing, checkout, payments, webhooks  # noqa: F401
+
+        self.seed = seed
+        self.now = start_time
+        self.api_version = api_version
+        self.auto_deliver = False
+        self.webhook_transport: Callable[[str, bytes, dict], int] | None = None
+        self.requests: list[tuple[str, str, dict]] = []
+        self._rng = random.Random(seed)
+        self._request_rng = random.Random(f"requests-{seed}")
+        self._objects: dict[str, dict] = {}
+        self._order: dict[str, int] = {}
+        self._event_ids: list[str] = []
+        self._undelivered: list[str] = []
+        self._idempotency: dict[str, tuple[tuple, tuple[int, dict, dict]]] = {}
+        self._faults: list[tuple[int, int | None]] = []
+        self._lock = threading.RLock()
+        self._request: dict[str, str | None] = {"id": None, "idempotency_key": None}
+        self._http_client = None
+
+    # -- clock, ids ---------------------------------------------------------
+
+    def advance(self, seconds: int) -> int:
+        """Move the clock forward; returns the new ``now``."""
+        self.now += int(seconds)
+        return self.now
+
+    def new_id(self, prefix: str, length: int = 24) -> str:
+        suffix = "".join(self._rng.choice(_ALPHABET) for _ in range(length))
+        return f"{prefix}_{suffix}" if prefix else suffix[:8]
+
+    def random_token(self, length: int = 24) -> str:
+        return "".join(self._rng.choice(_ALPHABET) for _ in range(length))
+
+    # -- store --------------------------------------------------------------
+
+    def exists(self, object_id: Any) -> bool:
+        obj = self._objects.get(object_id) if isinstance(object_id, str) else None
+        return obj is not None and not obj.get("_deleted")
+
+    def get(self, object_name: str, object_id: str, param: str = "id") -> dict:
+        """The stored object (live, not a copy); 404 if missing or deleted."""
+        obj = self._objects.get(object_id) if isinstance(object_id, str) else None
+        if obj is None or obj.get("_deleted") or obj["object"] != object_name:
+            raise missing(object_name, str(object_id), param)
+        return obj
+
+    def all(self, object_name: str, **where: Any) -> list[dict]:
+        """Stored, undeleted objects of a type matching ``where``, oldest first."""
+        return [
+            obj
+            for obj in self._objects.values()
+            if obj["object"] == object_name
+            and not obj.get("_deleted")
+            and all(obj.get(k) == v for k, v in where.items())
+        ]
+
+    def build(self, object_name: str, fields: dict | None = None) -> dict:
+        """A new, unsaved object from the template of ``object_name``."""
+        resource = BY_OBJECT.get(object_name)
+        obj = {}
+        if resource:
+            obj["id"] = self.new_id(resource.prefix, resource.id_length)
+        obj.update(template(object_name) if has_template(object_name) else {})
+        if resource:
+            obj.update(copy.deepcopy(resource.defaults))
+        obj["object"] = object_name
+        if "created" in obj or resource:
+            obj["created"] = self.now
+        obj["livemode"] = False
+        if "metadata" in obj:
+            obj["metadata"] = {}
+        self.apply(obj, fields or {})
+        return obj
+
+    def store(self, obj: dict) -> dict:
+        self._objects[obj["id"]] = obj
+        self._order[obj["id"]] = len(self._order)
+        return obj
+
+    def insert(
+        self, object_name: str, fields: dict | None = None, event: bool = True
+    ) -> dict:
+        """Build, store and (by default) announce a new object."""
+        obj = self.store(self.build(object_name, fields))
+        if event:
+            self.emit_created(obj)
+        return obj
+
+    @staticmethod
+    def apply(obj: dict, params: dict) -> None:
+        """Merge request parameters into fields the object has."""
+        for key, value in params.items():
+            if key not in obj or key in ("id", "object"):
+                continue
+            current = obj[key]
+            if isinstance(current, dict) and current.get("object") == "list":
+                continue  # sub-lists change through their own endpoints
+            if key == "metadata":
+                merged = dict(current or {}) if value is not None else {}
+                merged.update(value or {})
+                obj[key] = {k: v for k, v in merged.items() if v not in (None, "")}
+            elif (
+                isinstance(current, dict)
+                and isinstance(value, dict)
+                and current.get("object") is None
+            ):
+                merged = copy.deepcopy(current)
+                FakeStripe._merge(merged, value)
+                obj[key] = merged
+            else:
+                obj[key] = value
+
+    @staticmethod
+    def _merge(target: dict, value: dict) -> None:
+        for key, item in value.items():
+            if isinstance(target.get(key), dict) and isinstance(item, dict):
+                FakeStripe._merge(target[key], item)
+            else:
+                target[key] = item
+
+    def update(self, obj: dict, changes: dict, event_type: str | None = "") -> dict:
+        """Change a stored object and record its ``.updated`` (or other) event."""
+        before = self.render(obj)
+        obj.update(changes)
+        self.emit_changed(obj, before, event_type)
+        return obj
+
+    # -- events -------------------------------------------------------------
+
+    def emit_created(self, obj: dict) -> None:
+        prefix = self._event_prefix(obj)
+        if prefix:
+            self.emit(f"{prefix}.created", obj)
+
+    def emit_changed(
+        self, obj: dict, before: dict, event_type: str | None = ""
+    ) -> None:
+        """Emit ``event_type`` (default ``<prefix>.updated`` if anything changed)."""
+        previous = _diff(before, self.render(obj))
+        prefix = self._event_prefix(obj)
+        if event_type == "":
+            event_type = f"{prefix}.updated" if prefix else None
+        if event_type and (previous or not event_type.endswith(".updated")):
+            self.emit(event_type, obj, previous)
+
+    def _event_prefix(self, obj: dict) -> str | None:
+        resource = BY_OBJECT.get(obj["object"])
+        return resource.events_prefix if resource else None
+
+    def emit(self, event_type: str, obj: dict, previous: dict | None = None) -> dict:
+        """Record an Event with a snapshot of ``obj``."""
+        data: dict[str, Any] = {"object": self.render(obj)}
+        if previous:
+            data["previous_attributes"] = copy.deepcopy(previous)
+        event = self.build("event")
+        event.update(
+            api_version=self.api_version,
+            data=data,
+            type=event_type,
+            request=dict(self._request),
+        )
+        targets = [ep["id"] for ep in self._endpoints_for(event_type)]
+        event["pending_webhooks"] = len(targets)
+        event["_targets"] = targets
+        self.store(event)
+        self._event_ids.append(event["id"])
+        self._undelivered.append(event["id"])
+        return event
+
+    @property
+    def events(self) -> list[dict]:
+        """Every recorded event, oldest first (rendered copies)."""
+        return [self.render(self._objects[i]) for i in self._event_ids]
+
+    def _endpoints_for(self, event_type: str) -> list[dict]:
+        from .webhooks import event_matches
+
+        return [
+            ep
+            for ep in self.all("webhook_endpoint", status="enabled")
+            if any(
+                event_matches(pattern, event_type) for pattern in ep["enabled_events"]
+            )
+        ]
+
+    def deliver_webhooks(
+        self,
+        chaos: random.Random | None = None,
+        duplicate: float = 0.0,
+        reorder: bool = False,
+    ) -> list[tuple[str, str, int]]:
+        """Send undelivered events to matching endpoints; see ``webhooks.py``."""
+        from .webhooks import deliver
+
+        with self._lock:
+            pending, self._undelivered = self._undelivered, []
+            jobs = [
+                (self._objects[eid], self._objects[target])
+                for eid in pending
+                for target in self._objects[eid]["_targets"]
+                if self.exists(target)
+            ]
+        return deliver(self, jobs, chaos, duplicate, reorder)
+
+    # -- rendering, expansion -------------------------------------------------
+
+    @staticmethod
+    def _public(obj: dict) -> dict:
+        return {k: v for k, v in obj.items() if not k.startswith("_")}
+
+    def render(self, obj: dict, expand: Iterable[str] = ()) -> dict:
+        """A JSON-ready copy: hidden fields dropped, sub-lists rebuilt, expanded."""
+        if obj.get("_deleted"):
+            return {"id": obj["id"], "object": obj["object"], "deleted": True}
+        out = copy.deepcopy(self._public(obj))
+        for (object_name, field), build in hooks.SUBLISTS.items():
+            if (
+                object_name == obj["object"]
+                and obj.get("id") in self._objects
+                and field in out
+            ):
+                items, url = build(self, obj)
+                out[field] = {
+                    "object": "list",
+                    "data": [self.render(item) for item in items[:10]],
+                    "has_more": len(items) > 10,
+                    "total_count": len(items),
+                    "url": url,
+                }
+                if "total_count" not in (obj.get(field) or {}):
+                    out[field].pop("total_count")
+        for path in expand:
+            self._expand(out, path.split("."))
+        return out
+
+    def _expand(self, node: Any, parts: list[str]) -> None:
+        if not parts or not isinstance(node, dict):
+            return
+        key, rest = parts[0], parts[1:]
+        value = node.get(key)
+        if isinstance(value, str) and self.exists(value):
+            node[key] = value = self.render(self._objects[value])
+        elif isinstance(value, list):
+            node[key] = value = [
+                self.render(self._objects[v])
+                if isinstance(v, str) and self.exists(v)
+                else v
+                for v in value
+            ]
+            for item in value:
+                self._expand(item, rest)
+            return
+        if isinstance(value, dict):
+            self._expand(value, rest)
+
+    # -- the request entry point ----------------------------------------------
+
+    def handle(
+        self,
+        method: str,
+        path_with_query: str,
+        body: bytes | str | None = None,
+        headers: dict | None = None,
+    ) -> tuple[int, dict, dict]:
+        """Serve one API request: returns ``(status, json_body, headers)``."""
+        headers = {k.lower(): v for k, v in (headers or {}).items()}
+        with self._lock:
+            status, payload, extra = self._handle(
+                method.upper(), path_with_query, body, headers
+            )
+        if self.auto_deliver:
+            self.deliver_webhooks()
+        return status, payload, extra
+
+    def _handle(
+        self, method: str, target: str, body, headers: dict
+    ) -> tuple[int, dict, dict]:
+        request_id = "req_" + "".join(
+            self._request_rng.choice(_ALPHABET) for _ in range(14)
+        )
+        out_headers = {
+            "Request-Id": request_id,
+            "Content-Type": "application/json",
+            "Stripe-Version": self.api_version,
+        }
+        parts = urlsplit(target)
+        path = parts.path.rstrip("/")
+        query = parts.query if method != "POST" else body
+        if method == "POST" and parts.query:
+            query = (
+                parts.query
+                + "&"
+                + (body.decode() if isinstance(body, bytes) else body or "")
+            )
+        try:
+            self.requests.append(
+                (method, path, decode(query, None) if _safe(query) else {})
+            )
+        except FakeStripeError:
+            self.requests.append((method, path, {}))
+        try:
+            self._check_auth(headers)
+            self._maybe_fail()
+            key = headers.get("idempotency-key") if method == "POST" else None
+            fingerprint = (
+                method,
+                path,
+                sorted(parse_pairs(query)) if _safe(query) else query,
+            )
+            if key and key in self._idempotency:
+                seen, response = self._idempotency[key]
+                if seen != fingerprint:
+                    raise FakeStripeError(
+                        "Keys for idempotent requests can only be used with the "
+                        "same parameters they were first used with.",
+                        type="idempotency_error",
+                    )
+                status, payload, saved = response
+                return (
+                    status,
+                    copy.deepcopy(payload),
+                    {**saved, "Idempotent-Replayed": "true"},
+                )
+            self._request = {"id": request_id, "idempotency_key": key}
+            try:
+                status, payload = self._dispatch(method, path, query, headers)
+            except FakeStripeError as exc:
+                status, payload = exc.status, exc.body()
+                out_headers.update(exc.headers)
+            finally:
+                self._request = {"id": None, "idempotency_key": None}
+            if key:
+                out_headers["Idempotency-Key"] = key
+                self._idempotency[key] = (
+                    fingerprint,
+                    (status, payload, dict(out_headers)),
+                )
+            return status, payload, out_headers
+        except FakeStripeError as exc:
+            out_headers.update(exc.headers)
+            return exc.status, exc.body(), out_headers
+
+    def _check_auth(self, headers: dict) -> None:
+        auth = headers.get("authorization", "")
+        if not auth:
+            raise FakeStripeError(
+                "You did not provide an API key. Provide it in the Authorization "
+                "header, using Bearer auth "
+                "(e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+                status=401,
+            )
+        scheme, _, key = auth.partition(" ")
+        if scheme.lower() != "bearer" or not _KEY.match(key.strip()):
+            raise FakeStripeError(
+                f"Invalid API Key provided: {key[:12]}***", status=401
+            )
+
+    # -- fault injection ------------------------------------------------------
+
+    def fail_next(
+        self, n: int = 1, status: int = 429, retry_after: int | None = 1
+    ) -> None:
+        """Make the next ``n`` requests fail with ``status`` (429 or 5xx)."""
+        self._faults.extend([(status, retry_after)] * n)
+
+    def _maybe_fail(self) -> None:
+        if not self._faults:
+            return
+        status, retry_after = self._faults.pop(0)
+        if status == 429:
+            raise FakeStripeError(
+                "Request rate limit exceeded. Learn more about rate limits here "
+                "https://stripe.com/docs/rate-limits.",
+                status=429,
+                code="rate_limit",
+                headers={"Retry-After": str(retry_after)}
+                if retry_after is not None
+                else {},
+            )
+        raise FakeStripeError(
+            "An unknown error occurred (injected by FakeStripe).",
+            status=status,
+            type="api_error",
+        )
+
+    # -- dispatch ---------------------------------------------------------------
+
+    def _dispatch(
+        self, method: str, path: str, query, headers: dict
+    ) -> tuple[int, dict]:
+        for route_method, pattern, func in hooks.ROUTES:
+            match = pattern.match(path)
+            if route_method == method and match:
+                types = (
+                    operation_types(method, func.types_key) if func.types_key else None
+                )
+                return func(self, match, decode(query, types))
+        for pattern, resource in _ROUTES:
+            match = pattern.match(path)
+            if match:
+                return self._serve(resource, method, match, query)
+        raise FakeStripeError(
+            f"Unrecognized request URL ({method}: {path}). Please see "
+            "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+            status=404,
+        )
+
+    def _serve(
+        self, resource: Resource, method: str, match: re.Match, query
+    ) -> tuple[int, dict]:
+        groups = match.groupdict()
+        object_id, action, parent = groups["id"], groups["action"], groups.get("parent")
+        types = operation_types(method, _types_key(resource, bool(object_id), action))
+        params = decode(query, types)
+        if parent is not None:
+            self._check_parent(resource, parent)
+        expand = params.pop("expand", None) or []
+        op = self._operation(method, object_id, action)
+        if op not in resource.ops and op != "A":
+            raise self._unrecognized(method, match.string)
+        if op == "C":
+            self._check_params(resource, params, types)
+            obj = self.create(resource, params, parent)
+            return 200, self.render(obj, expand)
+        if op == "L":
+            self._check_list_params(resource, params, types)
+            return 200, self.list(resource, params, expand, parent)
+        obj = self._find(resource, object_id, parent, deleted_ok=op == "R")
+        if op == "R":
+            return 200, self.render(obj, expand)
+        if op == "U":
+            self._check_params(resource, params, types, creating=False)
+            return 200, self.render(self.modify(obj, params), expand)
+        if op == "D":
+            return 200, self.delete(obj, params)
+        func = hooks.ACTIONS.get((resource.object, action))
+        if func is None:
+            raise self._unrecognized(method, match.string)
+        return 200, self.render(func(self, obj, params), expand)
+
+    @staticmethod
+    def _operation(method: str, object_id: str | None, action: str | None) -> str:
+        if action:
+            return "A" if method == "POST" else "?"
+        if object_id is None:
+            return {"POST": "C", "GET": "L"}.get(method, "?")
+        return {"GET": "R", "POST": "U", "DELETE": "D"}.get(method, "?")
+
+    @staticmethod
+    def _unrecognized(method: str, path: str) -> FakeStripeError:
+        return FakeStripeError(
+            f"Unrecognized request URL ({method}: {path}).", status=404
+        )
+
+    def _check_parent(self, resource: Resource, parent: str) -> None:
+        owner = resource.path.split("/")[0].rstrip("s")
+        self.get(owner, parent)
+
+    def _find(
+        self, resource: Resource, object_id: str, parent: str | None, deleted_ok: bool
+    ) -> dict:
+        obj = self._objects.get(object_id)
+        resolver = hooks.RESOLVE.get(resource.object)
+        if obj is None and resolver:
+            obj = resolver(self, object_id)
+        if obj is None or obj["object"] != resource.object:
+            raise missing(resource.object, object_id)
+        if resource.parent_field and obj.get(resource.parent_field) != parent:
+            raise missing(resource.object, object_id)
+        if obj.get("_deleted") and not deleted_ok:
+            raise missing(resource.object, object_id)
+        return obj
+
+    def _check_params(
+        self,
+        resource: Resource,
+        params: dict,
+        types: dict | None,
+        creating: bool = True,
+    ) -> None:
+        allowed = set(types or {}) | {"expand", "metadata"}
+        if has_template(resource.object):
+            allowed |= set(template(resource.object))
+        if creating:
+            allowed |= resource.create_params
+        for key in params:
+            if (
+                key not in allowed
+                or key in ("object", "livemode", "created")
+                and key not in (types or {})
+            ):
+                raise unknown_parameter(key)
+
+    def _check_list_params(
+        self, resource: Resource, params: dict, types: dict | None
+    ) -> None:
+        allowed = set(types or {}) | set(resource.filters) | _LIST_PARAMS
+        for key in params:
+            if key not in allowed:
+                raise unknown_parameter(key)
+
+    # -- generic operations -------------------------------------------------
+
+    def create(
+        self, resource: Resource | str, params: dict, parent: str | None = None
+    ) -> dict:
+        """Create an object as ``POST /v1/<path>`` would (hooks included)."""
+        if isinstance(resource, str):
+            resource = BY_OBJECT[resource]
+        obj = self.build(resource.object, params)
+        if resource.parent_field and parent:
+            obj[resource.parent_field] = parent
+        prepare = hooks.PREPARE.get(resource.object)
+        if prepare:
+            prepare(self, obj, params)
+        self.store(obj)
+        self.emit_created(obj)
+        for after in hooks.AFTER_CREATE.get(resource.object, []):
+            after(self, obj, params)
+        return obj
+
+    def modify(self, obj: dict, params: dict) -> dict:
+        """Update an object as ``POST /v1/<path>/{id}`` would."""
+        before = self.render(obj)
+        self.apply(obj, params)
+        if "updated" in obj:
+            obj["updated"] = self.now
+        hook = hooks.UPDATE.get(obj["object"])
+        if hook:
+            hook(self, obj, params, before)
+        self.emit_changed(obj, before)
+        return obj
+
+    def delete(self, obj: dict, params: dict | None = None) -> dict:
+        """Delete as ``DELETE /v1/<path>/{id}``: a tombstone plus ``.deleted``."""
+        hook = hooks.DELETE.get(obj["object"])
+        if hook:
+            response = hook(self, obj, params or {})
+            if response is not None:
+                return response
+        prefix = self._event_prefix(obj)
+        if prefix:
+            self.emit(f"{prefix}.deleted", obj)
+        obj["_deleted"] = True
+        return self.render(obj)
+
+    def list(
+        self,
+        resource: Resource | str,
+        params: dict,
+        expand: Iterable[str] = (),
+        parent: str | None = None,
+    ) -> dict:
+        """A list page as ``GET /v1/<path>`` returns it."""
+        if isinstance(resource, str):
+            resource = BY_OBJECT[resource]
+        items = [
+            obj
+            for obj in self.all(resource.object)
+            if self._matches(resource, obj, params, parent)
+        ]
+        return self.page(items, params, resource.url(parent), expand)
+
+    def page(
+        self, items: list[dict], params: dict, url: str, expand: Iterable[str] = ()
+    ) -> dict:
+        """Sort newest first and paginate with limit/starting_after/ending_before."""
+        limit = params.get("limit", 10)
+        if not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise invalid(
+                "This value must be greater than or equal to 1 and less than "
+                "or equal to 100.",
+                param="limit",
+            )
+        items = sorted(
+            items,
+            key=lambda o: (o.get("created") or 0, self._order.get(o.get("id"), 0)),
+            reverse=True,
+        )
+        ids = [o.get("id") for o in items]
+        if params.get("starting_after"):
+            cursor = self._cursor(ids, params["starting_after"], "starting_after")
+            window = items[cursor + 1 :]
+            has_more, items = len(window) > limit, window[:limit]
+        elif params.get("ending_before"):
+            cursor = self._cursor(ids, params["ending_before"], "ending_before")
+            window = items[:cursor]
+            has_more, items = len(window) > limit, window[-limit:]
+        else:
+            has_more, items = len(items) > limit, items[:limit]
+        item_expand = [p.removeprefix("data.") for p in expand]
+        return {
+            "object": "list",
+            "data": [self.render(o, item_expand) for o in items],
+            "has_more": has_more,
+            "url": url,
+        }
+
+    def _cursor(self, ids: list, object_id: str, param: str) -> int:
+        if object_id in ids:
+            return ids.index(object_id)
+        obj = self._objects.get(object_id)
+        raise missing(obj["object"] if obj else "object", object_id, param)
+
+    def _matches(
+        self, resource: Resource, obj: dict, params: dict, parent: str | None
+    ) -> bool:
+        if resource.parent_field and obj.get(resource.parent_field) != parent:
+            return False
+        if not _created_matches(obj.get("created"), params.get("created")):
+            return False
+        for name, value in params.items():
+            if name in _LIST_PARAMS:
+                continue
+            custom = hooks.FILTERS.get((resource.object, name))
+            if custom:
+                if not custom(self, obj, value):
+                    return False
+            elif name in resource.filters and _field_id(obj.get(name)) != value:
+                return False
+        default = hooks.FILTERS.get((resource.object, "_default"))
+        return default is None or default(self, obj, params)
+
+    # -- test helpers: what a shopper, a bank or time would do -------------------
+
+    def _helper(self, func: Callable, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            result = func(self, *args, **kwargs)
+        if self.auto_deliver:
+            self.deliver_webhooks()
+        return self.render(result) if isinstance(result, dict) else result
+
+    def complete_checkout_session(
+        self,
+        session_id: str,
+        payment_method: str = "pm_card_visa",
+        email: str | None = None,
+    ) -> dict:
+        """Complete an open Checkout Session as the shopper would."""
+        from .checkout import complete
+
+        return self._helper(complete, session_id, payment_method, email)
+
+    def expire_checkout_session(self, session_id: str) -> dict:
+        from .checkout import expire
+
+        return self._helper(
+            lambda fake: expire(fake, fake.get("checkout.session", session_id), {})
+        )
+
+    def open_dispute(
+        self, charge_id: str, amount: int | None = None, reason: str = "fraudulent"
+    ) -> dict:
+        """The cardholder disputes ``charge_id`` (``charge.dispute.created``)."""
+        from .payments import open_dispute
+
+        return self._helper(open_dispute, charge_id, amount, reason)
+
+    def pay_payout(self, payout_id: str) -> dict:
+        from .payments import pay_payout
+
+        return self._helper(pay_payout, payout_id)
+
+    def add_file(
+        self,
+        purpose: str = "dispute_evidence",
+        filename: str = "evidence.pdf",
+        size: int = 1024,
+        type: str = "pdf",
+    ) -> dict:
+        """Store a File, standing in for a multipart upload to files.stripe.com."""
+        from .payments import add_file
+
+        return self._helper(add_file, purpose, filename, size, type)
+
+    def advance_subscriptions(self, to: int | None = None) -> list[dict]:
+        """Move the clock to ``to`` and bill every subscription period that ended.
+
+        Returns the invoices created.  Trials end, renewals are paid with the
+        default card, declines make the subscription ``past_due``.
+        """
+        from .billing import advance_subscriptions
+
+        invoices = self._helper(advance_subscriptions, to)
+        return [self.render(invoice) for invoice in invoices]
+
+    def add(self, object_name: str, **fields: Any) -> dict:
+        """Store an object of any fixture type directly (e.g. a read-only Mandate)."""
+
+        def add(fake: FakeStripe) -> dict:
+            obj = fake.build(object_name)
+            obj.update(fields)
+            fake.store(obj)
+            fake.emit_created(obj)
+            return obj
+
+        return self._helper(add)
+
+    # -- transports ---------------------------------------------------------------
+
+    @property
+    def http_client(self):
+        """A ``stripe.HTTPClient`` that calls this fake in-process."""
+        if self._http_client is None:
+            from .http_client import FakeHTTPClient
+
+            self._http_client = FakeHTTPClient(self)
+        return self._http_client
+
+    def client(
+        self, api_key: str = "sk_test_fake", **options: Any
+    ) -> stripe.StripeClient:
+        """A ``stripe.StripeClient`` bound to this fake (no retries by default)."""
+        options.setdefault("max_network_retries", 0)
+        return stripe.StripeClient(api_key, http_client=self.http_client, **options)
+
+    def expandable(self, object_name: str) -> list[str]:
+        return object_facts(object_name)["expandable"]
+
+    def dump(self, obj: dict) -> str:
+        return json.dumps(self.render(obj))
+
+
+def _safe(query) -> bool:
+    """Whether a body is a form body we can decode (not multipart)."""
+    if isinstance(query, bytes):
+        return not query.startswith(b"--")
+    return not (query or "").startswith("--")
+
+
+def _field_id(value: Any) -> Any:
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _created_matches(created: Any, spec: Any) -> bool:
+    if spec is None:
+        return True
+    if isinstance(spec, int):
+        return created == spec
+    if not isinstance(spec, dict):
+        raise invalid("Invalid created filter", param="created")
+    checks = {
+        "gt": lambda a, b: a > b,
+        "gte": lambda a, b: a >= b,
+        "lt": lambda a, b: a < b,
+        "lte": lambda a, b: a <= b,
+    }
+    for op, bound in spec.items():
+        if op not in checks or not isinstance(bound, int):
+            raise invalid(f"Invalid created[{op}]", param=f"created[{op}]")
+        if created is None or not checks[op](created, bound):
+            return False
+    return True

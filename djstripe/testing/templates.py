@@ -1,0 +1,89 @@
+"""Stripe's published example objects, turned into blank templates.
+
+``fixtures3.json`` holds one realistic example per resource type; its values
+are examples ("Jenny Rosen", ``cus_QXg1o8vcGmoR32``), not defaults.  A template
+keeps the example's shape (so the fake returns every field Stripe returns
+today) but resets the example values: nullable fields become ``null``, ids
+and timestamps are filled in by the fake, sub-lists are emptied.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).parent / "data"
+
+
+@cache
+def fixtures() -> dict[str, dict]:
+    """Stripe's example object for each type, keyed by ``object`` name."""
+    return json.loads((DATA / "fixtures3.json").read_text())["resources"]
+
+
+@cache
+def schema() -> dict:
+    return json.loads((DATA / "schema.json").read_text())
+
+
+def object_facts(object_name: str) -> dict:
+    return schema()["objects"].get(object_name, {"nullable": [], "expandable": []})
+
+
+def operation_types(method: str, path_template: str) -> dict | None:
+    return schema()["operations"].get(f"{method} {path_template}")
+
+
+def _keep_example(value: Any) -> bool:
+    """Booleans, empty containers and sub-lists are already sane defaults."""
+    if isinstance(value, dict) and value.get("object") == "list":
+        return True
+    return isinstance(value, bool) or value == [] or value == {}
+
+
+def _is_placeholder(value: Any) -> bool:
+    """Fields newer than the spec hold made-up sub-objects ("obj_123")."""
+    return isinstance(value, dict) and '"obj_123"' in json.dumps(value)
+
+
+def _set_path(obj: dict, dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        obj = obj.get(key)
+        if not isinstance(obj, dict):
+            return
+    if leaf in obj and not _keep_example(obj[leaf]):
+        obj[leaf] = value
+
+
+def _blank_lists(obj: dict) -> None:
+    for value in obj.values():
+        if isinstance(value, dict) and value.get("object") == "list":
+            value["data"] = []
+            value["has_more"] = False
+
+
+@cache
+def _template(object_name: str) -> dict:
+    example = copy.deepcopy(fixtures()[object_name])
+    for dotted in object_facts(object_name)["nullable"]:
+        _set_path(example, dotted, None)
+    _blank_lists(example)
+    for key, value in example.items():
+        if _is_placeholder(value):
+            example[key] = None
+    example["livemode"] = False
+    example.pop("id", None)
+    return example
+
+
+def template(object_name: str) -> dict:
+    """A fresh, blank copy of the template for ``object_name``."""
+    return copy.deepcopy(_template(object_name))
+
+
+def has_template(object_name: str) -> bool:
+    return object_name in fixtures()
