@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["djstripe.testing.pytest_plugin"]
+
 _FIXTURES = json.loads((Path(__file__).parent / "data" / "stripe_fixtures.json").read_text())
 
 
