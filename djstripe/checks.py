@@ -35,7 +35,9 @@ def check_stripe_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
         if problem:
             messages.append(checks.Error(problem, id="djstripe.E001", obj=name))
     current = (
-        "STRIPE_LIVE_SECRET_KEY" if djstripe_settings.STRIPE_LIVE_MODE else "STRIPE_TEST_SECRET_KEY"
+        "STRIPE_LIVE_SECRET_KEY"
+        if djstripe_settings.STRIPE_LIVE_MODE
+        else "STRIPE_TEST_SECRET_KEY"
     )
     if not djstripe_settings.STRIPE_SECRET_KEY:
         messages.append(

@@ -48,12 +48,16 @@ def currency_exponent(currency: str | None) -> int:
     return 2
 
 
-def to_major_units(amount: int | str | Decimal | None, currency: str | None) -> Decimal | None:
+def to_major_units(
+    amount: int | str | Decimal | None, currency: str | None
+) -> Decimal | None:
     """``1050, "usd"`` → ``Decimal("10.50")``; ``500, "jpy"`` → ``Decimal("500")``."""
     if amount is None:
         return None
     exponent = currency_exponent(currency)
-    return (Decimal(str(amount)) / (10**exponent)).quantize(Decimal(1).scaleb(-exponent))
+    return (Decimal(str(amount)) / (10**exponent)).quantize(
+        Decimal(1).scaleb(-exponent)
+    )
 
 
 def to_minor_units(amount: Decimal | int | float | str, currency: str | None) -> int:

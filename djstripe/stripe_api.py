@@ -23,6 +23,7 @@ this module, so that the retry, rate and idempotency logic is what runs.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import email.utils
 import random
 import threading
@@ -42,6 +43,8 @@ from .settings import djstripe_settings
 __all__ = [
     "RateLimiter",
     "RequestCounter",
+    "StripeData",
+    "StripePage",
     "counter",
     "create",
     "delete",
@@ -330,7 +333,11 @@ def get_client(
         if client is None:
             options: dict[str, Any] = {}
             if base:
-                options["base_addresses"] = {"api": base, "files": base, "connect": base}
+                options["base_addresses"] = {
+                    "api": base,
+                    "files": base,
+                    "connect": base,
+                }
             client = _clients[key] = stripe.StripeClient(
                 api_key,
                 stripe_account=stripe_account,
@@ -342,6 +349,38 @@ def get_client(
 
 
 # -- Requests ----------------------------------------------------------------------
+
+
+class StripeData(dict):
+    """A decoded Stripe response: a plain ``dict`` that also knows when Stripe
+    answered (``observed_at``, from the response's ``Date`` header).
+
+    The mirror engine stamps rows written from it with that time, Stripe's
+    clock rather than ours, so that the staleness gate compares API reads and
+    webhook events (stamped with ``event.created``) on one clock.
+    """
+
+    observed_at: datetime.datetime | None = None
+
+
+class StripePage(list):
+    """The objects of one list page, with the page's ``observed_at``."""
+
+    observed_at: datetime.datetime | None = None
+
+
+def _response_time(headers: Mapping[str, str] | None) -> datetime.datetime:
+    """Stripe's ``Date`` header, or now; whole seconds, like Stripe's timestamps."""
+    value = next((v for k, v in (headers or {}).items() if k.lower() == "date"), None)
+    when = None
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+    if when is None or when.tzinfo is None:
+        when = datetime.datetime.now(datetime.UTC)
+    return when.replace(microsecond=0)
 
 
 def request(
@@ -363,7 +402,9 @@ def request(
     if method.lower() == "post":
         options["idempotency_key"] = idempotency_key or f"djstripe-{uuid.uuid4()}"
     response = client.raw_request(method.lower(), path, **dict(params or {}), **options)
-    return response.data
+    data = StripeData(response.data)
+    data.observed_at = _response_time(response.headers)
+    return data
 
 
 def retrieve(
@@ -376,7 +417,9 @@ def retrieve(
 ) -> dict:
     """``GET {path}/{id}``, with ``expand[]``."""
     params = {"expand": list(expand)} if expand else None
-    return request("get", f"{path}/{id}", params, api_key=api_key, stripe_account=stripe_account)
+    return request(
+        "get", f"{path}/{id}", params, api_key=api_key, stripe_account=stripe_account
+    )
 
 
 def list_page(
@@ -396,13 +439,14 @@ def iter_pages(
     *,
     api_key: str | None = None,
     stripe_account: str | None = None,
-) -> Iterator[list[dict]]:
+) -> Iterator[StripePage]:
     """Every page of a list endpoint, following ``starting_after``."""
     params = dict(params or {})
     params.setdefault("limit", 100)
     while True:
         page = list_page(path, params, api_key=api_key, stripe_account=stripe_account)
-        data = page.get("data") or []
+        data = StripePage(page.get("data") or [])
+        data.observed_at = page.observed_at
         if data:
             yield data
         if not page.get("has_more") or not data:
@@ -457,4 +501,6 @@ def delete(
     stripe_account: str | None = None,
 ) -> dict:
     """``DELETE {path}/{id}``."""
-    return request("delete", f"{path}/{id}", api_key=api_key, stripe_account=stripe_account)
+    return request(
+        "delete", f"{path}/{id}", api_key=api_key, stripe_account=stripe_account
+    )

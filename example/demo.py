@@ -21,7 +21,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo_site.settings")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-serve", action="store_true", help="exit after the summary")
+    parser.add_argument(
+        "--no-serve", action="store_true", help="exit after the summary"
+    )
     parser.parse_args(argv)
 
     import django
@@ -32,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     from djstripe import sync
 
     call_command("migrate", verbosity=0)
-    fixtures = json.loads((HERE.parent / "tests" / "data" / "stripe_fixtures.json").read_text())
+    fixtures = json.loads(
+        (HERE.parent / "tests" / "data" / "stripe_fixtures.json").read_text()
+    )
     result = sync.upsert(list(fixtures.values()))
     print(f"Mirrored {result.written} objects ({result.ignored} of unmirrored types):")
     for label, ids in sorted(result.written_ids.items()):

@@ -6,7 +6,9 @@ import pytest
 
 pytest_plugins = ["djstripe.testing.pytest_plugin"]
 
-_FIXTURES = json.loads((Path(__file__).parent / "data" / "stripe_fixtures.json").read_text())
+_FIXTURES = json.loads(
+    (Path(__file__).parent / "data" / "stripe_fixtures.json").read_text()
+)
 
 
 def stripe_fixture(object_name: str, **changes) -> dict:

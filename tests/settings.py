@@ -28,7 +28,10 @@ def _database_from_url(url: str) -> dict:
             "PORT": str(parts.port or ""),
         }
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": parts.path or ":memory:"}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": parts.path or ":memory:",
+        }
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parts.scheme!r}")
 
 

@@ -124,12 +124,20 @@ def test_class_lives_at_its_module_path(spec: ClassSpec):
 def test_reference_entry(spec: ClassSpec, entry: Entry):
     cls = getattr(importlib.import_module(spec.module), spec.name)
     static = inspect.getattr_static(cls, entry.name, None)
-    assert static is not None or hasattr(cls, entry.name), f"{spec.name}.{entry.name} missing"
+    assert static is not None or hasattr(cls, entry.name), (
+        f"{spec.name}.{entry.name} missing"
+    )
     if entry.kind == "property":
-        assert isinstance(static, property), f"{spec.name}.{entry.name} is not a property"
+        assert isinstance(static, property), (
+            f"{spec.name}.{entry.name} is not a property"
+        )
     elif entry.kind == "attribute":
-        assert not isinstance(static, property), f"{spec.name}.{entry.name} should be an attribute"
-        assert not inspect.isfunction(static), f"{spec.name}.{entry.name} should not be a method"
+        assert not isinstance(static, property), (
+            f"{spec.name}.{entry.name} should be an attribute"
+        )
+        assert not inspect.isfunction(static), (
+            f"{spec.name}.{entry.name} should not be a method"
+        )
     else:
         _check_method(cls, static, entry)
 
@@ -144,13 +152,20 @@ def _check_method(cls, static, entry: Entry) -> None:
         assert inspect.isfunction(static), f"{entry.name} should be an instance method"
         func = static
     actual = [
-        (p.name, _KINDS[p.kind], p.default) for p in inspect.signature(func).parameters.values()
+        (p.name, _KINDS[p.kind], p.default)
+        for p in inspect.signature(func).parameters.values()
     ]
-    assert [(n, k) for n, k, _ in actual] == [(n, k) for n, k, _ in expected], entry.signature
-    for (name, _, default), (_, _, expected_default) in zip(actual, expected, strict=True):
+    assert [(n, k) for n, k, _ in actual] == [(n, k) for n, k, _ in expected], (
+        entry.signature
+    )
+    for (name, _, default), (_, _, expected_default) in zip(
+        actual, expected, strict=True
+    ):
         if expected_default is None:
             assert default is inspect.Parameter.empty, f"{name} should have no default"
         elif isinstance(expected_default, ast.Constant):
             assert default == expected_default.value, f"default of {name}"
         else:
-            assert default is not inspect.Parameter.empty, f"{name} should have a default"
+            assert default is not inspect.Parameter.empty, (
+                f"{name} should have a default"
+            )

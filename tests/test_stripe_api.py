@@ -7,6 +7,7 @@ the real code.
 
 from __future__ import annotations
 
+import datetime
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -46,7 +47,10 @@ RATE_LIMITED = (
     {"Retry-After": "7"},
 )
 SERVER_ERROR = (500, {"error": {"type": "api_error", "message": "boom"}})
-BAD_REQUEST = (400, {"error": {"type": "invalid_request_error", "message": "no", "param": "x"}})
+BAD_REQUEST = (
+    400,
+    {"error": {"type": "invalid_request_error", "message": "no", "param": "x"}},
+)
 
 
 @pytest.fixture
@@ -58,7 +62,9 @@ def sleeps(monkeypatch):
 
 def run(stub, func=stripe_api.retrieve, *args, **kwargs):
     with stripe_api.use_http_client(stub):
-        return func(*args, **kwargs) if args else func("/v1/customers", "cus_1", **kwargs)
+        return (
+            func(*args, **kwargs) if args else func("/v1/customers", "cus_1", **kwargs)
+        )
 
 
 def test_retrieve_returns_the_decoded_object_and_pins_the_version(sleeps):
@@ -130,7 +136,9 @@ def test_a_write_keeps_its_idempotency_key_across_retries(sleeps):
 def test_callers_can_choose_the_idempotency_key(sleeps):
     stub = StubHTTPClient(OK)
     with stripe_api.use_http_client(stub):
-        stripe_api.update("/v1/customers", "cus_1", {"name": "x"}, idempotency_key="k-1")
+        stripe_api.update(
+            "/v1/customers", "cus_1", {"name": "x"}, idempotency_key="k-1"
+        )
     assert stub.calls[0]["headers"]["Idempotency-Key"] == "k-1"
 
 
@@ -147,7 +155,10 @@ def test_connected_account_header(sleeps):
 
 
 def test_iter_pages_follows_starting_after(sleeps):
-    page1 = (200, {"object": "list", "has_more": True, "data": [{"id": "a"}, {"id": "b"}]})
+    page1 = (
+        200,
+        {"object": "list", "has_more": True, "data": [{"id": "a"}, {"id": "b"}]},
+    )
     page2 = (200, {"object": "list", "has_more": False, "data": [{"id": "c"}]})
     stub = StubHTTPClient(page1, page2)
     with stripe_api.use_http_client(stub):
@@ -202,3 +213,16 @@ def test_limits_follow_the_mode():
 @override_settings(DJSTRIPE_RATE_LIMIT=0)
 def test_rate_limit_can_be_disabled():
     assert stripe_api._limiter_for("sk_test_x") is None
+
+
+def test_responses_carry_stripes_clock(sleeps):
+    date = {"Date": "Thu, 01 Jan 2026 00:00:05 GMT"}
+    page = (200, {"object": "list", "has_more": False, "data": [{"id": "a"}]}, date)
+    stub = StubHTTPClient(page)
+    with stripe_api.use_http_client(stub):
+        [objects] = stripe_api.iter_pages("/v1/customers")
+        single = stripe_api.retrieve("/v1/customers", "a")
+    expected = datetime.datetime(2026, 1, 1, 0, 0, 5, tzinfo=datetime.UTC)
+    assert objects.observed_at == expected
+    assert single.observed_at == expected
+    assert single == {"object": "list", "has_more": False, "data": [{"id": "a"}]}

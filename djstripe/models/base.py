@@ -72,8 +72,13 @@ class StripeModel(models.Model):
     #: A datetime column set when Stripe deletes the object (the row is kept);
     #: ``None`` removes the row.
     stripe_soft_delete_field: ClassVar[str | None] = None
+    #: Objects that Stripe never changes once created (events): the engine
+    #: inserts new ones and skips known ones without reading them first.
+    stripe_immutable: ClassVar[bool] = False
 
-    djstripe_id = models.BigAutoField(primary_key=True, serialize=False, verbose_name="ID")
+    djstripe_id = models.BigAutoField(
+        primary_key=True, serialize=False, verbose_name="ID"
+    )
     id = StripeIdField(unique=True, help_text="The object's Stripe id.")
     livemode = models.BooleanField(
         null=True,
@@ -85,7 +90,9 @@ class StripeModel(models.Model):
         default=dict,
         help_text="The full Stripe object as last seen (expanded relations as ids).",
     )
-    description = StripeCharField(help_text="An arbitrary string attached to the object.")
+    description = StripeCharField(
+        help_text="An arbitrary string attached to the object."
+    )
     metadata = StripeJSONField(help_text="Key/value pairs attached to the object.")
     djstripe_owner_account = StripeForeignKey(
         "djstripe.Account",
@@ -131,7 +138,10 @@ class StripeModel(models.Model):
     @classmethod
     def is_valid_object(cls, data: dict) -> bool:
         """Whether ``data`` is a Stripe object this model mirrors."""
-        return data.get("object") in (cls.stripe_object_name, *cls.stripe_object_aliases)
+        return data.get("object") in (
+            cls.stripe_object_name,
+            *cls.stripe_object_aliases,
+        )
 
     @classmethod
     def stripe_class_url(cls) -> str:
@@ -153,10 +163,14 @@ class StripeModel(models.Model):
             stripe_account=stripe_account,
         )
 
-    def api_retrieve(self, api_key: str | None = None, stripe_account: str | None = None) -> dict:
+    def api_retrieve(
+        self, api_key: str | None = None, stripe_account: str | None = None
+    ) -> dict:
         """This object as Stripe has it now."""
         return self.api_retrieve_data(
-            self.id, api_key or self.default_api_key, stripe_account or self._stripe_account
+            self.id,
+            api_key or self.default_api_key,
+            stripe_account or self._stripe_account,
         )
 
     @classmethod
@@ -167,7 +181,10 @@ class StripeModel(models.Model):
             params.setdefault("expand", [f"data.{f}" for f in cls.expand_fields])
         stripe_account = params.pop("stripe_account", None)
         for page in stripe_api.iter_pages(
-            cls.stripe_class_url(), params, api_key=api_key, stripe_account=stripe_account
+            cls.stripe_class_url(),
+            params,
+            api_key=api_key,
+            stripe_account=stripe_account,
         ):
             yield from page
 
@@ -191,7 +208,10 @@ class StripeModel(models.Model):
         )
 
     def _api_update(
-        self, api_key: str | None = None, stripe_account: str | None = None, **params: Any
+        self,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        **params: Any,
     ) -> dict:
         if self.expand_fields:
             params.setdefault("expand", list(self.expand_fields))
@@ -203,7 +223,9 @@ class StripeModel(models.Model):
             stripe_account=stripe_account or self._stripe_account,
         )
 
-    def _api_delete(self, api_key: str | None = None, stripe_account: str | None = None) -> dict:
+    def _api_delete(
+        self, api_key: str | None = None, stripe_account: str | None = None
+    ) -> dict:
         return stripe_api.delete(
             self.stripe_class_url(),
             self.id,
@@ -233,7 +255,9 @@ class StripeModel(models.Model):
 
     def refresh_from_stripe(self, api_key: str | None = None) -> StripeModel:
         """Re-read this object from Stripe, mirror it, and return the fresh row."""
-        return self.sync_from_stripe_data(self.api_retrieve(api_key=api_key), api_key=api_key)
+        return self.sync_from_stripe_data(
+            self.api_retrieve(api_key=api_key), api_key=api_key
+        )
 
     # -- Conveniences --------------------------------------------------------------
 
@@ -251,7 +275,11 @@ class StripeModel(models.Model):
         """The object's page in the Stripe dashboard (test or live)."""
         if not self.stripe_dashboard_item_name or not self.id:
             return ""
-        account = f"/{self.djstripe_owner_account_id}" if self.djstripe_owner_account_id else ""
+        account = (
+            f"/{self.djstripe_owner_account_id}"
+            if self.djstripe_owner_account_id
+            else ""
+        )
         mode = "" if self.livemode else "/test"
         return f"{DASHBOARD_URL}{account}{mode}/{self.stripe_dashboard_item_name}/{self.id}"
 

@@ -25,13 +25,21 @@ class Account(StripeModel):
     type = StripeEnumField(enum=("standard", "express", "custom", "none"))
 
     business_profile = StripeProperty("Business information about the account.")
-    business_type = StripeProperty("individual, company, non_profit or government_entity.")
-    charges_enabled = StripeProperty("Whether the account can create live charges.", default=False)
+    business_type = StripeProperty(
+        "individual, company, non_profit or government_entity."
+    )
+    charges_enabled = StripeProperty(
+        "Whether the account can create live charges.", default=False
+    )
     country = StripeProperty("The account's country.")
     default_currency = StripeProperty("The account's default currency.")
-    details_submitted = StripeProperty("Whether onboarding details were submitted.", default=False)
+    details_submitted = StripeProperty(
+        "Whether onboarding details were submitted.", default=False
+    )
     payouts_enabled = StripeProperty("Whether payouts are enabled.", default=False)
-    settings = StripeProperty("Account options for customizing how the account functions.")
+    settings = StripeProperty(
+        "Account options for customizing how the account functions."
+    )
 
     def __str__(self) -> str:
         profile = self.business_profile or {}

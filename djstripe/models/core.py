@@ -36,7 +36,9 @@ class BalanceTransaction(StripeModel):
     amount = StripeIntegerField(help_text="Gross amount, in the currency's minor unit.")
     currency = StripeCurrencyCodeField()
     source = StripeIdField(
-        blank=True, default="", help_text="The id of the object that caused the transaction."
+        blank=True,
+        default="",
+        help_text="The id of the object that caused the transaction.",
     )
     type = StripeEnumField(help_text="Transaction type: charge, refund, payout...")
 
@@ -52,7 +54,9 @@ class BalanceTransaction(StripeModel):
         """The model that mirrors this transaction's source object."""
         model = sync.model_for(_SOURCE_OBJECT_BY_TYPE.get(self.type, self.type))
         if model is None:
-            raise LookupError(f"No mirrored model for balance transaction type {self.type!r}")
+            raise LookupError(
+                f"No mirrored model for balance transaction type {self.type!r}"
+            )
         return model
 
     def get_source_instance(self) -> StripeModel:
@@ -108,15 +112,24 @@ class Customer(StripeModel):
         help_text="The subscriber (by default a user) this customer belongs to.",
     )
     date_purged = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="When the customer was deleted."
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the customer was deleted.",
     )
 
     address = StripeProperty("The customer's address.")
-    balance = StripeProperty("Current balance, in the currency's minor unit.", default=0)
+    balance = StripeProperty(
+        "Current balance, in the currency's minor unit.", default=0
+    )
     currency = StripeProperty("The currency the customer is billed in.")
     default_source = StripeProperty("The id of the default payment source.")
-    deleted = StripeProperty("Whether the customer was deleted in Stripe.", default=False)
-    delinquent = StripeProperty("Whether the latest invoice is past due.", default=False)
+    deleted = StripeProperty(
+        "Whether the customer was deleted in Stripe.", default=False
+    )
+    delinquent = StripeProperty(
+        "Whether the latest invoice is past due.", default=False
+    )
     discount = StripeProperty("The discount applied to the customer.")
     invoice_prefix = StripeProperty("Prefix of the customer's invoice numbers.")
     name = StripeProperty("The customer's full name or business name.")
@@ -168,7 +181,9 @@ class Product(StripeModel):
     stripe_class = stripe.Product
     stripe_dashboard_item_name = "products"
 
-    active = StripeBooleanField(default=True, help_text="Whether the product is for sale.")
+    active = StripeBooleanField(
+        default=True, help_text="Whether the product is for sale."
+    )
     name = StripeCharField(help_text="The product's name, shown to customers.")
 
     type = StripeProperty("good or service.")
@@ -197,7 +212,9 @@ class Price(StripeModel):
     stripe_dashboard_item_name = "prices"
     expand_fields = ["product", "tiers"]
 
-    active = StripeBooleanField(default=True, help_text="Whether the price can be used.")
+    active = StripeBooleanField(
+        default=True, help_text="Whether the price can be used."
+    )
     currency = StripeCurrencyCodeField()
     lookup_key = StripeCharField(max_length=200, db_index=True)
     nickname = StripeCharField(max_length=250)
@@ -223,7 +240,9 @@ class Charge(StripeModel):
     stripe_dashboard_item_name = "payments"
     expand_fields = ["balance_transaction"]
 
-    amount = StripeDecimalCurrencyAmountField(help_text="Amount charged, in major units.")
+    amount = StripeDecimalCurrencyAmountField(
+        help_text="Amount charged, in major units."
+    )
     balance_transaction = StripeForeignKey(BalanceTransaction, related_name="charges")
     currency = StripeCurrencyCodeField()
     customer = StripeForeignKey(Customer, related_name="charges")
@@ -242,7 +261,9 @@ class Charge(StripeModel):
     disputed = StripeProperty("Whether the charge has been disputed.", default=False)
     on_behalf_of = StripeProperty("The account the funds were collected for (Connect).")
     outcome = StripeProperty("Details of whether the payment was accepted, and why.")
-    paid = StripeProperty("Whether the charge succeeded or was authorized.", default=False)
+    paid = StripeProperty(
+        "Whether the charge succeeded or was authorized.", default=False
+    )
     payment_method_details = StripeProperty("Details of the payment method used.")
     receipt_email = StripeProperty("Where the receipt was sent.")
     receipt_number = StripeProperty("The receipt's number.")
@@ -260,14 +281,19 @@ class Charge(StripeModel):
         """Stripe's fee, from the expanded balance transaction (minor units)."""
         if self.balance_transaction_id is None:
             return None
-        transaction = BalanceTransaction.objects.filter(id=self.balance_transaction_id).first()
+        transaction = BalanceTransaction.objects.filter(
+            id=self.balance_transaction_id
+        ).first()
         return transaction.fee if transaction else None
 
     @property
     def fraudulent(self) -> bool:
         """Whether Stripe or you reported the charge as fraudulent."""
         details = self.stripe_data.get("fraud_details") or {}
-        return "fraudulent" in (details.get("stripe_report"), details.get("user_report"))
+        return "fraudulent" in (
+            details.get("stripe_report"),
+            details.get("user_report"),
+        )
 
     @property
     def human_readable_status(self) -> str:
@@ -299,9 +325,14 @@ class Event(StripeModel):
 
     stripe_class = stripe.Event
     stripe_dashboard_item_name = "events"
+    stripe_immutable = True
 
-    api_version = StripeCharField(max_length=64, help_text="The API version of the payload.")
-    data = StripeJSONField(help_text="The object the event is about, and its changed fields.")
+    api_version = StripeCharField(
+        max_length=64, help_text="The API version of the payload."
+    )
+    data = StripeJSONField(
+        help_text="The object the event is about, and its changed fields."
+    )
     idempotency_key = StripeCharField(
         max_length=255,
         stripe_path="request.idempotency_key",
@@ -324,7 +355,9 @@ class Event(StripeModel):
     def customer(self) -> Customer | None:
         """The customer the event's object belongs to, when it has one."""
         obj = (self.data or {}).get("object") or {}
-        customer_id = obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
+        customer_id = (
+            obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
+        )
         if isinstance(customer_id, dict):
             customer_id = customer_id.get("id")
         if not customer_id:

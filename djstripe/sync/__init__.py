@@ -3,4 +3,12 @@
 from .engine import UpsertResult, delete, normalize, upsert
 from .registry import model_for, register, registered
 
-__all__ = ["UpsertResult", "delete", "model_for", "normalize", "register", "registered", "upsert"]
+__all__ = [
+    "UpsertResult",
+    "delete",
+    "model_for",
+    "normalize",
+    "register",
+    "registered",
+    "upsert",
+]

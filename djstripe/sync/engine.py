@@ -7,15 +7,15 @@ go through :func:`upsert`, which
    ``balance_transaction`` inside a charge, the items of a subscription) and
    mirrors them as rows of their own, collapsing expanded relations to ids so
    that the stored ``stripe_data`` has one shape whatever the expansion;
-2. reads, per model, the stored observation stamps of the batch (one query)
-   and the deletion tombstones of the batch (one query);
+2. reads, per model, the stored stamps and data of the batch together with
+   its deletion tombstones (one query; none for immutable objects: events);
 3. drops what is stale (observed before the stored row), what was deleted,
    and what is unchanged; re-reads from Stripe on an exact-timestamp tie;
 4. writes each model's remaining rows with one ``INSERT ... ON CONFLICT DO
    UPDATE ... WHERE stored.observed_at < new.observed_at`` statement, so the
    staleness gate holds even against concurrent writers.
 
-A page of 100 objects of one type therefore costs three queries.
+A page of 100 objects of one type therefore costs two queries.
 """
 
 from __future__ import annotations
@@ -176,13 +176,53 @@ def _observations(
 # -- Writing --------------------------------------------------------------------
 
 
-def _tombstoned(ids: list[str]) -> set[str]:
+def _stored_state(
+    model: type[StripeModel], ids: list[str]
+) -> tuple[dict[str, tuple[datetime.datetime | None, dict]], set[str]]:
+    """The stored stamp and data of ``ids``, and which of them Stripe deleted.
+
+    One query for both (a ``UNION ALL`` of the model's table and the
+    tombstones), because this runs for every model of every batch, and for a
+    webhook event that is most of its cost.
+    """
     if not ids:
-        return set()
-    tombstone = apps.get_model("djstripe", "DeletedStripeObject")
-    return set(
-        tombstone._base_manager.filter(stripe_id__in=ids).values_list("stripe_id", flat=True)
+        return {}, set()
+    connection = connections[router.db_for_read(model)]
+    qn = connection.ops.quote_name
+    tombstones = apps.get_model("djstripe", "DeletedStripeObject")._meta.db_table
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"SELECT {qn('id')}, {qn(STAMP)}, {qn('stripe_data')}, 0 "
+        f"FROM {qn(model._meta.db_table)} WHERE {qn('id')} IN ({marks}) "
+        f"UNION ALL SELECT {qn('stripe_id')}, NULL, NULL, 1 "
+        f"FROM {qn(tombstones)} WHERE {qn('stripe_id')} IN ({marks})"
     )
+    stamp_from_db = _from_db(model._meta.get_field(STAMP), connection)
+    data_from_db = _from_db(model._meta.get_field("stripe_data"), connection)
+    stored: dict[str, tuple[datetime.datetime | None, dict]] = {}
+    tombstoned: set[str] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, *ids])
+        for stripe_id, stamp, data, is_tombstone in cursor.fetchall():
+            if is_tombstone:
+                tombstoned.add(stripe_id)
+            else:
+                stored[stripe_id] = (stamp_from_db(stamp), data_from_db(data))
+    return stored, tombstoned
+
+
+def _from_db(field: Any, connection: Any) -> Any:
+    """The conversion Django applies to ``field``'s raw value from a raw query."""
+    converters = connection.ops.get_db_converters(
+        field.cached_col
+    ) + field.get_db_converters(connection)
+
+    def convert(value: Any) -> Any:
+        for converter in converters:
+            value = converter(value, field.cached_col, connection)
+        return value
+
+    return convert
 
 
 def row_values(
@@ -203,7 +243,8 @@ def row_values(
         livemode=data.get("livemode"),
         created=timestamp_to_datetime(data.get("created")),
         stripe_data=data,
-        djstripe_owner_account_id=owner_account or values.get("djstripe_owner_account_id"),
+        djstripe_owner_account_id=owner_account
+        or values.get("djstripe_owner_account_id"),
         djstripe_created=now,
         djstripe_updated=now,
         **{STAMP: observed_at},
@@ -225,33 +266,56 @@ def _update_columns(model: type[StripeModel]) -> list[str]:
 def _execute_upsert(
     model: type[StripeModel], rows: list[dict[str, Any]], *, tie_wins: bool
 ) -> None:
-    """One ``INSERT ... ON CONFLICT (id) DO UPDATE ... WHERE`` per chunk."""
-    connection = connections[router.db_for_write(model)]
-    qn = connection.ops.quote_name
+    """One ``INSERT ... ON CONFLICT (id) DO UPDATE ... WHERE <gate>`` per chunk.
+
+    The gate is in the statement, not only in the Python that chose the rows,
+    so a concurrent writer with newer data can never be overwritten.
+    """
+    qn = connections[router.db_for_write(model)].ops.quote_name
     table = qn(model._meta.db_table)
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(qn(f.column) for f in fields)
-    assignments = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in _update_columns(model))
+    assignments = ", ".join(
+        f"{qn(c)} = excluded.{qn(c)}" for c in _update_columns(model)
+    )
     stamp = f"{table}.{qn(STAMP)}"
     compare = "<=" if tie_wins else "<"
     gate = f"{stamp} IS NULL OR {stamp} {compare} excluded.{qn(STAMP)}"
+    _execute_insert(
+        model, rows, on_conflict=f"DO UPDATE SET {assignments} WHERE {gate}"
+    )
+
+
+def _execute_insert(
+    model: type[StripeModel], rows: list[dict[str, Any]], *, on_conflict: str
+) -> list[str]:
+    """``INSERT ... ON CONFLICT (id) <on_conflict> RETURNING id`` per chunk;
+    return the ids of the rows inserted or updated."""
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(qn(f.column) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    written: list[str] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK_SIZE):
             chunk = rows[start : start + CHUNK_SIZE]
             params = [
-                f.get_db_prep_save(row[f.attname], connection) for row in chunk for f in fields
+                f.get_db_prep_save(row[f.attname], connection)
+                for row in chunk
+                for f in fields
             ]
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES "
+                f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES "
                 f"{', '.join([row_sql] * len(chunk))} "
-                f"ON CONFLICT ({qn('id')}) DO UPDATE SET {assignments} "
-                f"WHERE {gate}",
+                f"ON CONFLICT ({qn('id')}) {on_conflict} RETURNING {qn('id')}",
                 params,
             )
+            written.extend(row[0] for row in cursor.fetchall())
+    return written
 
 
-def _save_each(model: type[StripeModel], rows: list[dict[str, Any]], existing: set[str]) -> None:
+def _save_each(
+    model: type[StripeModel], rows: list[dict[str, Any]], existing: set[str]
+) -> None:
     """Fallback for multi-table models (the polymorphic payment sources), which
     a single-table ``INSERT`` cannot write. The gate was applied by the caller."""
     local = set(model.stripe_local_fields) | {"djstripe_created"}
@@ -266,33 +330,51 @@ def _save_each(model: type[StripeModel], rows: list[dict[str, Any]], existing: s
         instance.save()
 
 
-def _bump_stamps(model: type[StripeModel], ids: list[str], observed_at: datetime.datetime) -> None:
+def _insert_new(
+    model: type[StripeModel],
+    observations: dict[str, _Observation],
+    owner_account: str | None,
+    result: UpsertResult,
+) -> None:
+    """Write objects that never change once created (events): insert the new
+    ones and leave the known ones alone, in one statement and without a read."""
+    rows = [
+        row_values(model, normalize(model, obs.data), obs.observed_at, owner_account)
+        for obs in observations.values()
+    ]
+    inserted = _execute_insert(model, rows, on_conflict="DO NOTHING")
+    result.created += len(inserted)
+    result.unchanged += len(rows) - len(inserted)
+    if inserted:
+        result.written_ids.setdefault(model._meta.label, []).extend(inserted)
+
+
+def _bump_stamps(
+    model: type[StripeModel], ids: list[str], observed_at: datetime.datetime
+) -> None:
     """Record that unchanged rows were seen at ``observed_at``.
 
     Without this, an event older than this observation but newer than the
     row's stamp would pass the gate and roll the row back.
     """
-    model._base_manager.filter(id__in=ids).filter(**{f"{STAMP}__lt": observed_at}).update(
-        **{STAMP: observed_at}
-    )
+    model._base_manager.filter(id__in=ids).filter(
+        **{f"{STAMP}__lt": observed_at}
+    ).update(**{STAMP: observed_at})
 
 
 def _write_model(
     model: type[StripeModel],
     observations: dict[str, _Observation],
-    tombstoned: set[str],
     *,
     owner_account: str | None,
     tie_wins: bool,
     result: UpsertResult,
 ) -> list[str]:
     """Gate and write one model's observations; return the ids of ties."""
-    stored = {
-        row[0]: (row[1], row[2])
-        for row in model._base_manager.filter(id__in=list(observations)).values_list(
-            "id", STAMP, "stripe_data"
-        )
-    }
+    if model.stripe_immutable:
+        _insert_new(model, observations, owner_account, result)
+        return []
+    stored, tombstoned = _stored_state(model, list(observations))
     to_write: list[dict[str, Any]] = []
     unchanged: list[str] = []
     ties: list[str] = []
@@ -324,9 +406,13 @@ def _write_model(
             _save_each(model, to_write, set(stored))
         else:
             _execute_upsert(model, to_write, tie_wins=tie_wins)
-        result.written_ids.setdefault(model._meta.label, []).extend(row["id"] for row in to_write)
+        result.written_ids.setdefault(model._meta.label, []).extend(
+            row["id"] for row in to_write
+        )
     if unchanged:
-        _bump_stamps(model, unchanged, max(o.observed_at for o in observations.values()))
+        _bump_stamps(
+            model, unchanged, max(o.observed_at for o in observations.values())
+        )
     return ties
 
 
@@ -344,30 +430,30 @@ def upsert(
 
     :param objects: Stripe objects as dicts (one dict is accepted too).
     :param observed_at: when the objects were true: ``event.created`` for a
-        webhook payload, the response time for an API read (default: now).
+        webhook payload, the response time for an API read. By default the
+        ``observed_at`` that :mod:`djstripe.stripe_api` attaches to what it
+        returns (Stripe's ``Date`` header), else now; in whole seconds.
     :param refetch: on an exact-timestamp tie with the stored row, ``"on_tie"``
         re-reads the object from Stripe; ``"never"`` keeps the stored row.
     :param owner_account: the Stripe account that owns the objects.
     """
     if isinstance(objects, dict):
         objects = [objects]
-    observed_at = observed_at or timezone.now()
+    observed_at = observed_at or _observed_at_of(objects) or _now()
     result = UpsertResult()
     groups, deletions = _observations(objects, observed_at, result)
     if not groups and not deletions:
         return result
-    all_ids = [stripe_id for bucket in groups.values() for stripe_id in bucket]
     using = router.db_for_write(next(iter(groups or dict(deletions))))
-    with transaction.atomic(using=using):
+    # All or nothing; inside a caller's transaction (a webhook's), no savepoint.
+    with transaction.atomic(using=using, savepoint=False):
         for model, data in deletions:
             delete(model, data["id"], observed_at=observed_at, result=result)
-        tombstoned = _tombstoned(all_ids)
         ties: list[tuple[type[StripeModel], str]] = []
         for model, bucket in groups.items():
             for stripe_id in _write_model(
                 model,
                 bucket,
-                tombstoned,
                 owner_account=owner_account,
                 tie_wins=_tie_wins,
                 result=result,
@@ -376,6 +462,26 @@ def upsert(
         if ties:
             _resolve_ties(ties, refetch, api_key, stripe_account, owner_account, result)
     return result
+
+
+def _observed_at_of(objects: Any) -> datetime.datetime | None:
+    """The Stripe time a page, or every object of a batch, was read at."""
+    stamp = getattr(objects, "observed_at", None)
+    if stamp is None and isinstance(objects, list | tuple) and objects:
+        stamps = [getattr(obj, "observed_at", None) for obj in objects]
+        if None not in stamps:
+            stamp = max(stamps)
+    return stamp
+
+
+def _now() -> datetime.datetime:
+    """Now, in whole seconds like Stripe's timestamps.
+
+    A fraction would rank a read at 12:00:00.5 above an event Stripe stamped
+    12:00:00 for a change made at 12:00:00.7; truncated, the two tie and the
+    engine asks Stripe instead of dropping the event.
+    """
+    return timezone.now().replace(microsecond=0)
 
 
 def _resolve_ties(
@@ -397,7 +503,10 @@ def _resolve_ties(
             fresh.append(model.api_retrieve_data(stripe_id, api_key, stripe_account))
         except Exception:  # a re-read is best effort; the stored row stays
             logger.warning(
-                "Could not re-read %s %s on a tie", model.__name__, stripe_id, exc_info=True
+                "Could not re-read %s %s on a tie",
+                model.__name__,
+                stripe_id,
+                exc_info=True,
             )
             result.unresolved_ties += 1
     if fresh:
@@ -405,7 +514,9 @@ def _resolve_ties(
         result.merge(
             upsert(
                 fresh,
-                observed_at=timezone.now(),
+                observed_at=max(
+                    getattr(data, "observed_at", None) or _now() for data in fresh
+                ),
                 owner_account=owner_account,
                 refetch="never",
                 _tie_wins=True,
@@ -430,7 +541,7 @@ def delete(
         model = registry.model_for(model)
         if model is None:
             return
-    observed_at = observed_at or timezone.now()
+    observed_at = observed_at or _now()
     tombstone = apps.get_model("djstripe", "DeletedStripeObject")
     tombstone._base_manager.get_or_create(
         stripe_id=stripe_id,
@@ -438,7 +549,9 @@ def delete(
     )
     rows = model._base_manager.filter(id=stripe_id)
     if model.stripe_soft_delete_field:
-        changed = rows.update(**{model.stripe_soft_delete_field: observed_at, STAMP: observed_at})
+        changed = rows.update(
+            **{model.stripe_soft_delete_field: observed_at, STAMP: observed_at}
+        )
     else:
         changed = rows.delete()[0]
     if result is not None:

@@ -77,8 +77,7 @@ def _update_product(fake: FakeStripe, product: dict, params: dict, old) -> None:
 def _delete_product(fake: FakeStripe, product: dict, params: dict) -> None:
     if fake.all("price", product=product["id"]):
         raise invalid(
-            "This product cannot be deleted because it has one or more "
-            "user-created prices.",
+            "This product cannot be deleted because it has one or more user-created prices.",
         )
 
 
@@ -344,6 +343,12 @@ def _prepare_subscription(fake: FakeStripe, sub: dict, params: dict) -> None:
     if trial_end:
         sub.update(trial_start=fake.now, trial_end=trial_end, status="trialing")
         sub["_period_end"] = sub["billing_cycle_anchor"] = trial_end
+    for index, item in enumerate(items):
+        si = add_item(fake, sub, item, index)
+        sub["currency"] = sub["currency"] or si["price"]["currency"]
+    sub["discounts"] = _discounts_from(
+        fake, params, customer=sub["customer"], subscription=sub["id"]
+    )
 
 
 def _trial_end(fake: FakeStripe, params: dict) -> int | None:
@@ -363,12 +368,6 @@ def _trial_end(fake: FakeStripe, params: dict) -> int | None:
 @hooks.after_create("subscription")
 def _after_subscription(fake: FakeStripe, sub: dict, params: dict) -> None:
     before = fake.render(sub)
-    for index, item in enumerate(params["items"]):
-        si = add_item(fake, sub, item, index)
-        sub["currency"] = sub["currency"] or si["price"]["currency"]
-    sub["discounts"] = _discounts_from(
-        fake, params, customer=sub["customer"], subscription=sub["id"]
-    )
     for extra in params.get("add_invoice_items") or []:
         _pending_item(fake, sub, extra)
     invoice = bill_period(fake, sub, "subscription_create")
@@ -414,6 +413,7 @@ def bill_period(fake: FakeStripe, sub: dict, reason: str) -> dict:
             add_item_line(fake, invoice, ii)
     invoice["discounts"] = list(sub.get("discounts") or [])
     recompute(fake, invoice)
+    fake.emit_created(invoice)
     sub["latest_invoice"] = invoice["id"]
     finalize(fake, invoice)
     if (
@@ -488,8 +488,7 @@ def _cancel_subscription(fake: FakeStripe, sub: dict, params: dict) -> dict:
     """``DELETE /v1/subscriptions/{id}`` cancels now and returns the subscription."""
     if sub["status"] == "canceled":
         raise invalid(
-            "A canceled subscription can only update its cancellation_details "
-            "and metadata.",
+            "A canceled subscription can only update its cancellation_details and metadata.",
             param="subscription",
         )
     cancel_now(fake, sub)
@@ -531,11 +530,20 @@ def _subscription_price(fake: FakeStripe, sub: dict, price_id) -> bool:
     return any(si["price"]["id"] == price_id for si in items_of(fake, sub))
 
 
+@hooks.on_delete("customer")
+def _delete_customer(fake: FakeStripe, customer: dict, params: dict) -> None:
+    """Deleting a customer cancels their subscriptions first, as Stripe does."""
+    for sub in fake.all("subscription", customer=customer["id"]):
+        if sub["status"] not in ("canceled", "incomplete_expired"):
+            cancel_now(fake, sub)
+
+
 # -- subscription items as their own resource ---------------------------------
 
 
 @hooks.route("POST", r"/v1/subscription_items", "/v1/subscription_items")
 def _create_subscription_item(fake: FakeStripe, match, params: dict):
+    fake.check_create_params("subscription_item", params)
     sub = fake.get("subscription", params.get("subscription"), "subscription")
     before = fake.render(sub)
     sub["_period_start"] = _current_period_start(fake, sub)
@@ -674,7 +682,6 @@ def new_invoice(
             )
     if store:
         fake.store(invoice)
-        fake.emit_created(invoice)
     return invoice
 
 
@@ -823,6 +830,7 @@ def _list_invoice_lines(fake: FakeStripe, match, params: dict):
 
 @hooks.route("POST", r"/v1/invoices", "/v1/invoices")
 def _create_invoice(fake: FakeStripe, match, params: dict):
+    fake.check_create_params("invoice", params)
     expand = params.pop("expand", None) or []
     fake.get("customer", params.get("customer"), "customer")
     sub = None
@@ -840,6 +848,7 @@ def _create_invoice(fake: FakeStripe, match, params: dict):
             add_item_line(fake, invoice, ii)
     invoice["discounts"] = _discounts_from(fake, params, customer=params["customer"])
     recompute(fake, invoice)
+    fake.emit_created(invoice)
     return 200, fake.render(invoice, expand)
 
 

@@ -8,7 +8,9 @@ example objects; behaviour per type is plugged in through ``hooks``.
 
 from __future__ import annotations
 
+import base64
 import copy
+import email.utils
 import json
 import random
 import re
@@ -22,9 +24,9 @@ import stripe
 
 from . import hooks
 from .errors import FakeStripeError, invalid, missing, unknown_parameter
-from .forms import decode, parse_pairs
+from .forms import decode, parse_multipart, parse_pairs
 from .resources import BY_OBJECT, RESOURCES, Resource
-from .templates import has_template, object_facts, operation_types, template
+from .templates import EXAMPLE_TIME, has_template, operation_types, template
 
 _ALPHABET = string.ascii_letters + string.digits
 _KEY = re.compile(r"^(sk|rk)_test_\w+$")
@@ -140,6 +142,9 @@ class FakeStripe:
         if resource:
             obj.update(copy.deepcopy(resource.defaults))
         obj["object"] = object_name
+        for key, value in obj.items():
+            if value == EXAMPLE_TIME:
+                obj[key] = self.now
         if "created" in obj or resource:
             obj["created"] = self.now
         obj["livemode"] = False
@@ -358,31 +363,22 @@ class FakeStripe:
             "Request-Id": request_id,
             "Content-Type": "application/json",
             "Stripe-Version": self.api_version,
+            # Stripe's clock: the mirror stamps what it reads with it.
+            "Date": email.utils.formatdate(self.now, usegmt=True),
         }
         parts = urlsplit(target)
         path = parts.path.rstrip("/")
-        query = parts.query if method != "POST" else body
-        if method == "POST" and parts.query:
-            query = (
-                parts.query
-                + "&"
-                + (body.decode() if isinstance(body, bytes) else body or "")
-            )
+        query = self._params_source(method, parts.query, body, headers)
         try:
-            self.requests.append(
-                (method, path, decode(query, None) if _safe(query) else {})
-            )
+            self.requests.append((method, path, decode(query, None)))
         except FakeStripeError:
             self.requests.append((method, path, {}))
         try:
             self._check_auth(headers)
             self._maybe_fail()
             key = headers.get("idempotency-key") if method == "POST" else None
-            fingerprint = (
-                method,
-                path,
-                sorted(parse_pairs(query)) if _safe(query) else query,
-            )
+            fingerprint = (method, path, _fingerprint(query))
+
             if key and key in self._idempotency:
                 seen, response = self._idempotency[key]
                 if seen != fingerprint:
@@ -416,6 +412,18 @@ class FakeStripe:
             out_headers.update(exc.headers)
             return exc.status, exc.body(), out_headers
 
+    @staticmethod
+    def _params_source(method: str, query: str, body, headers: dict):
+        """The form text (or decoded multipart dict) carrying the parameters."""
+        if method != "POST":
+            return query
+        if isinstance(body, bytes) and headers.get("content-type", "").startswith(
+            "multipart/form-data"
+        ):
+            return parse_multipart(body, headers["content-type"])
+        text = body.decode() if isinstance(body, bytes) else body or ""
+        return f"{query}&{text}" if query else text
+
     def _check_auth(self, headers: dict) -> None:
         auth = headers.get("authorization", "")
         if not auth:
@@ -426,7 +434,14 @@ class FakeStripe:
                 status=401,
             )
         scheme, _, key = auth.partition(" ")
-        if scheme.lower() != "bearer" or not _KEY.match(key.strip()):
+        if scheme.lower() == "basic":  # curl -u sk_test_...:
+            try:
+                key = base64.b64decode(key).decode().partition(":")[0]
+            except (ValueError, UnicodeDecodeError):
+                key = ""
+        elif scheme.lower() != "bearer":
+            key = ""
+        if not _KEY.match(key.strip()):
             raise FakeStripeError(
                 f"Invalid API Key provided: {key[:12]}***", status=401
             )
@@ -567,6 +582,12 @@ class FakeStripe:
             ):
                 raise unknown_parameter(key)
 
+    def check_create_params(self, object_name: str, params: dict) -> None:
+        """400 ``parameter_unknown`` for a parameter the create call doesn't take."""
+        resource = BY_OBJECT[object_name]
+        types = operation_types("POST", _types_key(resource, False, None))
+        self._check_params(resource, params, types)
+
     def _check_list_params(
         self, resource: Resource, params: dict, types: dict | None
     ) -> None:
@@ -644,8 +665,7 @@ class FakeStripe:
         limit = params.get("limit", 10)
         if not isinstance(limit, int) or not 1 <= limit <= 100:
             raise invalid(
-                "This value must be greater than or equal to 1 and less than "
-                "or equal to 100.",
+                "This value must be greater than or equal to 1 and less than or equal to 100.",
                 param="limit",
             )
         items = sorted(
@@ -790,18 +810,12 @@ class FakeStripe:
         options.setdefault("max_network_retries", 0)
         return stripe.StripeClient(api_key, http_client=self.http_client, **options)
 
-    def expandable(self, object_name: str) -> list[str]:
-        return object_facts(object_name)["expandable"]
 
-    def dump(self, obj: dict) -> str:
-        return json.dumps(self.render(obj))
-
-
-def _safe(query) -> bool:
-    """Whether a body is a form body we can decode (not multipart)."""
-    if isinstance(query, bytes):
-        return not query.startswith(b"--")
-    return not (query or "").startswith("--")
+def _fingerprint(query) -> Any:
+    """What must match for an idempotent replay: the request's parameters."""
+    if isinstance(query, dict):
+        return json.dumps(query, sort_keys=True)
+    return sorted(parse_pairs(query))
 
 
 def _field_id(value: Any) -> Any:

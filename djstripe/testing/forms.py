@@ -10,6 +10,8 @@ conservative guess.  An empty string means "unset" and becomes ``None``.
 from __future__ import annotations
 
 import re
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -140,8 +142,28 @@ def _scalar(value: str, kind: Any, name: str, param: str) -> Any:
     return value
 
 
-def decode(text: str | bytes | None, types: dict | None) -> dict:
+def parse_multipart(body: bytes, content_type: str) -> dict:
+    """Fields of a multipart upload; a file becomes its name, size and type."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    pairs, files = [], {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is None:
+            pairs.append((name, payload.decode("utf-8")))
+            continue
+        files[name] = {
+            "filename": filename,
+            "size": len(payload),
+            "type": filename.rsplit(".", 1)[-1].lower() if "." in filename else None,
+        }
+    return {**nest(pairs), **files}
+
+
+def decode(text: str | bytes | dict | None, types: dict | None) -> dict:
     """Parse a form body or query string into typed nested params."""
-    raw = nest(parse_pairs(text))
+    raw = text if isinstance(text, dict) else nest(parse_pairs(text))
     types = {**COMMON_TYPES, **(types or {})}
     return {k: coerce(v, types.get(k), k, k) for k, v in raw.items()}

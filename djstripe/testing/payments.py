@@ -173,8 +173,7 @@ def _check_default_payment_method(fake: FakeStripe, customer: dict, params) -> N
     pm = fake.get("payment_method", pm_id, "invoice_settings[default_payment_method]")
     if pm.get("customer") != customer["id"]:
         raise invalid(
-            f"No such PaymentMethod: '{pm_id}'; it must be attached to the customer "
-            "first.",
+            f"No such PaymentMethod: '{pm_id}'; it must be attached to the customer first.",
             param="invoice_settings[default_payment_method]",
         )
 
@@ -335,6 +334,7 @@ def capture_charge(
 @hooks.route("POST", r"/v1/charges", "/v1/charges")
 def _create_charge(fake: FakeStripe, match, params: dict) -> tuple[int, dict]:
     """Legacy ``POST /v1/charges`` with a ``source`` token or a customer's card."""
+    fake.check_create_params("charge", params)
     amount, currency = params.get("amount"), params.get("currency")
     if not isinstance(amount, int) or amount < 50:
         raise invalid(
@@ -426,8 +426,7 @@ def confirm_intent(
     """Charge the intent's payment method; a decline leaves it needing a new one."""
     if intent["status"] not in ("requires_payment_method", "requires_confirmation"):
         raise invalid(
-            f"This PaymentIntent's status is {intent['status']}, "
-            "so it cannot be confirmed.",
+            f"This PaymentIntent's status is {intent['status']}, so it cannot be confirmed.",
             code="payment_intent_unexpected_state",
         )
     if params.get("payment_method"):
@@ -436,8 +435,7 @@ def confirm_intent(
         )["id"]
     if not intent.get("payment_method"):
         raise invalid(
-            "You cannot confirm this PaymentIntent because it's missing a "
-            "payment method.",
+            "You cannot confirm this PaymentIntent because it's missing a payment method.",
             code="payment_intent_unexpected_state",
         )
     pm = fake.get("payment_method", intent["payment_method"])
@@ -510,8 +508,7 @@ def _capture_intent(fake: FakeStripe, intent: dict, params: dict) -> dict:
 def _cancel_intent(fake: FakeStripe, intent: dict, params: dict) -> dict:
     if intent["status"] in ("succeeded", "canceled"):
         raise invalid(
-            "You cannot cancel this PaymentIntent because it has a status of "
-            f"{intent['status']}.",
+            f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}.",
             code="payment_intent_unexpected_state",
         )
     return fake.update(
@@ -593,8 +590,7 @@ def _prepare_refund(fake: FakeStripe, refund: dict, params: dict) -> None:
         )
     if amount > remaining:
         raise invalid(
-            f"Refund amount ({amount}) is greater than unrefunded amount on "
-            f"charge ({remaining})",
+            f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})",
             param="amount",
         )
     refund.update(
@@ -738,6 +734,13 @@ def add_file(
 
 @hooks.prepare("file")
 def _prepare_file(fake: FakeStripe, file: dict, params: dict) -> None:
+    if not params.get("purpose"):
+        raise invalid("Missing required param: purpose.", param="purpose")
+    upload = params.get("file")
+    if isinstance(upload, dict):
+        params = {**params, **upload, "title": upload["filename"]}
+    elif "size" not in params:
+        raise invalid("Missing required param: file.", param="file")
     file["url"] = f"https://files.stripe.com/v1/files/{file['id']}/contents"
     for key in ("filename", "size", "type", "title"):
         if key in params:
@@ -798,4 +801,83 @@ def _prepare_tax_id(fake: FakeStripe, tax_id: dict, params: dict) -> None:
         "account": None,
         "application": None,
         "customer_account": None,
+    }
+
+
+@hooks.route(
+    "GET",
+    r"/v1/customers/(?P<id>[^/]+)/payment_methods",
+    "/v1/customers/{id}/payment_methods",
+)
+def _customer_payment_methods(fake: FakeStripe, match, params: dict):
+    customer = fake.get("customer", match["id"], "customer")
+    expand = params.pop("expand", None) or []
+    wanted = params.get("type")
+    methods = [
+        pm
+        for pm in fake.all("payment_method", customer=customer["id"])
+        if wanted in (None, pm["type"])
+    ]
+    url = f"/v1/customers/{customer['id']}/payment_methods"
+    return 200, fake.page(methods, params, url, expand)
+
+
+# -- the account itself and its balance ------------------------------------------
+
+
+def platform_account(fake: FakeStripe) -> dict:
+    """The account the API key belongs to (made on first use, never listed)."""
+    for account in fake.all("account"):
+        if account.get("_platform"):
+            return account
+    account = fake.build("account")
+    account.update(
+        _platform=True,
+        type="standard",
+        country="US",
+        default_currency="usd",
+        email="owner@example.com",
+        charges_enabled=True,
+        payouts_enabled=True,
+        details_submitted=True,
+    )
+    return fake.store(account)
+
+
+@hooks.list_filter("account", "_default")
+def _connected_accounts_only(fake: FakeStripe, account: dict, params: dict) -> bool:
+    return not account.get("_platform")
+
+
+@hooks.route("GET", r"/v1/account", "/v1/account")
+def _retrieve_account(fake: FakeStripe, match, params: dict):
+    return 200, fake.render(platform_account(fake), params.get("expand") or [])
+
+
+@hooks.route("GET", r"/v1/balance", "/v1/balance")
+def _retrieve_balance(fake: FakeStripe, match, params: dict):
+    """Sums of balance transactions: available once ``available_on`` has passed."""
+    available: dict[str, int] = {}
+    pending: dict[str, int] = {}
+    for txn in fake.all("balance_transaction"):
+        bucket = available if txn["available_on"] <= fake.now else pending
+        bucket[txn["currency"]] = bucket.get(txn["currency"], 0) + txn["net"]
+    currencies = sorted(set(available) | set(pending) | {"usd"})
+
+    def funds(bucket: dict) -> list[dict]:
+        return [
+            {
+                "amount": bucket.get(c, 0),
+                "currency": c,
+                "source_types": {"card": bucket.get(c, 0)},
+            }
+            for c in currencies
+        ]
+
+    return 200, {
+        "object": "balance",
+        "available": funds(available),
+        "pending": funds(pending),
+        "connect_reserved": [{"amount": 0, "currency": c} for c in currencies],
+        "livemode": False,
     }

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 import stripe
+from django.core.exceptions import ImproperlyConfigured
 
 from .fake import FakeStripe
 
@@ -18,7 +19,7 @@ def _install(fake: FakeStripe) -> contextlib.AbstractContextManager:
     """Route djstripe's own Stripe calls to the fake, if djstripe supports it."""
     try:
         from djstripe import stripe_api
-    except ImportError:
+    except (ImportError, ImproperlyConfigured):
         return contextlib.nullcontext()
     use_http_client = getattr(stripe_api, "use_http_client", None)
     if use_http_client is None:

@@ -1,6 +1,6 @@
 """Serve a FakeStripe over HTTP on the loopback interface.
 
-    python -m djstripe.testing.server --port 12111 --seed 0
+    python -m djstripe.testing.server --port 12111 --seed 0 [--populate]
 
 or, in tests::
 
@@ -70,7 +70,9 @@ class FakeStripeServer:
         return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> FakeStripeServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -92,10 +94,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--host", default=LOOPBACK, help="must be 127.0.0.1")
+    parser.add_argument(
+        "--populate", action="store_true", help="start with sample data (scenarios.py)"
+    )
     args = parser.parse_args(argv)
     if args.host != LOOPBACK:
         parser.error(f"refusing to bind {args.host}: only {LOOPBACK} is allowed")
-    server = FakeStripeServer(FakeStripe(seed=args.seed), port=args.port)
+    fake = FakeStripe(seed=args.seed)
+    if args.populate:
+        from .scenarios import populate
+
+        populate(fake)
+    server = FakeStripeServer(fake, port=args.port)
     print(f"Fake Stripe listening on {server.url}", flush=True)
     try:
         server.httpd.serve_forever()

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).parent / "data"
+EXAMPLE_TIME = 1234567890
+"""The timestamp Stripe's examples use; the fake puts its clock's ``now`` there."""
+_EXAMPLE_ID = re.compile(r"^[a-z]+(_[a-z]+)*_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{8,}$")
 
 
 @cache
@@ -66,6 +70,21 @@ def _blank_lists(obj: dict) -> None:
             value["has_more"] = False
 
 
+def _is_example_id(value: Any) -> bool:
+    """A reference to an object of the example account (``cus_QXg1o8vcGmoR32``)."""
+    return isinstance(value, str) and bool(_EXAMPLE_ID.match(value))
+
+
+def _is_made_up_number(value: Any) -> bool:
+    """Generated filler such as ``"amount_overpaid": 149300825``."""
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= 100_000_000
+        and value != EXAMPLE_TIME
+    )
+
+
 @cache
 def _template(object_name: str) -> dict:
     example = copy.deepcopy(fixtures()[object_name])
@@ -73,8 +92,10 @@ def _template(object_name: str) -> dict:
         _set_path(example, dotted, None)
     _blank_lists(example)
     for key, value in example.items():
-        if _is_placeholder(value):
+        if _is_placeholder(value) or _is_example_id(value):
             example[key] = None
+        elif _is_made_up_number(value):
+            example[key] = 0
     example["livemode"] = False
     example.pop("id", None)
     return example

@@ -67,6 +67,8 @@ TEMPLATES = [
 STATIC_URL = "/static/"
 
 STRIPE_LIVE_MODE = False
-STRIPE_TEST_SECRET_KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "sk_test_djstripe_demo")
+STRIPE_TEST_SECRET_KEY = os.environ.get(
+    "STRIPE_TEST_SECRET_KEY", "sk_test_djstripe_demo"
+)
 DJSTRIPE_API_BASE = os.environ.get("DJSTRIPE_API_BASE")  # the fake Stripe's URL
 DJSTRIPE_WEBHOOK_SECRET = os.environ.get("DJSTRIPE_WEBHOOK_SECRET", "")

@@ -181,6 +181,10 @@ def test_subscription_bills_first_period(client, fake, monthly):
         "invoice.payment_succeeded",
         "customer.subscription.updated",
     ]
+    created, invoice_created = fake.events[since], fake.events[since + 1]
+    assert created["data"]["object"]["items"]["data"][0]["quantity"] == 2
+    assert invoice_created["data"]["object"]["amount_due"] == 4000
+    assert fake.events[-1]["data"]["previous_attributes"]["status"] == "incomplete"
 
 
 def test_subscription_without_payment_is_incomplete(client, monthly):
@@ -454,3 +458,58 @@ def test_entitlement_features_on_products(client, monthly):
     assert listed[0].entitlement_feature.lookup_key == "api"
     client.v1.products.features.delete(monthly.product, attached.id)
     assert client.v1.products.features.list(monthly.product).data == []
+
+
+def test_multipart_file_upload(client, fake):
+    import io
+
+    uploaded = client.v1.files.create(
+        params={"purpose": "dispute_evidence", "file": io.BytesIO(b"%PDF-1.4 evidence")}
+    )
+    assert uploaded.id.startswith("file_")
+    assert (uploaded.purpose, uploaded.size) == ("dispute_evidence", 17)
+    assert (
+        client.v1.files.list(params={"purpose": "dispute_evidence"}).data[0].id
+        == uploaded.id
+    )
+
+
+def test_customer_payment_methods_endpoint(client):
+    customer, pm = customer_with(client)
+    listed = client.v1.customers.payment_methods.list(
+        customer.id, params={"type": "card"}
+    )
+    assert [m.id for m in listed.data] == [pm.id]
+
+
+def test_account_and_balance(client, fake):
+    account = client.v1.accounts.retrieve_current()
+    assert account.id.startswith("acct_") and account.charges_enabled is True
+    connected = client.v1.accounts.create(params={"type": "express"})
+    assert [a.id for a in client.v1.accounts.list().data] == [connected.id]
+
+    client.v1.charges.create(
+        params={"amount": 10000, "currency": "usd", "source": "tok_visa"}
+    )
+    balance = client.v1.balance.retrieve()
+    assert balance.pending[0].amount == 9680 and balance.available[0].amount == 0
+    fake.advance(3 * DAY)
+    assert client.v1.balance.retrieve().available[0].amount == 9680
+
+
+def test_deleting_a_customer_cancels_subscriptions(client, fake, monthly):
+    customer, _ = customer_with(client)
+    sub = client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": monthly.id}]}
+    )
+    client.v1.customers.delete(customer.id)
+    assert client.v1.subscriptions.retrieve(sub.id).status == "canceled"
+    assert types(fake)[-2:] == ["customer.subscription.deleted", "customer.deleted"]
+
+
+def test_unknown_parameter_on_special_create_routes(fake):
+    from .conftest import call
+
+    for path in ("/v1/charges", "/v1/invoices", "/v1/webhook_endpoints"):
+        status, body, _ = call(fake, "POST", path, "bogus=1")
+        assert (status, body["error"]["param"]) == (400, "bogus"), path

@@ -212,7 +212,9 @@ def test_default_transport_posts_to_a_loopback_server(client, fake):
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         endpoint = client.v1.webhook_endpoints.create(

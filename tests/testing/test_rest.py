@@ -287,3 +287,13 @@ def test_handle_accepts_bytes_and_full_urls(fake):
     )
     assert status == 200 and body["name"] == "B"
     json.dumps(body)  # JSON-ready
+
+
+def test_basic_auth_like_curl_u(fake):
+    import base64
+
+    token = base64.b64encode(b"sk_test_123:").decode()
+    status, _, _ = call(
+        fake, "GET", "/v1/customers", key=None, Authorization=f"Basic {token}"
+    )
+    assert status == 200

@@ -39,3 +39,25 @@ def test_only_loopback_is_allowed():
         FakeStripeServer(host="0.0.0.0")
     with pytest.raises(SystemExit):
         main(["--host", "0.0.0.0", "--port", "0"])
+
+
+def test_populate_builds_a_realistic_deterministic_account():
+    from djstripe.testing.scenarios import populate
+
+    def run():
+        fake = FakeStripe(seed=4)
+        made = populate(fake)
+        return fake, made
+
+    fake, made = run()
+    statuses = sorted(
+        fake.get("subscription", s)["status"] for s in made["subscription"]
+    )
+    assert statuses == ["active", "active", "past_due"]
+    kinds = {e["type"] for e in fake.events}
+    assert {
+        "charge.refunded",
+        "charge.dispute.created",
+        "checkout.session.completed",
+    } <= kinds
+    assert [e["id"] for e in run()[0].events] == [e["id"] for e in fake.events]
