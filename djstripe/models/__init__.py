@@ -3,7 +3,7 @@
 from .base import StripeModel, StripeQuerySet
 from .connect import Account
 from .core import BalanceTransaction, Charge, Customer, Event, Price, Product
-from .sync_state import DeletedStripeObject
+from .sync_state import DeletedStripeObject, SyncCheckpoint
 
 __all__ = [
     "Account",
@@ -16,4 +16,5 @@ __all__ = [
     "Product",
     "StripeModel",
     "StripeQuerySet",
+    "SyncCheckpoint",
 ]

@@ -75,6 +75,13 @@ class StripeModel(models.Model):
     #: Objects that Stripe never changes once created (events): the engine
     #: inserts new ones and skips known ones without reading them first.
     stripe_immutable: ClassVar[bool] = False
+    #: Whether a back-fill lists this type with ``GET <class url>``. ``None``:
+    #: when stripe-python can list it. ``False`` for types listed only under a
+    #: parent (subscription items, invoice lines): they arrive with the parent.
+    stripe_listable: ClassVar[bool | None] = None
+    #: Extra parameters of a back-fill's list requests, e.g. ``{"status":
+    #: "all"}`` where Stripe's default list leaves objects out.
+    stripe_list_params: ClassVar[dict[str, Any]] = {}
 
     djstripe_id = models.BigAutoField(
         primary_key=True, serialize=False, verbose_name="ID"
