@@ -420,24 +420,29 @@ def _replay_start(rows: Iterable[Any]) -> EventMarker | None:
 # -- Running --------------------------------------------------------------------
 
 
-def _list_params(model: type[StripeModel], cp: Any, *, by_time: bool = False) -> dict:
+def list_params(
+    model: type[StripeModel], *, gte: int | None = None, lt: int | None = None
+) -> dict[str, Any]:
+    """The parameters of a back-fill's list request for ``model``: pages of
+    100, ``expand_fields`` as ``data.<field>``, ``stripe_list_params``, and
+    the ``created`` bounds."""
     params: dict[str, Any] = {"limit": PAGE_SIZE, **model.stripe_list_params}
     if model.expand_fields:
         params["expand"] = [f"data.{f}" for f in model.expand_fields]
-    created: dict[str, int] = {}
-    if cp.created_gte:
-        created["gte"] = cp.created_gte
-    if cp.created_lt is not None:
-        created["lt"] = cp.created_lt
-    if cp.cursor and not by_time:
-        params["starting_after"] = cp.cursor
-    elif cp.cursor and cp.cursor_created is not None:
-        # The cursor object is gone: continue from its second instead.
-        created["lt"] = min(
-            created.get("lt", cp.cursor_created + 1), cp.cursor_created + 1
-        )
+    created = {k: v for k, v in (("gte", gte), ("lt", lt)) if v is not None}
     if created:
         params["created"] = created
+    return params
+
+
+def _range_params(model: type[StripeModel], cp: Any, *, by_time: bool = False) -> dict:
+    lt = cp.created_lt
+    if cp.cursor and by_time and cp.cursor_created is not None:
+        # The cursor object is gone: continue from its second instead.
+        lt = min(lt if lt is not None else cp.cursor_created + 1, cp.cursor_created + 1)
+    params = list_params(model, gte=cp.created_gte or None, lt=lt)
+    if cp.cursor and not by_time:
+        params["starting_after"] = cp.cursor
     return params
 
 
@@ -445,7 +450,7 @@ def _sync_range(task: _Task, run: _Run) -> None:
     """List one range of one type page by page; one upsert per page."""
     model, cp, stats = task.model, task.checkpoint, task.stats
     path = model.stripe_class_url()
-    params = _list_params(model, cp)
+    params = _range_params(model, cp)
     fell_back = False
     unsaved = 0
     try:
@@ -459,7 +464,7 @@ def _sync_range(task: _Task, run: _Run) -> None:
             except stripe.InvalidRequestError as exc:
                 if getattr(exc, "param", None) == "starting_after" and not fell_back:
                     fell_back = True
-                    params = _list_params(model, cp, by_time=True)
+                    params = _range_params(model, cp, by_time=True)
                     continue
                 raise
             data = page.get("data") or []
