@@ -683,35 +683,28 @@ def catch_up(
 ) -> ReplayResult:
     """Replay every event created since the last one replayed.
 
-    A warning is added when the cursor is older than 25 days: Stripe keeps
-    events for 30, and older ones are gone (run a back-fill then).
+    A warning is added when the cursor was older than 25 days (by Stripe's
+    clock): Stripe keeps events for 30, and older ones are gone (run a
+    back-fill then).
     """
     api_key = api_key or djstripe_settings.STRIPE_SECRET_KEY
-    scope = scope_for(api_key, stripe_account)
-    row = (
-        checkpoint_model()
-        .objects.filter(scope=scope, object_type=EVENT_CURSOR, job=EVENT_CURSOR)
-        .first()
-    )
-    cursor = EventCursor(scope, row)
+    cursor = EventCursor.load(scope_for(api_key, stripe_account))
     marker = cursor.marker
     if marker is None:
         raise NoEventCursor(
             "No event cursor for this API key: run a back-fill first "
             "(djstripe_sync_models without --catch-up)."
         )
-    warnings = []
-    age = timezone.now() - marker.created_at
-    if marker.id and age > CURSOR_WARNING_AGE:
-        warnings.append(
-            f"The last event replayed is {age.days} days old; Stripe keeps events "
-            "for 30 days, so changes older than that may be missing. Run a "
-            "back-fill to be sure."
-        )
-        logger.warning(warnings[-1])
     result = replay_events_after(
         marker, api_key=api_key, stripe_account=stripe_account, save_cursor=cursor.save
     )
     cursor.save(result.cursor)
-    result.warnings = warnings
+    age = (result.stripe_now or timezone.now()) - marker.created_at
+    if marker.id and age > CURSOR_WARNING_AGE:
+        result.warnings.append(
+            f"The last event replayed before this catch-up was {age.days} days old; "
+            "Stripe keeps events for 30 days, so changes older than that may be "
+            "missing. Run a back-fill to be sure."
+        )
+        logger.warning(result.warnings[-1])
     return result

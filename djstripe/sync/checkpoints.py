@@ -35,12 +35,7 @@ def scope_for(api_key: str, stripe_account: str | None = None) -> str:
 
 def event_cursor(scope: str) -> EventMarker | None:
     """The newest event replayed in ``scope``, if a replay ever ran."""
-    row = (
-        checkpoint_model()
-        .objects.filter(scope=scope, object_type=EVENT_CURSOR, job=EVENT_CURSOR)
-        .first()
-    )
-    return _cursor_of(row)
+    return EventCursor.load(scope).marker
 
 
 def _cursor_of(row) -> EventMarker | None:
@@ -56,6 +51,16 @@ class EventCursor:
         self.row = row or checkpoint_model()(
             scope=scope, object_type=EVENT_CURSOR, job=EVENT_CURSOR
         )
+
+    @classmethod
+    def load(cls, scope: str) -> EventCursor:
+        """The cursor of ``scope``, read from the database."""
+        row = (
+            checkpoint_model()
+            .objects.filter(scope=scope, object_type=EVENT_CURSOR, job=EVENT_CURSOR)
+            .first()
+        )
+        return cls(scope, row)
 
     @classmethod
     def from_rows(cls, scope: str, rows) -> EventCursor:

@@ -54,6 +54,8 @@ class ReplayResult:
     events: int = 0
     requests: int = 0
     cursor: EventMarker | None = None
+    #: Stripe's clock at the first response (its ``Date`` header).
+    stripe_now: datetime.datetime | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -77,7 +79,7 @@ def iter_event_pages_after(
     *,
     api_key: str | None = None,
     stripe_account: str | None = None,
-    on_request: Callable[[], None] | None = None,
+    on_response: Callable[[dict], None] | None = None,
 ) -> Iterator[tuple[list[dict], bool]]:
     """Pages of the events created after ``marker``, each oldest first.
 
@@ -87,15 +89,15 @@ def iter_event_pages_after(
     events are listed by time instead (``created[gte]``), newest page first,
     and ``in_order`` is false: only the end of the walk is a safe cursor.
     """
-    count = on_request or (lambda: None)
+    seen = on_response or (lambda page: None)
     if marker.id:
         params = {"limit": 100, "ending_before": marker.id}
         try:
             while True:
-                count()
                 page = stripe_api.list_page(
                     EVENTS_PATH, params, api_key=api_key, stripe_account=stripe_account
                 )
+                seen(page)
                 data = page.get("data") or []
                 if data:
                     yield list(reversed(data)), True
@@ -112,10 +114,10 @@ def iter_event_pages_after(
             )
     params = {"limit": 100, "created": {"gte": marker.created}}
     while True:
-        count()
         page = stripe_api.list_page(
             EVENTS_PATH, params, api_key=api_key, stripe_account=stripe_account
         )
+        seen(page)
         data = [event for event in page.get("data") or [] if event["id"] != marker.id]
         if data:
             yield list(reversed(data)), False
@@ -202,11 +204,12 @@ def replay_events_after(
     seen: set[str] = set()
     newest = saved = marker
 
-    def count() -> None:
+    def count(page: dict) -> None:
         result.requests += 1
+        result.stripe_now = result.stripe_now or getattr(page, "observed_at", None)
 
     for events, in_order in iter_event_pages_after(
-        marker, api_key=api_key, stripe_account=stripe_account, on_request=count
+        marker, api_key=api_key, stripe_account=stripe_account, on_response=count
     ):
         fresh = [event for event in events if event["id"] not in seen]
         seen.update(event["id"] for event in fresh)
