@@ -643,7 +643,7 @@ def backfill(
 def _note_newest_event(run: _Run, report: SyncReport) -> EventMarker | None:
     try:
         return newest_event(api_key=run.api_key, stripe_account=run.stripe_account)
-    except (stripe.PermissionError, stripe.InvalidRequestError) as exc:
+    except stripe.StripeError as exc:  # retries spent, or not allowed
         message = (
             f"Cannot read events ({exc.http_status}): changes made during the "
             "back-fill may be missed until the next webhook or back-fill."

@@ -95,7 +95,8 @@ class Command(BaseCommand):
             help="Compare the mirror with Stripe and report differences; write nothing.",
         )
 
-    def handle(self, *model_names: str, **options: Any) -> None:
+    def handle(self, *args: str, **options: Any) -> None:
+        model_names = options["models"]
         keys = options["api_keys"] or [djstripe_settings.STRIPE_SECRET_KEY]
         if not all(keys):
             raise CommandError(
