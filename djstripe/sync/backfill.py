@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import stripe
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Count, Min
 from django.utils import timezone
 
@@ -581,8 +581,9 @@ def backfill(
 
     :param since: only objects created at or after this Unix time.
     :param until: only objects created before this Unix time.
-    :param workers: threads fetching types and ranges at once. With one,
-        everything runs in the calling thread (and its database connection).
+    :param workers: threads fetching types and ranges at once. With one, or
+        when called inside a transaction, everything runs in the calling
+        thread (and its database connection).
     :param restart: ignore checkpoints: start every type over.
     :param fail_fast: stop everything at the first type that fails.
     :param gap_free: note the newest event first and replay every event
@@ -592,6 +593,12 @@ def backfill(
     api_key = api_key or djstripe_settings.STRIPE_SECRET_KEY
     models = list(models) if models is not None else listable_models()
     scope = scope_for(api_key, stripe_account)
+    using = router.db_for_write(checkpoint_model())
+    if workers > 1 and connections[using].in_atomic_block:
+        # Worker threads have connections of their own: they could neither see
+        # nor wait for what this open transaction writes.
+        logger.info("Inside a transaction: syncing in this thread only.")
+        workers = 1
     run = _Run(api_key, stripe_account, progress or Progress(), fail_fast)
     report = SyncReport()
     rows = list(checkpoint_model().objects.filter(scope=scope))
@@ -599,7 +606,8 @@ def backfill(
     job = job_key(since, until)
     tasks: list[_Task] = []
     obsolete: list[Any] = []
-    now = int(timezone.now().timestamp())
+    # Stripe's clock where we have it: the ranges split what Stripe holds.
+    now = int(((marker and marker.seen_at) or timezone.now()).timestamp())
     for model in models:
         stats = report.types[model.__name__] = TypeStats(model.__name__)
         count, oldest = (
@@ -623,6 +631,11 @@ def backfill(
         tasks += [_Task(model, row, stats) for row in to_run]
     if obsolete:
         checkpoint_model().objects.filter(pk__in=[r.pk for r in obsolete]).delete()
+    # Every range of a new plan gets its row now, so a run cut short before a
+    # range's first page still resumes that range instead of forgetting it.
+    new_rows = [task.checkpoint for task in tasks if task.checkpoint.pk is None]
+    if new_rows:
+        checkpoint_model().objects.bulk_create(new_rows)
 
     _execute(tasks, run, workers)
     start = _replay_start(task.checkpoint for task in tasks)

@@ -17,7 +17,7 @@ import datetime
 import importlib.util
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import stripe
 from django.apps import apps
@@ -41,6 +41,8 @@ class EventMarker:
 
     id: str
     created: int
+    #: Stripe's clock when the marker was read (not part of the position).
+    seen_at: datetime.datetime | None = field(default=None, compare=False)
 
     @property
     def created_at(self) -> datetime.datetime:
@@ -67,7 +69,8 @@ def newest_event(
         EVENTS_PATH, {"limit": 1}, api_key=api_key, stripe_account=stripe_account
     )
     data = page.get("data") or []
-    return _marker(data[0]) if data else EventMarker("", 0)
+    marker = _marker(data[0]) if data else EventMarker("", 0)
+    return replace(marker, seen_at=getattr(page, "observed_at", None))
 
 
 def _marker(event: dict) -> EventMarker:
