@@ -31,6 +31,9 @@ def at(seconds: int) -> datetime.datetime:
 
 def customer(n: int = 1, **changes) -> dict:
     changes.setdefault("email", f"c{n}@example.com")
+    changes.setdefault(
+        "discount", None
+    )  # the fixture's would be mirrored as a Discount
     return stripe_fixture("customer", id=f"cus_{n:05d}", **changes)
 
 
@@ -51,7 +54,13 @@ def test_rows_and_relations_from_expanded_objects():
     # The expanded transaction became its own row and is stored as an id.
     assert row.stripe_data["balance_transaction"] == "txn_1"
     assert BalanceTransaction.objects.get(id="txn_1").type == "charge"
-    assert result.created == 3
+    # The fixture's embedded source and discount are mirrored too.
+    assert {
+        "djstripe.BalanceTransaction",
+        "djstripe.Charge",
+        "djstripe.Customer",
+    } <= set(result.written_ids)
+    assert result.created == sum(len(ids) for ids in result.written_ids.values())
     assert result.written_ids["djstripe.Charge"] == [charge["id"]]
 
 
@@ -238,3 +247,65 @@ def test_api_reads_are_stamped_with_stripes_clock(fake_stripe):
     updated = stripe_api.update("/v1/customers", row.id, {"email": "later@example.com"})
     sync.upsert([updated])
     assert Customer.objects.get(id=row.id).email == "later@example.com"
+
+
+def test_a_mixed_batch_costs_one_read_and_one_write_per_model():
+    charge = stripe_fixture(
+        "charge",
+        customer="cus_00001",
+        source=None,  # a payment source is multi-table: written row by row
+        balance_transaction=stripe_fixture("balance_transaction", id="txn_1"),
+    )
+    batch = [charge, customer(1)]
+    with CaptureQueriesContext(connection) as queries:
+        result = sync.upsert(batch, observed_at=at(0))
+    models = {label for label in result.written_ids}
+    assert len(queries) == 1 + len(models)
+    assert {"djstripe.Charge", "djstripe.Customer"} <= models
+
+
+def test_a_page_of_events_mirrors_each_object_as_of_its_newest_event():
+    # Events are listed newest first; each carries the customer as it was then.
+    events = [_customer_event(n, n * 10, email=f"v{n}@example.com") for n in (3, 2, 1)]
+    sync.upsert(events, observed_at=at(100))
+    row = Customer.objects.get(id="cus_00001")
+    assert row.email == "v3@example.com"
+    assert row.djstripe_observed_at == at(30)
+    # A webhook for a change after the newest listed event still applies.
+    sync.upsert([_customer_event(4, 40, email="v4@example.com")], observed_at=at(40))
+    assert Customer.objects.get(id="cus_00001").email == "v4@example.com"
+
+
+def _update_event(n: int, seconds: int, before: dict, **changes) -> dict:
+    event = _customer_event(n, seconds, **changes)
+    event["data"]["previous_attributes"] = before
+    return event
+
+
+def test_a_tie_is_broken_by_the_events_previous_attributes(monkeypatch):
+    def no_reads(*args, **kwargs):
+        raise AssertionError("no Stripe read expected")
+
+    monkeypatch.setattr(Customer, "api_retrieve_data", classmethod(no_reads))
+    sync.upsert([_customer_event(1, 0, email="a@example.com")], observed_at=at(0))
+    # Same second; the event says the customer was a@ just before it.
+    event = _update_event(2, 0, {"email": "a@example.com"}, email="b@example.com")
+    result = sync.upsert([event])
+    assert result.refetched == 0 and result.updated == 1
+    assert Customer.objects.get(id="cus_00001").email == "b@example.com"
+
+
+def test_a_tie_whose_previous_state_does_not_match_asks_stripe(monkeypatch):
+    reads = []
+
+    def retrieve(cls, stripe_id, api_key=None, stripe_account=None):
+        reads.append(stripe_id)
+        return customer(1, email="truth@example.com")
+
+    monkeypatch.setattr(Customer, "api_retrieve_data", classmethod(retrieve))
+    sync.upsert([_customer_event(1, 0, email="b@example.com")], observed_at=at(0))
+    # The event claims it changed a@ -> c@, but the mirror holds b@: unknown order.
+    event = _update_event(2, 0, {"email": "a@example.com"}, email="c@example.com")
+    sync.upsert([event])
+    assert reads == ["cus_00001"]
+    assert Customer.objects.get(id="cus_00001").email == "truth@example.com"

@@ -1,6 +1,6 @@
 """The mirror engine and the registry of mirrored Stripe object types."""
 
-from .engine import UpsertResult, delete, normalize, upsert
+from .engine import UpsertResult, delete, normalize, upsert, use_clock
 from .registry import model_for, register, registered
 
 __all__ = [
@@ -11,4 +11,5 @@ __all__ = [
     "register",
     "registered",
     "upsert",
+    "use_clock",
 ]

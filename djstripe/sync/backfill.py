@@ -90,13 +90,12 @@ def dependency_order(models: Iterable[type[StripeModel]]) -> list[type[StripeMod
     pending = {model: _targets(model) for model in models}
     ordered: list[type[StripeModel]] = []
     while pending:
-        ready = (
-            sorted(
-                (m for m, deps in pending.items() if not deps & pending.keys()),
-                key=lambda m: m.__name__,
-            )
-            or sorted(pending, key=lambda m: m.__name__)[:1]
-        )  # a cycle: break it
+        ready = sorted(
+            (m for m, deps in pending.items() if not deps & pending.keys()),
+            key=lambda m: m.__name__,
+        ) or [  # a cycle (customer <-> payment method): least entangled first
+            min(pending, key=lambda m: (len(pending[m] & pending.keys()), m.__name__))
+        ]
         for model in ready:
             ordered.append(model)
             del pending[model]

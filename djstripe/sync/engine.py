@@ -20,9 +20,10 @@ A page of 100 objects of one type therefore costs two queries.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from django.apps import apps
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from ..fields import StripeFieldMixin, get_path, timestamp_to_datetime
+from ..fields import StripeFieldMixin, get_path, stripe_id_of, timestamp_to_datetime
 from . import registry
 
 if TYPE_CHECKING:
@@ -80,6 +81,11 @@ class _Observation:
     data: dict
     observed_at: datetime.datetime
     top_level: bool
+    #: The Stripe object that embeds this one (for ``stripe_parent_field``).
+    parent: dict | None = None
+    #: For an event's object: the event's ``previous_attributes`` (what the
+    #: object looked like just before), used to break timestamp ties.
+    previous: dict | None = None
 
 
 # -- Walking objects ------------------------------------------------------------
@@ -89,22 +95,39 @@ def _is_mirrored_object(value: Any) -> bool:
     return (
         isinstance(value, dict)
         and isinstance(value.get("id"), str)
+        and bool(value["id"])
         and registry.model_for(value.get("object")) is not None
     )
 
 
-def _collect_nested(value: Any, found: list[dict]) -> None:
-    """Append every mirrored object nested anywhere inside ``value``."""
+#: Keys that hold an object's past values (an event's
+#: ``data.previous_attributes``), whose nested objects are not current state.
+_PAST_STATE_KEYS = frozenset({"previous_attributes"})
+
+
+def _is_stripe_object(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("object") not in (None, "list")
+
+
+def _collect_nested(
+    value: Any, found: list[tuple[dict, dict | None]], parent=None
+) -> None:
+    """Append ``(object, embedding object)`` for every mirrored object nested
+    anywhere inside ``value``; the embedding object is the nearest enclosing
+    Stripe object (lists are looked through). Past values (an event's
+    ``previous_attributes``) are skipped: mirroring them would roll back."""
+    if not isinstance(value, (dict, list)):
+        return
+    if _is_stripe_object(value):
+        parent = value
     if isinstance(value, dict):
-        for item in value.values():
-            if _is_mirrored_object(item):
-                found.append(item)
-            _collect_nested(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            if _is_mirrored_object(item):
-                found.append(item)
-            _collect_nested(item, found)
+        items = [v for k, v in value.items() if k not in _PAST_STATE_KEYS]
+    else:
+        items = value
+    for item in items:
+        if _is_mirrored_object(item):
+            found.append((item, parent))
+        _collect_nested(item, found, parent)
 
 
 def _set_path(data: dict, path: str, value: Any) -> None:
@@ -137,6 +160,22 @@ def _deep_copy_dicts(value: Any) -> Any:
     return value
 
 
+def _event_facts(
+    obj: dict,
+) -> tuple[datetime.datetime | None, dict | None, dict | None]:
+    """For an event: when it happened, the object it carries, and that
+    object's ``previous_attributes``; for anything else, Nones."""
+    if obj.get("object") != "event" or not isinstance(obj.get("data"), dict):
+        return None, None, None
+    try:
+        when = timestamp_to_datetime(obj.get("created"))
+    except (TypeError, ValueError, OverflowError):
+        when = None
+    data = obj["data"]
+    previous = data.get("previous_attributes")
+    return when, data.get("object"), previous if isinstance(previous, dict) else None
+
+
 def _observations(
     objects: Iterable[dict], observed_at: datetime.datetime, result: UpsertResult
 ) -> tuple[dict[type, dict[str, _Observation]], list[tuple[type, dict]]]:
@@ -148,7 +187,13 @@ def _observations(
     groups: dict[type, dict[str, _Observation]] = {}
     deletions: list[tuple[type, dict]] = []
 
-    def add(data: dict, top_level: bool) -> None:
+    def add(
+        data: dict,
+        top_level: bool,
+        parent: dict | None = None,
+        seen_at: datetime.datetime = observed_at,
+        previous: dict | None = None,
+    ) -> None:
         model = registry.model_for(data.get("object"))
         if model is None or not isinstance(data.get("id"), str):
             result.ignored += top_level
@@ -162,13 +207,25 @@ def _observations(
         bucket = groups.setdefault(model, {})
         current = bucket.get(data["id"])
         if current is None or top_level or not current.top_level:
-            bucket[data["id"]] = _Observation(model, data, observed_at, top_level)
+            if current is None or seen_at >= current.observed_at:
+                bucket[data["id"]] = _Observation(
+                    model, data, seen_at, top_level, parent, previous
+                )
 
     for obj in objects:
-        nested: list[dict] = []
+        nested: list[tuple[dict, dict | None]] = []
         _collect_nested(obj, nested)
-        for item in nested:
-            add(item, top_level=False)
+        # What an event carries was true when the event happened, not when the
+        # event was read: a page of old events must not pass for current state.
+        event_time, carried, previous = _event_facts(obj)
+        for item, parent in nested:
+            add(
+                item,
+                top_level=False,
+                parent=parent,
+                seen_at=min(event_time or observed_at, observed_at),
+                previous=previous if item is carried else None,
+            )
         add(obj, top_level=True)
     return groups, deletions
 
@@ -176,39 +233,75 @@ def _observations(
 # -- Writing --------------------------------------------------------------------
 
 
-def _stored_state(
-    model: type[StripeModel], ids: list[str]
-) -> tuple[dict[str, tuple[datetime.datetime | None, dict]], set[str]]:
-    """The stored stamp and data of ``ids``, and which of them Stripe deleted.
+_State = tuple[dict[str, tuple[datetime.datetime | None, dict]], set[str]]
 
-    One query for both (a ``UNION ALL`` of the model's table and the
-    tombstones), because this runs for every model of every batch, and for a
-    webhook event that is most of its cost.
+
+def _stored_states(
+    ids_by_model: dict[type[StripeModel], list[str]],
+) -> dict[type, _State]:
+    """For each model, the stored stamp and data of its ids, and which of its
+    ids Stripe deleted.
+
+    One query for the whole batch, whatever the number of models: a ``UNION
+    ALL`` of each model's table and the tombstones. This runs for every batch;
+    for a webhook event it is most of the cost. (Multi-table models, the
+    polymorphic payment sources, are read through the ORM.)
     """
-    if not ids:
-        return {}, set()
-    connection = connections[router.db_for_read(model)]
+    states: dict[type, _State] = {}
+    tables = []
+    for model, ids in ids_by_model.items():
+        if model._meta.parents:
+            states[model] = _stored_state_by_orm(model, ids)
+        elif ids:
+            tables.append((model, ids))
+            states[model] = ({}, set())
+    if not tables:
+        return states
+    connection = connections[router.db_for_read(tables[0][0])]
     qn = connection.ops.quote_name
     tombstones = apps.get_model("djstripe", "DeletedStripeObject")._meta.db_table
-    marks = ", ".join(["%s"] * len(ids))
-    sql = (
-        f"SELECT {qn('id')}, {qn(STAMP)}, {qn('stripe_data')}, 0 "
-        f"FROM {qn(model._meta.db_table)} WHERE {qn('id')} IN ({marks}) "
-        f"UNION ALL SELECT {qn('stripe_id')}, NULL, NULL, 1 "
-        f"FROM {qn(tombstones)} WHERE {qn('stripe_id')} IN ({marks})"
+    selects, params, all_ids = [], [], []
+    for index, (model, ids) in enumerate(tables):
+        selects.append(
+            f"SELECT {index}, {qn('id')}, {qn(STAMP)}, {qn('stripe_data')} "
+            f"FROM {qn(model._meta.db_table)} "
+            f"WHERE {qn('id')} IN ({', '.join(['%s'] * len(ids))})"
+        )
+        params.extend(ids)
+        all_ids.extend(ids)
+    selects.append(
+        f"SELECT -1, {qn('stripe_id')}, NULL, NULL FROM {qn(tombstones)} "
+        f"WHERE {qn('stripe_id')} IN ({', '.join(['%s'] * len(all_ids))})"
     )
-    stamp_from_db = _from_db(model._meta.get_field(STAMP), connection)
-    data_from_db = _from_db(model._meta.get_field("stripe_data"), connection)
-    stored: dict[str, tuple[datetime.datetime | None, dict]] = {}
-    tombstoned: set[str] = set()
+    params.extend(all_ids)
+    stamp_from_db = _from_db(tables[0][0]._meta.get_field(STAMP), connection)
+    data_from_db = _from_db(tables[0][0]._meta.get_field("stripe_data"), connection)
+    deleted: set[str] = set()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, *ids])
-        for stripe_id, stamp, data, is_tombstone in cursor.fetchall():
-            if is_tombstone:
-                tombstoned.add(stripe_id)
+        cursor.execute(" UNION ALL ".join(selects), params)
+        for index, stripe_id, stamp, data in cursor.fetchall():
+            if index < 0:
+                deleted.add(stripe_id)
             else:
+                stored = states[tables[index][0]][0]
                 stored[stripe_id] = (stamp_from_db(stamp), data_from_db(data))
-    return stored, tombstoned
+    for model, ids in tables:
+        states[model][1].update(deleted.intersection(ids))
+    return states
+
+
+def _stored_state_by_orm(
+    model: type[StripeModel], ids: list[str]
+) -> tuple[dict[str, tuple[datetime.datetime | None, dict]], set[str]]:
+    tombstone = apps.get_model("djstripe", "DeletedStripeObject")
+    rows = model._base_manager.filter(id__in=ids).values_list(
+        "id", STAMP, "stripe_data"
+    )
+    deleted = tombstone._base_manager.filter(stripe_id__in=ids)
+    return (
+        {row[0]: (row[1], row[2]) for row in rows},
+        set(deleted.values_list("stripe_id", flat=True)),
+    )
 
 
 def _from_db(field: Any, connection: Any) -> Any:
@@ -253,6 +346,29 @@ def row_values(
     return values
 
 
+def _inherit_parent(
+    model: type[StripeModel], row: dict[str, Any], parent: dict | None
+) -> None:
+    """Fill ``model.stripe_parent_field`` from the object that embedded this one,
+    when the object's own data does not name it.
+
+    Stripe does not always repeat the parent in a nested child (a line item
+    inside its invoice, an entitlement inside a customer's entitlement
+    summary). The parent is either the embedding object itself, if it is of
+    the relation's type, or what the embedding object names under the same
+    field (the summary's ``customer``).
+    """
+    if parent is None or not model.stripe_parent_field:
+        return
+    field = model._meta.get_field(model.stripe_parent_field)
+    if row.get(field.attname):
+        return
+    if registry.model_for(parent.get("object")) is field.related_model:
+        row[field.attname] = parent.get("id")
+    else:
+        row[field.attname] = stripe_id_of(parent.get(field.stripe_path or field.name))
+
+
 def _update_columns(model: type[StripeModel]) -> list[str]:
     """Columns an upsert may overwrite: what Stripe says, plus bookkeeping."""
     local = {"djstripe_created"} | set(model.stripe_local_fields)
@@ -295,6 +411,9 @@ def _execute_insert(
     columns = ", ".join(qn(f.column) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     written: list[str] = []
+    # One lock order for every writer: concurrent batches that share ids then
+    # wait for each other instead of deadlocking.
+    rows = sorted(rows, key=lambda row: row["id"])
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK_SIZE):
             chunk = rows[start : start + CHUNK_SIZE]
@@ -362,57 +481,74 @@ def _bump_stamps(
     ).update(**{STAMP: observed_at})
 
 
+def _follows(stored: Any, previous: Any) -> bool:
+    """Whether ``stored`` is what an event's ``previous_attributes`` says the
+    object looked like just before the event (nested hashes compare only the
+    keys the event names; a missing key is ``None``)."""
+    if isinstance(previous, dict) and isinstance(stored, dict):
+        return all(_follows(stored.get(key), value) for key, value in previous.items())
+    if isinstance(previous, dict) and isinstance(stored, str):  # an expanded id
+        return previous.get("id") == stored
+    return stored == previous
+
+
 def _write_model(
     model: type[StripeModel],
     observations: dict[str, _Observation],
+    state: _State,
     *,
     owner_account: str | None,
     tie_wins: bool,
     result: UpsertResult,
 ) -> list[str]:
     """Gate and write one model's observations; return the ids of ties."""
-    if model.stripe_immutable:
-        _insert_new(model, observations, owner_account, result)
-        return []
-    stored, tombstoned = _stored_state(model, list(observations))
+    stored, tombstoned = state
     to_write: list[dict[str, Any]] = []
-    unchanged: list[str] = []
+    successors: list[dict[str, Any]] = []
+    unchanged: dict[datetime.datetime, list[str]] = {}
     ties: list[str] = []
     for stripe_id, obs in observations.items():
         if stripe_id in tombstoned:
             result.skipped_deleted += 1
             continue
         data = normalize(model, obs.data)
+        rows = to_write
         if stripe_id in stored:
             stamp, stored_data = stored[stripe_id]
             if stored_data == data:
                 result.unchanged += 1
                 if stamp is None or stamp < obs.observed_at:
-                    unchanged.append(stripe_id)
+                    unchanged.setdefault(obs.observed_at, []).append(stripe_id)
                 continue
             if stamp is not None and stamp > obs.observed_at:
                 result.stale += 1
                 continue
             if stamp is not None and stamp == obs.observed_at and not tie_wins:
-                ties.append(stripe_id)
-                continue
+                # Same second: the event's own account of the state before it
+                # says whether it comes after the stored row. Else ask Stripe.
+                if obs.previous is None or not _follows(stored_data, obs.previous):
+                    ties.append(stripe_id)
+                    continue
+                rows = successors
             result.updated += 1
         else:
             result.created += 1
-        to_write.append(row_values(model, data, obs.observed_at, owner_account))
+        row = row_values(model, data, obs.observed_at, owner_account)
+        _inherit_parent(model, row, obs.parent)
+        rows.append(row)
 
-    if to_write:
+    for rows, wins in ((to_write, tie_wins), (successors, True)):
+        if not rows:
+            continue
         if model._meta.parents:
-            _save_each(model, to_write, set(stored))
+            _save_each(model, rows, set(stored))
         else:
-            _execute_upsert(model, to_write, tie_wins=tie_wins)
+            _execute_upsert(model, rows, tie_wins=wins)
         result.written_ids.setdefault(model._meta.label, []).extend(
-            row["id"] for row in to_write
+            row["id"] for row in rows
         )
-    if unchanged:
-        _bump_stamps(
-            model, unchanged, max(o.observed_at for o in observations.values())
-        )
+    for seen_at, ids in unchanged.items():
+        _bump_stamps(model, ids, seen_at)
     return ties
 
 
@@ -451,9 +587,16 @@ def upsert(
             delete(model, data["id"], observed_at=observed_at, result=result)
         ties: list[tuple[type[StripeModel], str]] = []
         for model, bucket in groups.items():
+            if model.stripe_immutable:
+                _insert_new(model, bucket, owner_account, result)
+        states = _stored_states(
+            {m: list(b) for m, b in groups.items() if not m.stripe_immutable}
+        )
+        for model, state in states.items():
             for stripe_id in _write_model(
                 model,
-                bucket,
+                groups[model],
+                state,
                 owner_account=owner_account,
                 tie_wins=_tie_wins,
                 result=result,
@@ -481,7 +624,27 @@ def _now() -> datetime.datetime:
     12:00:00 for a change made at 12:00:00.7; truncated, the two tie and the
     engine asks Stripe instead of dropping the event.
     """
-    return timezone.now().replace(microsecond=0)
+    now = _clocks[-1]() if _clocks else timezone.now()
+    return now.replace(microsecond=0)
+
+
+_clocks: list[Callable[[], datetime.datetime]] = []
+
+
+@contextlib.contextmanager
+def use_clock(clock: Callable[[], datetime.datetime]) -> Iterator[None]:
+    """Take "now" from ``clock`` for objects that carry no observation time.
+
+    Data read through :mod:`djstripe.stripe_api` is stamped with Stripe's own
+    clock; only objects from elsewhere fall back to now. A fake Stripe whose
+    clock is not the wall clock installs its own here (the testing kit's
+    ``fake_stripe`` fixture does), so that both kinds of stamp agree.
+    """
+    _clocks.append(clock)
+    try:
+        yield
+    finally:
+        _clocks.remove(clock)
 
 
 def _resolve_ties(

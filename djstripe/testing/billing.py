@@ -264,6 +264,9 @@ def _delete_customer_discount(fake: FakeStripe, match, params: dict):
 
 
 def _price_for(fake: FakeStripe, item: dict, currency: str | None, param: str) -> dict:
+    if item.get("plan") and not item.get("price"):
+        # Stripe still takes the legacy `plan`: a recurring price's id is a plan id.
+        item = {**item, "price": item["plan"]}
     if item.get("price_data"):
         data = item["price_data"]
         return fake.create(
@@ -460,7 +463,7 @@ def _update_item_from_params(
         if item.get("deleted"):
             si["_deleted"] = True
             return
-        if item.get("price") or item.get("price_data"):
+        if item.get("price") or item.get("price_data") or item.get("plan"):
             price = _price_for(fake, item, sub["currency"], f"items[{index}][price]")
             si["price"], si["plan"] = fake.render(price), plan_from_price(price)
         if item.get("quantity") is not None:
@@ -557,7 +560,7 @@ def _create_subscription_item(fake: FakeStripe, match, params: dict):
 def _update_subscription_item(fake: FakeStripe, si: dict, params: dict, before) -> None:
     sub = fake.get("subscription", si["subscription"])
     sub_before = fake.render(sub)
-    if params.get("price") or params.get("price_data"):
+    if params.get("price") or params.get("price_data") or params.get("plan"):
         price = _price_for(fake, params, sub["currency"], "price")
         si["price"], si["plan"] = fake.render(price), plan_from_price(price)
     fake.emit_changed(sub, sub_before)
@@ -994,7 +997,24 @@ def _payment_failed(
 
 @hooks.action("invoice", "pay")
 def _pay_action(fake: FakeStripe, invoice: dict, params: dict) -> dict:
-    return pay(fake, invoice, params)
+    pay(fake, invoice, params)
+    _reactivate_subscription(fake, invoice)
+    return invoice
+
+
+def _reactivate_subscription(fake: FakeStripe, invoice: dict) -> None:
+    """Paying a subscription's latest invoice makes it active, as in Stripe.
+
+    An ``incomplete`` subscription waits for its first invoice to be paid; a
+    ``past_due`` or ``unpaid`` one for the invoice that failed.
+    """
+    if invoice["status"] != "paid" or not invoice.get("subscription"):
+        return
+    sub = fake.get("subscription", invoice["subscription"])
+    if sub.get("latest_invoice") != invoice["id"]:
+        return
+    if sub["status"] in ("incomplete", "past_due", "unpaid"):
+        fake.update(sub, {"status": "active"})
 
 
 def _transition(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
 import email.utils
 import json
 import random
@@ -86,6 +87,9 @@ class FakeStripe:
         self._rng = random.Random(seed)
         self._request_rng = random.Random(f"requests-{seed}")
         self._objects: dict[str, dict] = {}
+        # The same objects by type, so a list page of one type does not scan
+        # every object of the account (back-fill benchmarks hold 100k+).
+        self._by_type: dict[str, dict[str, dict]] = {}
         self._order: dict[str, int] = {}
         self._event_ids: list[str] = []
         self._undelivered: list[str] = []
@@ -96,6 +100,10 @@ class FakeStripe:
         self._http_client = None
 
     # -- clock, ids ---------------------------------------------------------
+
+    def clock(self) -> datetime.datetime:
+        """The fake's ``now`` as an aware datetime."""
+        return datetime.datetime.fromtimestamp(self.now, tz=datetime.UTC)
 
     def advance(self, seconds: int) -> int:
         """Move the clock forward; returns the new ``now``."""
@@ -126,9 +134,8 @@ class FakeStripe:
         """Stored, undeleted objects of a type matching ``where``, oldest first."""
         return [
             obj
-            for obj in self._objects.values()
-            if obj["object"] == object_name
-            and not obj.get("_deleted")
+            for obj in self._by_type.get(object_name, {}).values()
+            if not obj.get("_deleted")
             and all(obj.get(k) == v for k, v in where.items())
         ]
 
@@ -155,6 +162,7 @@ class FakeStripe:
 
     def store(self, obj: dict) -> dict:
         self._objects[obj["id"]] = obj
+        self._by_type.setdefault(obj["object"], {})[obj["id"]] = obj
         self._order[obj["id"]] = len(self._order)
         return obj
 

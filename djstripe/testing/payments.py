@@ -25,11 +25,14 @@ TEST_CARDS = {
     "amex": ("amex", "8431", False),
     "chargeDeclined": ("visa", "0002", True),
     "chargeDeclinedInsufficientFunds": ("visa", "9995", True),
+    "chargeCustomerFail": ("visa", "0341", True),
 }
 TEST_NUMBERS = {
     "4242424242424242": "visa",
     "5555555555554444": "mastercard",
     "4000000000000002": "chargeDeclined",
+    "4000000000009995": "chargeDeclinedInsufficientFunds",
+    "4000000000000341": "chargeCustomerFail",
 }
 
 

@@ -15,16 +15,17 @@ from django.core.exceptions import ImproperlyConfigured
 from .fake import FakeStripe
 
 
-def _install(fake: FakeStripe) -> contextlib.AbstractContextManager:
-    """Route djstripe's own Stripe calls to the fake, if djstripe supports it."""
+@contextlib.contextmanager
+def _install(fake: FakeStripe) -> Iterator[None]:
+    """Route djstripe's Stripe calls to the fake, and let the fake's clock be
+    djstripe's "now" for data that carries no observation time."""
     try:
-        from djstripe import stripe_api
-    except (ImportError, ImproperlyConfigured):
-        return contextlib.nullcontext()
-    use_http_client = getattr(stripe_api, "use_http_client", None)
-    if use_http_client is None:
-        return contextlib.nullcontext()
-    return use_http_client(fake.http_client)
+        from djstripe import stripe_api, sync
+    except (ImportError, ImproperlyConfigured):  # used without djstripe's app
+        yield
+        return
+    with stripe_api.use_http_client(fake.http_client), sync.use_clock(fake.clock):
+        yield
 
 
 @pytest.fixture

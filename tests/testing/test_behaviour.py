@@ -513,3 +513,72 @@ def test_unknown_parameter_on_special_create_routes(fake):
     for path in ("/v1/charges", "/v1/invoices", "/v1/webhook_endpoints"):
         status, body, _ = call(fake, "POST", path, "bogus=1")
         assert (status, body["error"]["param"]) == (400, "bogus"), path
+
+
+# -- found by the localstripe cross-check (tests/crosscheck) -------------------
+
+
+def test_subscription_items_accept_a_legacy_plan_id(client, monthly):
+    customer, _ = customer_with(client)
+    sub = client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"plan": monthly.id}]}
+    )
+    item = sub["items"].data[0]
+    assert sub.status == "active"
+    assert (item.price.id, item.plan.id) == (monthly.id, monthly.id)
+
+
+def test_charge_customer_fail_card_attaches_then_declines(client):
+    customer, pm = customer_with(client, "pm_card_chargeCustomerFail")
+    assert pm.customer == customer.id and pm.card.last4 == "0341"
+    by_number = client.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": "4000000000000341"}}
+    )
+    assert by_number.card.last4 == "0341"
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.charges.create(
+            params={"amount": 1000, "currency": "usd", "customer": customer.id}
+        )
+    assert declined.value.code == "card_declined"
+
+
+def _switch_to_visa(client, customer):
+    pm = client.v1.payment_methods.attach(
+        "pm_card_visa", params={"customer": customer.id}
+    )
+    client.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": pm.id}}
+    )
+
+
+def test_paying_first_invoice_activates_incomplete_subscription(client, fake, monthly):
+    customer, _ = customer_with(client, "pm_card_chargeCustomerFail")
+    sub = client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": monthly.id}]}
+    )
+    assert sub.status == "incomplete"
+    _switch_to_visa(client, customer)
+    assert client.v1.invoices.pay(sub.latest_invoice).status == "paid"
+    assert client.v1.subscriptions.retrieve(sub.id).status == "active"
+    event = fake.events[-1]
+    assert event["type"] == "customer.subscription.updated"
+    assert event["data"]["previous_attributes"]["status"] == "incomplete"
+
+
+def test_paying_failed_renewal_reactivates_past_due_subscription(client, fake, monthly):
+    customer, _ = customer_with(client, "pm_card_chargeCustomerFail")
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": customer.id,
+            "items": [{"price": monthly.id}],
+            "trial_period_days": 7,
+        }
+    )
+    first_invoice = sub.latest_invoice
+    (renewal,) = fake.advance_subscriptions(to=fake.now + 8 * DAY)
+    assert client.v1.subscriptions.retrieve(sub.id).status == "past_due"
+    _switch_to_visa(client, customer)
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.invoices.pay(first_invoice)  # the trial's invoice: paid already
+    client.v1.invoices.pay(renewal["id"])
+    assert client.v1.subscriptions.retrieve(sub.id).status == "active"

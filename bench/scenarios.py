@@ -1,0 +1,302 @@
+"""The benchmark scenarios. Each returns rows of figures (dicts) to print.
+
+They run inside one Django process set up by :mod:`bench.run`, against the
+fake Stripe in-process, so every figure is djstripe's own cost.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from djstripe import stripe_api
+from djstripe.models import Customer
+from djstripe.testing import FakeStripe
+from djstripe.testing.webhooks import post_event
+
+from . import accounts
+from .measure import measure
+
+WEBHOOK_SECRET = "whsec_djstripe_bench"
+
+
+def _flush() -> None:
+    call_command("flush", interactive=False, verbosity=0)
+
+
+def _sync(*models: str) -> str:
+    out = io.StringIO()
+    call_command(
+        "djstripe_sync_models", *models, no_progress=True, stdout=out, stderr=out
+    )
+    return out.getvalue()
+
+
+def _list_requests(cost, path: str) -> int:
+    return cost.requests_by_endpoint.get(f"GET {path}", 0)
+
+
+# -- Back-fill -------------------------------------------------------------------
+
+#: (label, account builder, model name, list endpoint)
+BACKFILL_TYPES: list[tuple[str, Callable[[FakeStripe, int], None], str, str]] = [
+    ("customers", accounts.customers, "Customer", "/v1/customers"),
+    ("prices", accounts.prices, "Price", "/v1/prices"),
+    ("charges + balance txns", accounts.charges, "Charge", "/v1/charges"),
+    (
+        "subscriptions + items",
+        accounts.subscriptions,
+        "Subscription",
+        "/v1/subscriptions",
+    ),
+]
+
+
+def backfill(sizes: list[int], types: list[str] | None = None) -> list[dict]:
+    """Back-fill N objects of each type into an empty mirror, then re-sync the
+    unchanged account: requests, queries per page, objects/s, peak memory,
+    and rows rewritten by the re-sync (should be none)."""
+    rows = []
+    for label, build, model_name, path in BACKFILL_TYPES:
+        if types and label.split()[0] not in types:
+            continue
+        for n in sizes:
+            _flush()
+            fake = FakeStripe(seed=n)
+            build(fake, n)
+            with stripe_api.use_http_client(fake.http_client):
+                with measure(memory=True) as first:
+                    _sync(model_name)
+                model = _model(model_name)
+                count = model.objects.count()
+                stamp = model.objects.order_by("-djstripe_updated").values_list(
+                    "djstripe_updated", flat=True
+                )[:1]
+                before = list(stamp)[0] if count else None
+                with measure() as again:
+                    _sync(model_name)
+                rewritten = model.objects.filter(djstripe_updated__gt=before).count()
+            pages = max(1, _list_requests(first, path))
+            rows.append(
+                {
+                    "type": label,
+                    "N": n,
+                    "rows": count,
+                    "list requests": _list_requests(first, path),
+                    "target": math.ceil(n / 100),
+                    "requests": first.requests,
+                    "queries": first.queries,
+                    "queries/page": round(first.queries / pages, 1),
+                    "objects/s": round(n / first.seconds) if first.seconds else 0,
+                    "seconds": round(first.seconds, 2),
+                    "peak MiB": round(first.peak_mib, 1),
+                    "resync requests": again.requests,
+                    "resync queries": again.queries,
+                    "resync rewritten": rewritten,
+                }
+            )
+    return rows
+
+
+def _model(name: str):
+    from django.apps import apps
+
+    return apps.get_model("djstripe", name)
+
+
+# -- Webhook ingest --------------------------------------------------------------
+
+WEBHOOK_TYPES = (
+    "customer.created",
+    "customer.updated",
+    "product.created",
+    "price.created",
+    "payment_intent.succeeded",
+    "charge.succeeded",
+    "charge.refunded",
+    "invoice.finalized",
+    "invoice.paid",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "checkout.session.completed",
+)
+
+
+def _event_mix(count: int) -> list[dict]:
+    """``count`` realistic events, from running a shop's flows on the fake."""
+    fake = FakeStripe(seed=7)
+    v1 = fake.client().v1
+    events: list[dict] = []
+    round_ = 0
+    while len(events) < count:
+        round_ += 1
+        start = len(fake.events)
+        product = v1.products.create({"name": f"Plan {round_}"})
+        price = v1.prices.create(
+            {
+                "product": product.id,
+                "currency": "usd",
+                "unit_amount": 1000,
+                "recurring": {"interval": "month"},
+            }
+        )
+        customer = v1.customers.create(
+            {"email": f"shopper{round_}@example.com", "payment_method": "pm_card_visa"}
+        )
+        v1.customers.update(customer.id, {"name": f"Shopper {round_}"})
+        sub = v1.subscriptions.create(
+            {"customer": customer.id, "items": [{"price": price.id}]}
+        )
+        v1.subscriptions.update(sub.id, {"metadata": {"round": str(round_)}})
+        intent = v1.payment_intents.create(
+            {
+                "amount": 2500,
+                "currency": "usd",
+                "customer": customer.id,
+                "payment_method": "pm_card_visa",
+                "confirm": True,
+            }
+        )
+        v1.refunds.create({"payment_intent": intent.id, "amount": 500})
+        session = v1.checkout.sessions.create(
+            {
+                "mode": "payment",
+                "line_items": [{"price": price.id, "quantity": 1}],
+                "success_url": "https://example.com/ok",
+                "customer": customer.id,
+            }
+        )
+        fake.complete_checkout_session(session.id)
+        v1.subscriptions.cancel(sub.id)
+        fake.advance(60)
+        events.extend(e for e in fake.events[start:] if e["type"] in WEBHOOK_TYPES)
+    return events[:count]
+
+
+def webhooks(count: int, modes: tuple[str, ...] = ("inline", "task")) -> list[dict]:
+    """Post ``count`` signed events through the real view; per type: queries
+    and Stripe requests per event; overall: events/s, median and p99 ms."""
+    events = _event_mix(count)
+    rows = []
+    for mode in modes:
+        _flush()
+        settings = {
+            "DJSTRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "DJSTRIPE_WEBHOOK_PROCESSING": mode,
+        }
+        if mode == "task":
+            settings["TASKS"] = {
+                "default": {
+                    "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+                }
+            }
+        with override_settings(**settings):
+            rows.extend(_post_all(events, mode))
+    return rows
+
+
+def _post_all(events: list[dict], mode: str) -> list[dict]:
+    client = Client()
+    url = reverse("djstripe:webhook")
+    by_type: dict[str, list] = defaultdict(list)
+    times = []
+    fake = FakeStripe(seed=99)  # answers any re-read; counted, should stay unused
+    with stripe_api.use_http_client(fake.http_client):
+        for event in events:
+            with measure() as cost:
+                response = post_event(client, url, event, WEBHOOK_SECRET)
+            if response.status_code != 200:
+                raise RuntimeError(
+                    f"{event['type']}: {response.status_code} {response.content!r}"
+                )
+            by_type[event["type"]].append(cost)
+            times.append(cost.seconds * 1000)
+    rows = []
+    for event_type, costs in sorted(by_type.items()):
+        rows.append(
+            {
+                "mode": mode,
+                "event type": event_type,
+                "events": len(costs),
+                "queries/event": round(sum(c.queries for c in costs) / len(costs), 2),
+                "max queries": max(c.queries for c in costs),
+                "requests/event": round(sum(c.requests for c in costs) / len(costs), 2),
+                "median ms": round(
+                    statistics.median(c.seconds * 1000 for c in costs), 2
+                ),
+            }
+        )
+    times.sort()
+    total = sum(times) / 1000
+    all_costs = [c for costs in by_type.values() for c in costs]
+    rows.append(
+        {
+            "mode": mode,
+            "event type": "ALL",
+            "events": len(times),
+            "queries/event": round(
+                sum(c.queries for c in all_costs) / len(all_costs), 2
+            ),
+            "max queries": max(c.queries for c in all_costs),
+            "requests/event": round(
+                sum(c.requests for c in all_costs) / len(all_costs), 2
+            ),
+            "median ms": round(statistics.median(times), 2),
+            "p99 ms": round(times[int(len(times) * 0.99) - 1], 2),
+            "events/s": round(len(times) / total),
+        }
+    )
+    return rows
+
+
+# -- Admin -----------------------------------------------------------------------
+
+
+def admin(rows_count: int) -> list[dict]:
+    """The customer changelist over ``rows_count`` mirrored customers."""
+    from django.contrib.auth import get_user_model
+
+    from djstripe import sync
+
+    _flush()
+    fake = FakeStripe(seed=3)
+    accounts.customers(fake, rows_count)
+    for start in range(0, rows_count, 1000):
+        sync.upsert(fake.all("customer")[start : start + 1000])
+    user = get_user_model().objects.create_superuser(
+        "bench", "bench@example.com", "bench"
+    )
+    client = Client()
+    client.force_login(user)
+    url = reverse("admin:djstripe_customer_changelist")
+    client.get(url)  # warm up templates
+    results = []
+    for label, query in (
+        ("changelist", ""),
+        ("search by email", "?q=customer42%40example.com"),
+    ):
+        with measure() as cost:
+            response = client.get(url + query)
+        assert response.status_code == 200, response.status_code
+        results.append(
+            {
+                "page": label,
+                "rows": Customer.objects.count(),
+                "queries": cost.queries,
+                "ms": round(cost.seconds * 1000, 1),
+            }
+        )
+    return results
+
+
+def database() -> str:
+    return f"{connection.vendor} {'.'.join(map(str, connection.Database.sqlite_version_info)) if connection.vendor == 'sqlite' else connection.pg_version}"
