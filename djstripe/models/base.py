@@ -82,6 +82,13 @@ class StripeModel(models.Model):
     #: engine inserts new ones and skips known ones without reading them (or
     #: the deletion tombstones) first.
     stripe_immutable: ClassVar[bool] = False
+    #: Whether a back-fill lists this type with ``GET <class url>``. ``None``:
+    #: when stripe-python can list it. ``False`` for types listed only under a
+    #: parent (subscription items, invoice lines): they arrive with the parent.
+    stripe_listable: ClassVar[bool | None] = None
+    #: Extra parameters of a back-fill's list requests, e.g. ``{"status":
+    #: "all"}`` where Stripe's default list leaves objects out.
+    stripe_list_params: ClassVar[dict[str, Any]] = {}
     #: A relation that nested copies of this object inherit from the object
     #: that embeds them when their own data does not name it (an invoice's
     #: ``lines`` → ``"invoice"``). See :func:`djstripe.sync.engine.upsert`.

@@ -208,6 +208,7 @@ class Subscription(StripeModel):
     stripe_class = stripe.Subscription
     stripe_dashboard_item_name = "subscriptions"
     expand_fields = ["default_payment_method"]
+    stripe_list_params = {"status": "all"}  # the default list leaves canceled out
 
     customer = StripeForeignKey("djstripe.Customer", related_name="subscriptions")
     status = StripeEnumField(
@@ -283,6 +284,7 @@ class SubscriptionItem(StripeModel):
 
     stripe_class = stripe.SubscriptionItem
     stripe_parent_field = "subscription"
+    stripe_listable = False  # listed per subscription: arrives with its subscription
 
     subscription = StripeForeignKey(Subscription, related_name="items")
     price = StripeForeignKey("djstripe.Price", related_name="subscription_items")

@@ -54,6 +54,7 @@ class ActiveEntitlement(StripeModel):
     """
 
     stripe_class = stripe.entitlements.ActiveEntitlement
+    stripe_listable = False  # listed per customer only
     stripe_parent_field = "customer"
 
     customer = StripeForeignKey("djstripe.Customer", related_name="active_entitlements")
