@@ -119,6 +119,12 @@ class DjstripeSettings:
         return int(_get("DJSTRIPE_WEBHOOK_MAX_BODY_SIZE", 1024 * 1024))
 
     @property
+    def WEBHOOK_TASK_MAX_ATTEMPTS(self) -> int:
+        """Attempts at processing an event in task mode, on backends that can
+        schedule a retry for later (``supports_defer``)."""
+        return int(_get("DJSTRIPE_WEBHOOK_TASK_MAX_ATTEMPTS", 5))
+
+    @property
     def WEBHOOK_REFETCH(self) -> str | dict[str, str]:
         """``never``, ``on_tie`` or ``always``; or a dict by Stripe object type
         with an optional ``"*"`` default."""

@@ -7,6 +7,8 @@ without it the tests run on an in-memory SQLite database.
 import os
 from urllib.parse import unquote, urlparse
 
+import django
+
 SECRET_KEY = "djstripe-tests-not-secret"
 DEBUG = False
 USE_TZ = True
@@ -46,7 +48,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "polymorphic",
     "djstripe",
+    # Django Tasks' database backend, for the webhook task-mode tests.
+    "django_tasks_db",
 ]
+if django.VERSION < (6, 0):
+    INSTALLED_APPS.append("django_tasks")  # the backport of django.tasks
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

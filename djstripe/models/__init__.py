@@ -4,6 +4,7 @@ from .base import StripeModel, StripeQuerySet
 from .connect import Account
 from .core import BalanceTransaction, Charge, Customer, Event, Price, Product
 from .sync_state import DeletedStripeObject
+from .webhooks import WebhookEndpoint, WebhookEventTrigger
 
 __all__ = [
     "Account",
@@ -16,4 +17,6 @@ __all__ = [
     "Product",
     "StripeModel",
     "StripeQuerySet",
+    "WebhookEndpoint",
+    "WebhookEventTrigger",
 ]

@@ -93,10 +93,17 @@ def _is_mirrored_object(value: Any) -> bool:
     )
 
 
+#: Keys that hold an object's past values (an event's
+#: ``data.previous_attributes``), whose nested objects are not current state.
+_PAST_STATE_KEYS = frozenset({"previous_attributes"})
+
+
 def _collect_nested(value: Any, found: list[dict]) -> None:
     """Append every mirrored object nested anywhere inside ``value``."""
     if isinstance(value, dict):
-        for item in value.values():
+        for key, item in value.items():
+            if key in _PAST_STATE_KEYS:
+                continue
             if _is_mirrored_object(item):
                 found.append(item)
             _collect_nested(item, found)

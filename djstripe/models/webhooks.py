@@ -1,0 +1,183 @@
+"""Webhook endpoints (mirrored from Stripe) and the raw requests they receive."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import stripe
+from django.db import models
+
+from ..fields import StripeCharField, StripeEnumField, StripeForeignKey, StripeJSONField
+from ..properties import StripeProperty
+from ..settings import djstripe_settings
+from .base import StripeModel
+
+
+def _default_tolerance() -> int:
+    return djstripe_settings.WEBHOOK_TOLERANCE
+
+
+def mask_secret(secret: str) -> str:
+    """``whsec_…abcd``: enough to tell secrets apart, not to use one."""
+    if not secret:
+        return ""
+    prefix = secret.split("_", 1)[0] + "_" if "_" in secret else ""
+    return f"{prefix}…{secret[-4:]}" if len(secret) > len(prefix) + 8 else f"{prefix}…"
+
+
+class WebhookEndpoint(StripeModel):
+    """A URL Stripe sends events to, with the secret that signs them.
+
+    Each row is served at its own URL, ``webhook/<djstripe_uuid>/`` (see
+    ``djstripe.urls``), verified with its own ``secret`` and ``tolerance``.
+    Those three are local: Stripe reveals the secret only in the response that
+    creates the endpoint, so mirror writes never overwrite them.
+
+    Stripe documentation: https://stripe.com/docs/api/webhook_endpoints?lang=python
+    """
+
+    stripe_class = stripe.WebhookEndpoint
+    stripe_dashboard_item_name = "webhooks"
+    stripe_local_fields = ("secret", "tolerance", "djstripe_uuid")
+
+    api_version = StripeCharField(
+        max_length=64,
+        help_text="The API version events are rendered with (empty: the account's).",
+    )
+    enabled_events = StripeJSONField(help_text="The event types sent to this endpoint.")
+    status = StripeEnumField(
+        enum=("enabled", "disabled"), help_text="enabled or disabled."
+    )
+    url = StripeCharField(max_length=2048, help_text="The URL Stripe posts events to.")
+    secret = models.CharField(
+        max_length=256,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The signing secret (whsec_...). Never shown in full.",
+    )
+    tolerance = models.PositiveIntegerField(
+        default=_default_tolerance,
+        help_text="Seconds a signature's timestamp may be off, in the past or the future.",
+    )
+    djstripe_uuid = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="The token in this endpoint's local URL (webhook/<uuid>/).",
+    )
+
+    application = StripeProperty(
+        "The Connect application that owns the endpoint, if any."
+    )
+
+    def __str__(self) -> str:
+        return self.url or super().__str__()
+
+    def __repr__(self) -> str:
+        return f"<WebhookEndpoint {self.id or '(unsaved)'} {self.url} secret={self.secret_hint}>"
+
+    @property
+    def secret_hint(self) -> str:
+        """The secret, masked (``whsec_…abcd``)."""
+        return mask_secret(self.secret)
+
+    @classmethod
+    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+        """Keep the secret out of ``stripe_data``; store it in its column.
+
+        Stripe includes ``secret`` only when the endpoint is created. Being a
+        local field, the column is written when the row is inserted and never
+        overwritten by later mirror writes (which lack the secret anyway).
+        """
+        if "secret" not in data:
+            return {}
+        public = {k: v for k, v in data.items() if k != "secret"}
+        return {"secret": data["secret"] or "", "stripe_data": public}
+
+
+class WebhookEventTrigger(models.Model):
+    """One request received at a webhook URL, kept whatever became of it.
+
+    The row is written before anything else happens, so that every delivery,
+    valid or not, processed or failed, can be inspected and replayed
+    (``manage.py djstripe_process_events --failed``).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    remote_ip = models.GenericIPAddressField(
+        null=True, blank=True, help_text="The address the request came from."
+    )
+    headers = models.JSONField(
+        default=dict, help_text="Request headers (no Cookie, no Authorization)."
+    )
+    body = models.TextField(blank=True, help_text="The raw request body.")
+    webhook_endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="triggers",
+        help_text="The endpoint whose URL received the request (none: the settings URL).",
+    )
+    valid = models.BooleanField(
+        default=False, help_text="Whether the signature and body checked out."
+    )
+    processed = models.BooleanField(
+        default=False, help_text="Whether the event was applied."
+    )
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Processing attempts so far."
+    )
+    exception = models.CharField(
+        max_length=2048, blank=True, help_text="Why it was rejected or failed."
+    )
+    traceback = models.TextField(
+        blank=True, help_text="Traceback of the processing failure."
+    )
+    event = StripeForeignKey(
+        "djstripe.Event",
+        on_delete=models.SET_NULL,
+        related_name="webhook_triggers",
+        help_text="The event the request carried (by Stripe id).",
+    )
+    event_type = models.CharField(max_length=250, blank=True, db_index=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        get_latest_by = "created"
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        state = (
+            "processed" if self.processed else ("valid" if self.valid else "invalid")
+        )
+        return f"webhook {self.id} {self.event_type or '?'} ({state})"
+
+    @property
+    def json_body(self) -> Any:
+        """The body decoded as JSON (``None`` if it is not JSON)."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    @property
+    def is_test_event(self) -> bool:
+        """Whether the event is a test-mode one."""
+        body = self.json_body
+        return isinstance(body, dict) and body.get("livemode") is False
+
+    @property
+    def failed(self) -> bool:
+        """Valid but not processed, with an error recorded."""
+        return self.valid and not self.processed and bool(self.exception)
+
+    def process(self, *, force: bool = False) -> bool:
+        """(Re)process the stored event now; return whether it succeeded."""
+        from ..webhooks.processing import process_trigger
+
+        return process_trigger(self, force=force)

@@ -1,0 +1,81 @@
+"""Background processing of webhook events with Django Tasks.
+
+With ``DJSTRIPE_WEBHOOK_PROCESSING = "task"`` the webhook view stores and
+verifies the request, enqueues :data:`process_webhook_trigger` and answers
+200 at once; a worker of the project's task backend (``TASKS`` setting)
+applies the event. ``django.tasks`` is used on Django 6, the ``django-tasks``
+backport on Django 5.2.
+
+Django Tasks has no retry policy of its own, so a failed attempt schedules
+the next one itself, with exponential backoff, on backends that can run a
+task later (``supports_defer``, e.g. the database backend), up to
+``DJSTRIPE_WEBHOOK_TASK_MAX_ATTEMPTS``. The failure is recorded on the
+trigger either way, and ``djstripe_process_events --failed`` replays it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.utils import timezone
+
+try:  # Django >= 6.0
+    from django.tasks import task
+except ImportError:  # Django 5.2: the backport
+    from django_tasks import task
+
+from .settings import djstripe_settings
+
+logger = logging.getLogger("djstripe.webhooks")
+
+#: Delay before the second attempt; doubled for each further one, capped.
+RETRY_BASE_DELAY = 30
+RETRY_MAX_DELAY = 3600
+
+
+class WebhookProcessingFailed(Exception):
+    """An attempt failed (details on the trigger); raised so the task backend
+    records the task as failed."""
+
+
+@task()
+def process_webhook_trigger(trigger_id: int, attempt: int = 1) -> str:
+    """Process the stored webhook request ``trigger_id`` (idempotent)."""
+    from .models import WebhookEventTrigger
+
+    trigger = WebhookEventTrigger.objects.filter(pk=trigger_id).first()
+    if trigger is None:
+        return "missing"
+    if trigger.processed:
+        return "already processed"
+    if trigger.process():
+        return "processed"
+    retry_at = schedule_retry(trigger_id, attempt)
+    raise WebhookProcessingFailed(
+        f"Webhook {trigger_id} attempt {attempt} failed: {trigger.exception}"
+        + (f"; next attempt at {retry_at:%Y-%m-%d %H:%M:%S}" if retry_at else "")
+    )
+
+
+def enqueue_trigger(trigger) -> None:
+    """Queue the processing of ``trigger`` (a stored, verified request)."""
+    process_webhook_trigger.enqueue(trigger.pk)
+
+
+def retry_delay(attempt: int) -> datetime.timedelta:
+    """Backoff after failed attempt number ``attempt`` (1-based)."""
+    seconds = min(RETRY_BASE_DELAY * 2 ** (attempt - 1), RETRY_MAX_DELAY)
+    return datetime.timedelta(seconds=seconds)
+
+
+def schedule_retry(trigger_id: int, attempt: int) -> datetime.datetime | None:
+    """Enqueue attempt ``attempt + 1`` later, if allowed and the backend can."""
+    if attempt >= djstripe_settings.WEBHOOK_TASK_MAX_ATTEMPTS:
+        logger.error("Webhook %s failed %s times; giving up", trigger_id, attempt)
+        return None
+    if not process_webhook_trigger.get_backend().supports_defer:
+        return None
+    run_after = timezone.now() + retry_delay(attempt)
+    process_webhook_trigger.using(run_after=run_after).enqueue(trigger_id, attempt + 1)
+    return run_after
