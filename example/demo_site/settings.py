@@ -90,3 +90,7 @@ DJSTRIPE_WEBHOOK_SECRET = os.environ.get("DJSTRIPE_WEBHOOK_SECRET", "")
 # The fake Stripe has no rate limit to respect; against real Stripe leave this
 # unset and djstripe paces itself at Stripe's limit for the key's mode.
 DJSTRIPE_RATE_LIMIT = float(os.environ.get("DJSTRIPE_RATE_LIMIT", "0"))
+# Stripe sends no events for balance transactions: a charge's event carries
+# only the transaction's id.  Re-reading the charge when one of its events
+# arrives (one request, with ``balance_transaction`` expanded) mirrors it too.
+DJSTRIPE_WEBHOOK_REFETCH = {"charge": "always", "*": "on_tie"}

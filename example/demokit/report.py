@@ -15,16 +15,27 @@ from typing import Any
 from djstripe import sync
 from djstripe.testing import FakeStripe
 
-#: Fields that legitimately differ between a stored event and the fake's
-#: current copy: Stripe decrements ``pending_webhooks`` as deliveries succeed,
-#: after the event (which djstripe treats as immutable) was stored.
-VOLATILE_FIELDS = {"event": {"pending_webhooks"}}
+#: Fields that change in Stripe without an event, so that no webhook can
+#: bring them: an event's ``pending_webhooks`` drops as deliveries succeed
+#: (after djstripe stored the event, which it treats as immutable), and a
+#: customer's ``next_invoice_sequence`` grows with each new invoice.  A sync
+#: (``djstripe_sync_models``) reads them; the comparison ignores them.
+VOLATILE_FIELDS = {
+    "event": {"pending_webhooks"},
+    "customer": {"next_invoice_sequence"},
+}
+
+#: Types whose missing rows are not mismatches: events that happened before
+#: the webhook endpoint existed reach the mirror only through a sync of the
+#: Events API, which the demo's back-fill may not include.
+OPTIONAL_ROWS = {"event"}
 
 
 @dataclass
 class Comparison:
     compared: int = 0
     mismatches: list[str] = field(default_factory=list)
+    not_mirrored: dict[str, int] = field(default_factory=dict)
 
 
 def rows_per_model() -> list[tuple[str, int]]:
@@ -48,7 +59,12 @@ def compare(fake: FakeStripe) -> Comparison:
         ours = dict(model._base_manager.values_list("id", "stripe_data"))
         theirs = {obj["id"]: fake.render(obj) for obj in fake.all(object_name)}
         ignored = VOLATILE_FIELDS.get(object_name, set())
-        for stripe_id in sorted(theirs.keys() - ours.keys()):
+        missing = sorted(theirs.keys() - ours.keys())
+        if object_name in OPTIONAL_ROWS:
+            if missing:
+                result.not_mirrored[object_name] = len(missing)
+            missing = []
+        for stripe_id in missing:
             result.mismatches.append(f"{object_name} {stripe_id}: not mirrored")
         for stripe_id in sorted(ours.keys() - theirs.keys()):
             result.mismatches.append(f"{object_name} {stripe_id}: not in Stripe")
@@ -144,7 +160,7 @@ def print_summary(
         print(
             f"Webhooks: {stats.deliveries} signed POSTs sent by the fake; "
             f"{stats.received} triggers stored, {stats.valid} valid, "
-            f"{stats.processed} processed, {stats.failed} failed; "
+            f"{stats.processed} processed, {stats.failed} failed or pending; "
             f"{stats.events} distinct events"
         )
         print(
@@ -161,6 +177,15 @@ def print_summary(
         f"Mirror vs fake Stripe: {comparison.compared} objects compared, "
         f"{len(comparison.mismatches)} mismatches"
     )
+    for object_name, count in comparison.not_mirrored.items():
+        print(
+            f"  ({count} {object_name} objects of the fake are not mirrored: "
+            "they predate the webhook endpoint and the back-fill left them out)"
+        )
+    ignored = ", ".join(
+        f"{name}.{key}" for name, keys in VOLATILE_FIELDS.items() for key in keys
+    )
+    print(f"  (fields no event carries, not compared: {ignored})")
     for line in comparison.mismatches[:limit]:
         print(f"  MISMATCH {line}")
     if len(comparison.mismatches) > limit:

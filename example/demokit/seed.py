@@ -57,9 +57,7 @@ def seed(fake: FakeStripe, v1, customers: int = 220, seed: int = 0) -> Account:
 
 def _catalogue(v1, account: Account) -> None:
     for name, monthly in (("Starter", 900), ("Pro", 2900), ("Business", 9900)):
-        product = v1.products.create(
-            {"name": name, "description": f"The {name} plan."}
-        )
+        product = v1.products.create({"name": name, "description": f"The {name} plan."})
         for interval, amount in (("month", monthly), ("year", monthly * 10)):
             price = v1.prices.create(
                 {
@@ -141,9 +139,7 @@ def _customers_and_subscriptions(
             account.actions["subscriptions canceled"] += 1
 
 
-def _recent_trials(
-    fake: FakeStripe, v1, account: Account, rng: random.Random
-) -> None:
+def _recent_trials(fake: FakeStripe, v1, account: Account, rng: random.Random) -> None:
     for index in range(12):
         customer = v1.customers.create(
             {
@@ -234,7 +230,11 @@ def live_activity(fake: FakeStripe, v1, account: Account, seed: int = 1) -> Coun
         item = fake.all("subscription_item", subscription=sub["id"])[0]
         v1.subscriptions.update(
             sub["id"],
-            {"items": [{"id": item["id"], "price": account.prices["business_monthly"]}]},
+            {
+                "items": [
+                    {"id": item["id"], "price": account.prices["business_monthly"]}
+                ]
+            },
         )
         done["upgrades"] += 1
     live = [s for s in fake.all("subscription") if s["status"] == "active"]
@@ -255,10 +255,16 @@ def live_activity(fake: FakeStripe, v1, account: Account, seed: int = 1) -> Coun
         done["cards replaced by a declining one"] += 1
     for index in range(3):
         customer = v1.customers.create(
-            {"email": f"late.signup.{index}@example.com", "payment_method": "pm_card_visa"}
+            {
+                "email": f"late.signup.{index}@example.com",
+                "payment_method": "pm_card_visa",
+            }
         )
         v1.subscriptions.create(
-            {"customer": customer.id, "items": [{"price": account.prices["pro_monthly"]}]}
+            {
+                "customer": customer.id,
+                "items": [{"price": account.prices["pro_monthly"]}],
+            }
         )
         done["new signups"] += 1
     # Three days pass: the subscriptions whose period ends in them renew
