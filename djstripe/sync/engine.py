@@ -30,7 +30,7 @@ from django.apps import apps
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from ..fields import StripeFieldMixin, get_path, timestamp_to_datetime
+from ..fields import StripeFieldMixin, get_path, stripe_id_of, timestamp_to_datetime
 from . import registry
 
 if TYPE_CHECKING:
@@ -80,6 +80,8 @@ class _Observation:
     data: dict
     observed_at: datetime.datetime
     top_level: bool
+    #: The Stripe object that embeds this one (for ``stripe_parent_field``).
+    parent: dict | None = None
 
 
 # -- Walking objects ------------------------------------------------------------
@@ -89,6 +91,7 @@ def _is_mirrored_object(value: Any) -> bool:
     return (
         isinstance(value, dict)
         and isinstance(value.get("id"), str)
+        and bool(value["id"])
         and registry.model_for(value.get("object")) is not None
     )
 
@@ -98,20 +101,29 @@ def _is_mirrored_object(value: Any) -> bool:
 _PAST_STATE_KEYS = frozenset({"previous_attributes"})
 
 
-def _collect_nested(value: Any, found: list[dict]) -> None:
-    """Append every mirrored object nested anywhere inside ``value``."""
+def _is_stripe_object(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("object") not in (None, "list")
+
+
+def _collect_nested(
+    value: Any, found: list[tuple[dict, dict | None]], parent=None
+) -> None:
+    """Append ``(object, embedding object)`` for every mirrored object nested
+    anywhere inside ``value``; the embedding object is the nearest enclosing
+    Stripe object (lists are looked through). Past values
+    (``previous_attributes``) are skipped."""
+    if not isinstance(value, (dict, list)):
+        return
+    if _is_stripe_object(value):
+        parent = value
     if isinstance(value, dict):
-        for key, item in value.items():
-            if key in _PAST_STATE_KEYS:
-                continue
-            if _is_mirrored_object(item):
-                found.append(item)
-            _collect_nested(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            if _is_mirrored_object(item):
-                found.append(item)
-            _collect_nested(item, found)
+        items = [v for k, v in value.items() if k not in _PAST_STATE_KEYS]
+    else:
+        items = value
+    for item in items:
+        if _is_mirrored_object(item):
+            found.append((item, parent))
+        _collect_nested(item, found, parent)
 
 
 def _set_path(data: dict, path: str, value: Any) -> None:
@@ -155,7 +167,7 @@ def _observations(
     groups: dict[type, dict[str, _Observation]] = {}
     deletions: list[tuple[type, dict]] = []
 
-    def add(data: dict, top_level: bool) -> None:
+    def add(data: dict, top_level: bool, parent: dict | None = None) -> None:
         model = registry.model_for(data.get("object"))
         if model is None or not isinstance(data.get("id"), str):
             result.ignored += top_level
@@ -169,13 +181,15 @@ def _observations(
         bucket = groups.setdefault(model, {})
         current = bucket.get(data["id"])
         if current is None or top_level or not current.top_level:
-            bucket[data["id"]] = _Observation(model, data, observed_at, top_level)
+            bucket[data["id"]] = _Observation(
+                model, data, observed_at, top_level, parent
+            )
 
     for obj in objects:
-        nested: list[dict] = []
+        nested: list[tuple[dict, dict | None]] = []
         _collect_nested(obj, nested)
-        for item in nested:
-            add(item, top_level=False)
+        for item, parent in nested:
+            add(item, top_level=False, parent=parent)
         add(obj, top_level=True)
     return groups, deletions
 
@@ -200,7 +214,7 @@ def _stored_state(
     marks = ", ".join(["%s"] * len(ids))
     sql = (
         f"SELECT {qn('id')}, {qn(STAMP)}, {qn('stripe_data')}, 0 "
-        f"FROM {qn(model._meta.db_table)} WHERE {qn('id')} IN ({marks}) "
+        f"FROM {qn(_id_table(model))} WHERE {qn('id')} IN ({marks}) "
         f"UNION ALL SELECT {qn('stripe_id')}, NULL, NULL, 1 "
         f"FROM {qn(tombstones)} WHERE {qn('stripe_id')} IN ({marks})"
     )
@@ -216,6 +230,11 @@ def _stored_state(
             else:
                 stored[stripe_id] = (stamp_from_db(stamp), data_from_db(data))
     return stored, tombstoned
+
+
+def _id_table(model: type[StripeModel]) -> str:
+    """The table holding ``id`` and the stamp: a multi-table child's parent's."""
+    return model._meta.get_field("id").model._meta.db_table
 
 
 def _from_db(field: Any, connection: Any) -> Any:
@@ -258,6 +277,29 @@ def row_values(
     )
     values.update(model.stripe_extra_values(data))
     return values
+
+
+def _inherit_parent(
+    model: type[StripeModel], row: dict[str, Any], parent: dict | None
+) -> None:
+    """Fill ``model.stripe_parent_field`` from the object that embedded this one,
+    when the object's own data does not name it.
+
+    Stripe does not always repeat the parent in a nested child (a line item
+    inside its invoice, an entitlement inside a customer's entitlement
+    summary). The parent is either the embedding object itself, if it is of
+    the relation's type, or what the embedding object names under the same
+    field (the summary's ``customer``).
+    """
+    if parent is None or not model.stripe_parent_field:
+        return
+    field = model._meta.get_field(model.stripe_parent_field)
+    if row.get(field.attname):
+        return
+    if registry.model_for(parent.get("object")) is field.related_model:
+        row[field.attname] = parent.get("id")
+    else:
+        row[field.attname] = stripe_id_of(parent.get(field.stripe_path or field.name))
 
 
 def _update_columns(model: type[StripeModel]) -> list[str]:
@@ -406,7 +448,9 @@ def _write_model(
             result.updated += 1
         else:
             result.created += 1
-        to_write.append(row_values(model, data, obs.observed_at, owner_account))
+        row = row_values(model, data, obs.observed_at, owner_account)
+        _inherit_parent(model, row, obs.parent)
+        to_write.append(row)
 
     if to_write:
         if model._meta.parents:

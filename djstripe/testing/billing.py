@@ -68,9 +68,7 @@ def _update_product(fake: FakeStripe, product: dict, params: dict, old) -> None:
     if params.get("default_price"):
         price = fake.get("price", params["default_price"], "default_price")
         if price["product"] != product["id"]:
-            raise invalid(
-                "The price must belong to this product.", param="default_price"
-            )
+            raise invalid("The price must belong to this product.", param="default_price")
 
 
 @hooks.on_delete("product")
@@ -149,18 +147,12 @@ def plan_from_price(price: dict) -> dict:
 def _prepare_coupon(fake: FakeStripe, coupon: dict, params: dict) -> None:
     if params.get("id"):
         if fake.exists(params["id"]):
-            raise invalid(
-                "Coupon already exists.", code="resource_already_exists", param="id"
-            )
+            raise invalid("Coupon already exists.", code="resource_already_exists", param="id")
         coupon["id"] = params["id"]
     if params.get("percent_off") is None and params.get("amount_off") is None:
-        raise invalid(
-            "You must pass either percent_off or amount_off.", param="percent_off"
-        )
+        raise invalid("You must pass either percent_off or amount_off.", param="percent_off")
     if params.get("amount_off") is not None and not params.get("currency"):
-        raise invalid(
-            "You must pass currency when passing amount_off.", param="currency"
-        )
+        raise invalid("You must pass currency when passing amount_off.", param="currency")
     coupon["duration"] = params.get("duration") or "once"
 
 
@@ -325,9 +317,7 @@ def _prepare_subscription(fake: FakeStripe, sub: dict, params: dict) -> None:
         if item.get("price"):
             _price_for(fake, item, None, f"items[{index}][price]")
     if params.get("default_payment_method"):
-        fake.get(
-            "payment_method", params["default_payment_method"], "default_payment_method"
-        )
+        fake.get("payment_method", params["default_payment_method"], "default_payment_method")
     sub.update(
         customer=customer["id"],
         start_date=fake.now,
@@ -357,9 +347,7 @@ def _trial_end(fake: FakeStripe, params: dict) -> int | None:
         return None
     if trial_end is not None:
         if not isinstance(trial_end, int) or trial_end <= fake.now:
-            raise invalid(
-                "Invalid timestamp: must be in the future.", param="trial_end"
-            )
+            raise invalid("Invalid timestamp: must be in the future.", param="trial_end")
         return trial_end
     days = params.get("trial_period_days")
     return fake.now + int(days) * DAY if days else None
@@ -416,14 +404,8 @@ def bill_period(fake: FakeStripe, sub: dict, reason: str) -> dict:
     fake.emit_created(invoice)
     sub["latest_invoice"] = invoice["id"]
     finalize(fake, invoice)
-    if (
-        invoice["status"] == "open"
-        and invoice["collection_method"] == "charge_automatically"
-    ):
-        if (
-            _payment_behavior(sub) != "default_incomplete"
-            or reason != "subscription_create"
-        ):
+    if invoice["status"] == "open" and invoice["collection_method"] == "charge_automatically":
+        if _payment_behavior(sub) != "default_incomplete" or reason != "subscription_create":
             pay(fake, invoice, {}, raise_on_decline=False, sub=sub)
     return invoice
 
@@ -433,9 +415,7 @@ def _payment_behavior(sub: dict) -> str | None:
 
 
 @hooks.on_update("subscription")
-def _update_subscription(
-    fake: FakeStripe, sub: dict, params: dict, before: dict
-) -> None:
+def _update_subscription(fake: FakeStripe, sub: dict, params: dict, before: dict) -> None:
     for index, item in enumerate(params.get("items") or []):
         _update_item_from_params(fake, sub, item, index)
     if "cancel_at_period_end" in params:
@@ -452,9 +432,7 @@ def _update_subscription(
         )
 
 
-def _update_item_from_params(
-    fake: FakeStripe, sub: dict, item: dict, index: int
-) -> None:
+def _update_item_from_params(fake: FakeStripe, sub: dict, item: dict, index: int) -> None:
     if item.get("id"):
         si = fake.get("subscription_item", item["id"], f"items[{index}][id]")
         if item.get("deleted"):
@@ -495,9 +473,7 @@ def _cancel_subscription(fake: FakeStripe, sub: dict, params: dict) -> dict:
     return fake.render(sub)
 
 
-def cancel_now(
-    fake: FakeStripe, sub: dict, reason: str = "cancellation_requested"
-) -> dict:
+def cancel_now(fake: FakeStripe, sub: dict, reason: str = "cancellation_requested") -> dict:
     details = {"comment": None, "feedback": None, "reason": reason}
     return fake.update(
         sub,
@@ -604,11 +580,7 @@ def advance_subscriptions(fake: FakeStripe, to: int | None = None) -> list[dict]
 def _renew(fake: FakeStripe, sub: dict) -> dict:
     """Start the next period (trial → active) and bill it."""
     before = fake.render(sub)
-    start = (
-        sub["trial_end"]
-        if sub["status"] == "trialing"
-        else _current_period_end(fake, sub)
-    )
+    start = sub["trial_end"] if sub["status"] == "trialing" else _current_period_end(fake, sub)
     start = min(start, fake.now) if sub["status"] == "trialing" else start
     for si in items_of(fake, sub):
         si["current_period_start"] = start
@@ -654,8 +626,7 @@ def new_invoice(
         amount_paid=0,
         period_start=fake.now,
         period_end=fake.now,
-        auto_advance=subscription is not None
-        or (params or {}).get("auto_advance", True),
+        auto_advance=subscription is not None or (params or {}).get("auto_advance", True),
         account_country="US",
         account_name="FakeStripe test account",
         parent=None,
@@ -677,9 +648,7 @@ def new_invoice(
             },
         )
         if subscription["collection_method"] == "send_invoice":
-            invoice["due_date"] = (
-                fake.now + (subscription.get("days_until_due") or 30) * DAY
-            )
+            invoice["due_date"] = fake.now + (subscription.get("days_until_due") or 30) * DAY
     if store:
         fake.store(invoice)
     return invoice
@@ -751,9 +720,7 @@ def add_subscription_line(
     )
 
 
-def add_item_line(
-    fake: FakeStripe, invoice: dict, ii: dict, store: bool = True
-) -> dict:
+def add_item_line(fake: FakeStripe, invoice: dict, ii: dict, store: bool = True) -> dict:
     if store:
         ii["invoice"] = invoice["id"]
     return _line(
@@ -855,9 +822,7 @@ def _create_invoice(fake: FakeStripe, match, params: dict):
 @hooks.on_delete("invoice")
 def _delete_invoice(fake: FakeStripe, invoice: dict, params: dict) -> None:
     if invoice["status"] != "draft":
-        raise invalid(
-            "You can only delete draft invoices.", code="invoice_not_editable"
-        )
+        raise invalid("You can only delete draft invoices.", code="invoice_not_editable")
 
 
 def finalize(fake: FakeStripe, invoice: dict) -> dict:
@@ -973,9 +938,7 @@ def pay(
     return invoice
 
 
-def _payment_failed(
-    fake: FakeStripe, invoice: dict, raise_on_decline: bool, intent
-) -> dict:
+def _payment_failed(fake: FakeStripe, invoice: dict, raise_on_decline: bool, intent) -> dict:
     before = fake.render(invoice)
     invoice.update(
         attempted=True,
@@ -986,9 +949,7 @@ def _payment_failed(
     if raise_on_decline:
         if intent is None:
             raise invalid("Cannot charge a customer that has no active card")
-        raise card_declined(
-            intent.get("latest_charge"), payment_intent=fake.render(intent)
-        )
+        raise card_declined(intent.get("latest_charge"), payment_intent=fake.render(intent))
     return invoice
 
 
@@ -997,13 +958,9 @@ def _pay_action(fake: FakeStripe, invoice: dict, params: dict) -> dict:
     return pay(fake, invoice, params)
 
 
-def _transition(
-    fake: FakeStripe, invoice: dict, status: str, stamp: str, event: str
-) -> dict:
+def _transition(fake: FakeStripe, invoice: dict, status: str, stamp: str, event: str) -> dict:
     if invoice["status"] != "open":
-        raise invalid(
-            f"You can only change the status of open invoices, not {invoice['status']}."
-        )
+        raise invalid(f"You can only change the status of open invoices, not {invoice['status']}.")
     transitions = {**invoice["status_transitions"], stamp: fake.now}
     changes = {
         "status": status,
@@ -1067,9 +1024,7 @@ def _prepare_invoice_item(fake: FakeStripe, ii: dict, params: dict) -> None:
         period={"start": fake.now, "end": fake.now},
         pricing={
             "type": "price_details",
-            "price_details": {"price": price["id"], "product": price["product"]}
-            if price
-            else None,
+            "price_details": {"price": price["id"], "product": price["product"]} if price else None,
             "unit_amount_decimal": str(amount // quantity),
         },
         parent=None,
@@ -1088,9 +1043,7 @@ def _after_invoice_item(fake: FakeStripe, ii: dict, params: dict) -> None:
     if params.get("invoice"):
         invoice = fake.get("invoice", params["invoice"], "invoice")
         if invoice["status"] != "draft":
-            raise invalid(
-                "Invoice items can only be added to draft invoices.", param="invoice"
-            )
+            raise invalid("Invoice items can only be added to draft invoices.", param="invoice")
         add_item_line(fake, invoice, ii)
         recompute(fake, invoice)
 

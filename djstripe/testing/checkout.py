@@ -72,10 +72,7 @@ def _prepare_session(fake: FakeStripe, session: dict, params: dict) -> None:
 
 @hooks.after_create("checkout.session")
 def _after_session(fake: FakeStripe, session: dict, params: dict) -> None:
-    items = [
-        _line_item(fake, session, e, i)
-        for i, e in enumerate(params.get("line_items") or [])
-    ]
+    items = [_line_item(fake, session, e, i) for i, e in enumerate(params.get("line_items") or [])]
     if items:
         total = sum(item["amount_total"] for item in items)
         session.update(
@@ -101,9 +98,7 @@ def _list_line_items(fake: FakeStripe, match, params: dict):
 def _customer_for(fake: FakeStripe, session: dict, email: str | None) -> str | None:
     if session.get("customer"):
         return session["customer"]
-    needs_customer = (
-        session["mode"] != "payment" or session["customer_creation"] == "always"
-    )
+    needs_customer = session["mode"] != "payment" or session["customer_creation"] == "always"
     if not needs_customer:
         return None
     customer = fake.create("customer", {"email": email, "name": "Jenny Rosen"})
@@ -164,9 +159,7 @@ def _complete_payment(fake, session, params, pm, customer) -> dict:
     )
     confirm_intent(fake, intent, {}, raise_on_decline=False)
     if intent["status"] == "requires_payment_method":
-        raise card_declined(
-            intent.get("latest_charge"), payment_intent=fake.render(intent)
-        )
+        raise card_declined(intent.get("latest_charge"), payment_intent=fake.render(intent))
     return {"payment_intent": intent["id"], "payment_status": "paid"}
 
 
@@ -186,9 +179,7 @@ def _complete_subscription(fake, session, params, pm, customer) -> dict:
         "trial_end": data.get("trial_end"),
         "discounts": params.get("discounts"),
     }
-    sub = fake.create(
-        "subscription", {k: v for k, v in sub_params.items() if v is not None}
-    )
+    sub = fake.create("subscription", {k: v for k, v in sub_params.items() if v is not None})
     if sub["status"] == "incomplete":
         raise card_declined(None)
     invoice = fake._objects.get(sub["latest_invoice"]) or {}
@@ -215,6 +206,4 @@ def expire(fake: FakeStripe, session: dict, params: dict | None = None) -> dict:
             f'Only Checkout Sessions with a status in ["open"] can be expired. '
             f'This Checkout Session has a status of "{session["status"]}".',
         )
-    return fake.update(
-        session, {"status": "expired", "url": None}, "checkout.session.expired"
-    )
+    return fake.update(session, {"status": "expired", "url": None}, "checkout.session.expired")

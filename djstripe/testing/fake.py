@@ -158,9 +158,7 @@ class FakeStripe:
         self._order[obj["id"]] = len(self._order)
         return obj
 
-    def insert(
-        self, object_name: str, fields: dict | None = None, event: bool = True
-    ) -> dict:
+    def insert(self, object_name: str, fields: dict | None = None, event: bool = True) -> dict:
         """Build, store and (by default) announce a new object."""
         obj = self.store(self.build(object_name, fields))
         if event:
@@ -213,9 +211,7 @@ class FakeStripe:
         if prefix:
             self.emit(f"{prefix}.created", obj)
 
-    def emit_changed(
-        self, obj: dict, before: dict, event_type: str | None = ""
-    ) -> None:
+    def emit_changed(self, obj: dict, before: dict, event_type: str | None = "") -> None:
         """Emit ``event_type`` (default ``<prefix>.updated`` if anything changed)."""
         previous = _diff(before, self.render(obj))
         prefix = self._event_prefix(obj)
@@ -259,9 +255,7 @@ class FakeStripe:
         return [
             ep
             for ep in self.all("webhook_endpoint", status="enabled")
-            if any(
-                event_matches(pattern, event_type) for pattern in ep["enabled_events"]
-            )
+            if any(event_matches(pattern, event_type) for pattern in ep["enabled_events"])
         ]
 
     def deliver_webhooks(
@@ -295,11 +289,7 @@ class FakeStripe:
             return {"id": obj["id"], "object": obj["object"], "deleted": True}
         out = copy.deepcopy(self._public(obj))
         for (object_name, field), build in hooks.SUBLISTS.items():
-            if (
-                object_name == obj["object"]
-                and obj.get("id") in self._objects
-                and field in out
-            ):
+            if object_name == obj["object"] and obj.get("id") in self._objects and field in out:
                 items, url = build(self, obj)
                 out[field] = {
                     "object": "list",
@@ -323,9 +313,7 @@ class FakeStripe:
             node[key] = value = self.render(self._objects[value])
         elif isinstance(value, list):
             node[key] = value = [
-                self.render(self._objects[v])
-                if isinstance(v, str) and self.exists(v)
-                else v
+                self.render(self._objects[v]) if isinstance(v, str) and self.exists(v) else v
                 for v in value
             ]
             for item in value:
@@ -346,19 +334,13 @@ class FakeStripe:
         """Serve one API request: returns ``(status, json_body, headers)``."""
         headers = {k.lower(): v for k, v in (headers or {}).items()}
         with self._lock:
-            status, payload, extra = self._handle(
-                method.upper(), path_with_query, body, headers
-            )
+            status, payload, extra = self._handle(method.upper(), path_with_query, body, headers)
         if self.auto_deliver:
             self.deliver_webhooks()
         return status, payload, extra
 
-    def _handle(
-        self, method: str, target: str, body, headers: dict
-    ) -> tuple[int, dict, dict]:
-        request_id = "req_" + "".join(
-            self._request_rng.choice(_ALPHABET) for _ in range(14)
-        )
+    def _handle(self, method: str, target: str, body, headers: dict) -> tuple[int, dict, dict]:
+        request_id = "req_" + "".join(self._request_rng.choice(_ALPHABET) for _ in range(14))
         out_headers = {
             "Request-Id": request_id,
             "Content-Type": "application/json",
@@ -442,15 +424,11 @@ class FakeStripe:
         elif scheme.lower() != "bearer":
             key = ""
         if not _KEY.match(key.strip()):
-            raise FakeStripeError(
-                f"Invalid API Key provided: {key[:12]}***", status=401
-            )
+            raise FakeStripeError(f"Invalid API Key provided: {key[:12]}***", status=401)
 
     # -- fault injection ------------------------------------------------------
 
-    def fail_next(
-        self, n: int = 1, status: int = 429, retry_after: int | None = 1
-    ) -> None:
+    def fail_next(self, n: int = 1, status: int = 429, retry_after: int | None = 1) -> None:
         """Make the next ``n`` requests fail with ``status`` (429 or 5xx)."""
         self._faults.extend([(status, retry_after)] * n)
 
@@ -464,9 +442,7 @@ class FakeStripe:
                 "https://stripe.com/docs/rate-limits.",
                 status=429,
                 code="rate_limit",
-                headers={"Retry-After": str(retry_after)}
-                if retry_after is not None
-                else {},
+                headers={"Retry-After": str(retry_after)} if retry_after is not None else {},
             )
         raise FakeStripeError(
             "An unknown error occurred (injected by FakeStripe).",
@@ -476,15 +452,11 @@ class FakeStripe:
 
     # -- dispatch ---------------------------------------------------------------
 
-    def _dispatch(
-        self, method: str, path: str, query, headers: dict
-    ) -> tuple[int, dict]:
+    def _dispatch(self, method: str, path: str, query, headers: dict) -> tuple[int, dict]:
         for route_method, pattern, func in hooks.ROUTES:
             match = pattern.match(path)
             if route_method == method and match:
-                types = (
-                    operation_types(method, func.types_key) if func.types_key else None
-                )
+                types = operation_types(method, func.types_key) if func.types_key else None
                 return func(self, match, decode(query, types))
         for pattern, resource in _ROUTES:
             match = pattern.match(path)
@@ -496,9 +468,7 @@ class FakeStripe:
             status=404,
         )
 
-    def _serve(
-        self, resource: Resource, method: str, match: re.Match, query
-    ) -> tuple[int, dict]:
+    def _serve(self, resource: Resource, method: str, match: re.Match, query) -> tuple[int, dict]:
         groups = match.groupdict()
         object_id, action, parent = groups["id"], groups["action"], groups.get("parent")
         types = operation_types(method, _types_key(resource, bool(object_id), action))
@@ -539,9 +509,7 @@ class FakeStripe:
 
     @staticmethod
     def _unrecognized(method: str, path: str) -> FakeStripeError:
-        return FakeStripeError(
-            f"Unrecognized request URL ({method}: {path}).", status=404
-        )
+        return FakeStripeError(f"Unrecognized request URL ({method}: {path}).", status=404)
 
     def _check_parent(self, resource: Resource, parent: str) -> None:
         owner = resource.path.split("/")[0].rstrip("s")
@@ -588,9 +556,7 @@ class FakeStripe:
         types = operation_types("POST", _types_key(resource, False, None))
         self._check_params(resource, params, types)
 
-    def _check_list_params(
-        self, resource: Resource, params: dict, types: dict | None
-    ) -> None:
+    def _check_list_params(self, resource: Resource, params: dict, types: dict | None) -> None:
         allowed = set(types or {}) | set(resource.filters) | _LIST_PARAMS
         for key in params:
             if key not in allowed:
@@ -598,9 +564,7 @@ class FakeStripe:
 
     # -- generic operations -------------------------------------------------
 
-    def create(
-        self, resource: Resource | str, params: dict, parent: str | None = None
-    ) -> dict:
+    def create(self, resource: Resource | str, params: dict, parent: str | None = None) -> dict:
         """Create an object as ``POST /v1/<path>`` would (hooks included)."""
         if isinstance(resource, str):
             resource = BY_OBJECT[resource]
@@ -652,15 +616,11 @@ class FakeStripe:
         if isinstance(resource, str):
             resource = BY_OBJECT[resource]
         items = [
-            obj
-            for obj in self.all(resource.object)
-            if self._matches(resource, obj, params, parent)
+            obj for obj in self.all(resource.object) if self._matches(resource, obj, params, parent)
         ]
         return self.page(items, params, resource.url(parent), expand)
 
-    def page(
-        self, items: list[dict], params: dict, url: str, expand: Iterable[str] = ()
-    ) -> dict:
+    def page(self, items: list[dict], params: dict, url: str, expand: Iterable[str] = ()) -> dict:
         """Sort newest first and paginate with limit/starting_after/ending_before."""
         limit = params.get("limit", 10)
         if not isinstance(limit, int) or not 1 <= limit <= 100:
@@ -698,9 +658,7 @@ class FakeStripe:
         obj = self._objects.get(object_id)
         raise missing(obj["object"] if obj else "object", object_id, param)
 
-    def _matches(
-        self, resource: Resource, obj: dict, params: dict, parent: str | None
-    ) -> bool:
+    def _matches(self, resource: Resource, obj: dict, params: dict, parent: str | None) -> bool:
         if resource.parent_field and obj.get(resource.parent_field) != parent:
             return False
         if not _created_matches(obj.get("created"), params.get("created")):
@@ -740,9 +698,7 @@ class FakeStripe:
     def expire_checkout_session(self, session_id: str) -> dict:
         from .checkout import expire
 
-        return self._helper(
-            lambda fake: expire(fake, fake.get("checkout.session", session_id), {})
-        )
+        return self._helper(lambda fake: expire(fake, fake.get("checkout.session", session_id), {}))
 
     def open_dispute(
         self, charge_id: str, amount: int | None = None, reason: str = "fraudulent"
@@ -803,9 +759,7 @@ class FakeStripe:
             self._http_client = FakeHTTPClient(self)
         return self._http_client
 
-    def client(
-        self, api_key: str = "sk_test_fake", **options: Any
-    ) -> stripe.StripeClient:
+    def client(self, api_key: str = "sk_test_fake", **options: Any) -> stripe.StripeClient:
         """A ``stripe.StripeClient`` bound to this fake (no retries by default)."""
         options.setdefault("max_network_retries", 0)
         return stripe.StripeClient(api_key, http_client=self.http_client, **options)

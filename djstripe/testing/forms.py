@@ -102,9 +102,7 @@ def coerce(value: Any, kind: Any, name: str = "", param: str = "") -> Any:
         return coerce(value, elem, name, param)
     if isinstance(kind, dict):
         if isinstance(value, dict):
-            return {
-                k: coerce(v, kind.get(k), k, f"{param}[{k}]") for k, v in value.items()
-            }
+            return {k: coerce(v, kind.get(k), k, f"{param}[{k}]") for k, v in value.items()}
         if isinstance(value, str) and _INT.match(value):
             return int(value)
         return coerce(value, None, name, param)

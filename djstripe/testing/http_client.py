@@ -44,9 +44,7 @@ class FakeHTTPClient(HTTPClient):
     def _call(
         self, method: str, url: str, headers, post_data
     ) -> tuple[bytes, int, Mapping[str, str]]:
-        status, payload, out_headers = self.fake.handle(
-            method, url, post_data, dict(headers or {})
-        )
+        status, payload, out_headers = self.fake.handle(method, url, post_data, dict(headers or {}))
         return json.dumps(payload).encode(), status, CaseInsensitiveHeaders(out_headers)
 
     def request(

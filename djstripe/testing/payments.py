@@ -90,9 +90,7 @@ def resolve_payment_method(fake: FakeStripe, reference: str, param: str) -> dict
 @hooks.resolve("payment_method")
 def _resolve_test_payment_method(fake: FakeStripe, reference: str) -> dict | None:
     """``POST /v1/payment_methods/pm_card_visa/attach`` works as in test mode."""
-    return (
-        resolve_payment_method(fake, reference, "id") if _card_name(reference) else None
-    )
+    return resolve_payment_method(fake, reference, "id") if _card_name(reference) else None
 
 
 @hooks.prepare("payment_method")
@@ -251,9 +249,7 @@ def _charge_fields(pm: dict, amount: int, declines: bool) -> dict:
             "advice_code": None,
             "network_advice_code": None,
             "network_decline_code": None,
-            "network_status": "declined_by_network"
-            if declines
-            else "approved_by_network",
+            "network_status": "declined_by_network" if declines else "approved_by_network",
             "reason": "generic_decline" if declines else None,
             "risk_level": "normal",
             "risk_score": 20,
@@ -295,9 +291,7 @@ def charge_card(
         **_charge_fields(pm, amount, declines),
     }
     if declines:
-        fields.update(
-            failure_code="card_declined", failure_message="Your card was declined."
-        )
+        fields.update(failure_code="card_declined", failure_message="Your card was declined.")
     charge = fake.build("charge", fields)
     charge.update(fields)
     charge["receipt_url"] = f"https://pay.stripe.com/receipts/{charge['id']}"
@@ -311,9 +305,7 @@ def charge_card(
     return charge
 
 
-def capture_charge(
-    fake: FakeStripe, charge: dict, params: dict, event: bool = True
-) -> dict:
+def capture_charge(fake: FakeStripe, charge: dict, params: dict, event: bool = True) -> dict:
     if charge["captured"]:
         raise invalid(
             f"Charge {charge['id']} has already been captured.",
@@ -337,9 +329,7 @@ def _create_charge(fake: FakeStripe, match, params: dict) -> tuple[int, dict]:
     fake.check_create_params("charge", params)
     amount, currency = params.get("amount"), params.get("currency")
     if not isinstance(amount, int) or amount < 50:
-        raise invalid(
-            "Amount must be at least 50 cents", param="amount", code="amount_too_small"
-        )
+        raise invalid("Amount must be at least 50 cents", param="amount", code="amount_too_small")
     if not currency:
         raise invalid("Missing required param: currency.", param="currency")
     customer = params.get("customer")
@@ -383,9 +373,7 @@ def _capture_charge_action(fake: FakeStripe, charge: dict, params: dict) -> dict
 
 @hooks.sublist("charge", "refunds")
 def _charge_refunds(fake: FakeStripe, charge: dict):
-    refunds = sorted(
-        fake.all("refund", charge=charge["id"]), key=lambda r: -fake._order[r["id"]]
-    )
+    refunds = sorted(fake.all("refund", charge=charge["id"]), key=lambda r: -fake._order[r["id"]])
     return refunds, f"/v1/charges/{charge['id']}/refunds"
 
 
@@ -692,9 +680,9 @@ def _prepare_payout(fake: FakeStripe, payout: dict, params: dict) -> None:
 
 @hooks.after_create("payout")
 def _after_payout(fake: FakeStripe, payout: dict, params: dict) -> None:
-    payout["balance_transaction"] = balance_transaction(
-        fake, payout, -payout["amount"], "payout"
-    )["id"]
+    payout["balance_transaction"] = balance_transaction(fake, payout, -payout["amount"], "payout")[
+        "id"
+    ]
 
 
 @hooks.action("payout", "cancel")
@@ -749,9 +737,7 @@ def _prepare_file(fake: FakeStripe, file: dict, params: dict) -> None:
 
 @hooks.sublist("file", "links")
 def _file_links(fake: FakeStripe, file: dict):
-    links = sorted(
-        fake.all("file_link", file=file["id"]), key=lambda r: -fake._order[r["id"]]
-    )
+    links = sorted(fake.all("file_link", file=file["id"]), key=lambda r: -fake._order[r["id"]])
     return links, f"/v1/file_links?file={file['id']}"
 
 
@@ -759,9 +745,7 @@ def _file_links(fake: FakeStripe, file: dict):
 def _prepare_file_link(fake: FakeStripe, link: dict, params: dict) -> None:
     fake.get("file", params.get("file"), "file")
     link["url"] = f"https://files.stripe.com/links/{fake.random_token(40)}"
-    link["expired"] = bool(
-        params.get("expires_at") and params["expires_at"] <= fake.now
-    )
+    link["expired"] = bool(params.get("expires_at") and params["expires_at"] <= fake.now)
 
 
 # -- entitlements and tax ids -------------------------------------------------
@@ -786,9 +770,7 @@ def _prepare_tax_id(fake: FakeStripe, tax_id: dict, params: dict) -> None:
     for required in ("type", "value"):
         if not params.get(required):
             raise invalid(f"Missing required param: {required}.", param=required)
-    tax_id["country"] = (
-        tax_id["value"][:2].upper() if tax_id["type"] == "eu_vat" else None
-    )
+    tax_id["country"] = tax_id["value"][:2].upper() if tax_id["type"] == "eu_vat" else None
     tax_id["verification"] = {
         "status": "pending",
         "verified_address": None,

@@ -80,9 +80,7 @@ RESOURCES: tuple[Resource, ...] = (
         "price",
         "CRUL",
         ("active", "currency", "product", "type"),
-        create_params=_p(
-            "product_data", "transfer_lookup_key", "currency_options", "tiers"
-        ),
+        create_params=_p("product_data", "transfer_lookup_key", "currency_options", "tiers"),
         defaults={"billing_scheme": "per_unit", "tax_behavior": "unspecified"},
     ),
     Resource("coupons", "coupon", "", "CRUDL", create_params=_p("id", "applies_to")),
@@ -297,9 +295,7 @@ RESOURCES: tuple[Resource, ...] = (
         "account",
         "acct",
         "CRUDL",
-        create_params=_p(
-            "tos_acceptance", "external_account", "controller", "documents"
-        ),
+        create_params=_p("tos_acceptance", "external_account", "controller", "documents"),
         id_length=16,
     ),
     Resource(
@@ -327,9 +323,7 @@ RESOURCES: tuple[Resource, ...] = (
         event_prefix=None,
     ),
     Resource("mandates", "mandate", "mandate", "R", event_prefix=None),
-    Resource(
-        "tax_ids", "tax_id", "txi", "CRDL", create_params=_p("owner"), event_prefix=None
-    ),
+    Resource("tax_ids", "tax_id", "txi", "CRDL", create_params=_p("owner"), event_prefix=None),
     Resource(
         "customers/{parent}/tax_ids",
         "tax_id",

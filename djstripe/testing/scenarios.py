@@ -46,13 +46,9 @@ def populate(fake: FakeStripe) -> dict[str, list[str]]:
         )
         made["subscription"].append(sub.id)
         fake.advance(3600)
-    charge = v1.charges.create(
-        {"amount": 5000, "currency": "usd", "source": "tok_visa"}
-    )
+    charge = v1.charges.create({"amount": 5000, "currency": "usd", "source": "tok_visa"})
     v1.refunds.create({"charge": charge.id, "amount": 1000})
-    disputed = v1.charges.create(
-        {"amount": 2500, "currency": "usd", "source": "tok_visa"}
-    )
+    disputed = v1.charges.create({"amount": 2500, "currency": "usd", "source": "tok_visa"})
     fake.open_dispute(disputed.id)
     session = v1.checkout.sessions.create(
         {

@@ -51,9 +51,7 @@ def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
 class FakeStripeServer:
     """A loopback HTTP server for ``fake`` running in a background thread."""
 
-    def __init__(
-        self, fake: FakeStripe | None = None, port: int = 0, host: str = LOOPBACK
-    ):
+    def __init__(self, fake: FakeStripe | None = None, port: int = 0, host: str = LOOPBACK):
         if host != LOOPBACK:
             raise ValueError(f"FakeStripeServer binds {LOOPBACK} only, not {host!r}")
         self.fake = fake or FakeStripe()

@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
-def sign_payload(
-    payload: bytes | str, secret: str, timestamp: int | None = None
-) -> str:
+def sign_payload(payload: bytes | str, secret: str, timestamp: int | None = None) -> str:
     """The ``Stripe-Signature`` header value for ``payload`` signed with ``secret``."""
     if isinstance(payload, bytes):
         payload = payload.decode("utf-8")
@@ -37,9 +35,7 @@ def sign_payload(
     return f"t={timestamp},v1={digest}"
 
 
-def post_event(
-    client: Any, url: str, event: dict, secret: str, timestamp: int | None = None
-):
+def post_event(client: Any, url: str, event: dict, secret: str, timestamp: int | None = None):
     """POST ``event`` to ``url`` with Django's test ``client``, signed like Stripe."""
     body = json.dumps(event)
     return client.post(
@@ -79,9 +75,7 @@ def deliver(
 ) -> list[tuple[str, str, int]]:
     """Send each (event, endpoint) job; chaos may duplicate and shuffle them."""
     if chaos is not None:
-        jobs = [
-            job for job in jobs for _ in range(2 if chaos.random() < duplicate else 1)
-        ]
+        jobs = [job for job in jobs for _ in range(2 if chaos.random() < duplicate else 1)]
         if reorder:
             chaos.shuffle(jobs)
     transport = fake.webhook_transport or urllib_transport

@@ -50,15 +50,11 @@ def test_attach_and_detach_payment_method(client, fake):
 
 
 def test_payment_intent_confirm_creates_charge_and_fee(client, fake):
-    intent = client.v1.payment_intents.create(
-        params={"amount": 10000, "currency": "usd"}
-    )
+    intent = client.v1.payment_intents.create(params={"amount": 10000, "currency": "usd"})
     assert intent.status == "requires_payment_method"
     assert intent.client_secret.startswith(intent.id + "_secret_")
     since = len(fake.events)
-    intent = client.v1.payment_intents.confirm(
-        intent.id, params={"payment_method": "pm_card_visa"}
-    )
+    intent = client.v1.payment_intents.confirm(intent.id, params={"payment_method": "pm_card_visa"})
     assert intent.status == "succeeded" and intent.amount_received == 10000
     charge = client.v1.charges.retrieve(
         intent.latest_charge, params={"expand": ["balance_transaction"]}
@@ -251,9 +247,7 @@ def test_update_quantity_swap_price_and_cancel(client, fake, monthly):
     assert event["type"] == "customer.subscription.updated"
     assert "items" in event["data"]["previous_attributes"]
 
-    ending = client.v1.subscriptions.update(
-        sub.id, params={"cancel_at_period_end": True}
-    )
+    ending = client.v1.subscriptions.update(sub.id, params={"cancel_at_period_end": True})
     assert ending.cancel_at_period_end is True and ending.cancel_at
     fake.advance_subscriptions(to=ending.cancel_at)
     assert client.v1.subscriptions.retrieve(sub.id).status == "canceled"
@@ -270,11 +264,7 @@ def test_cancel_now_and_list_hides_canceled(client, monthly):
     assert client.v1.subscriptions.list().data == []
     assert len(client.v1.subscriptions.list(params={"status": "all"}).data) == 1
     assert (
-        len(
-            client.v1.subscriptions.list(
-                params={"price": monthly.id, "status": "canceled"}
-            ).data
-        )
+        len(client.v1.subscriptions.list(params={"price": monthly.id, "status": "canceled"}).data)
         == 1
     )
 
@@ -354,18 +344,14 @@ def test_invoice_preview_is_not_stored(client, fake, monthly):
     bigger = client.v1.invoices.create_preview(
         params={
             "subscription": sub.id,
-            "subscription_details": {
-                "items": [{"id": sub["items"].data[0].id, "quantity": 3}]
-            },
+            "subscription_details": {"items": [{"id": sub["items"].data[0].id, "quantity": 3}]},
         }
     )
     assert bigger.amount_due == 6000
     assert len(fake.all("invoice")) == stored
     from .conftest import call
 
-    status, upcoming, _ = call(
-        fake, "GET", f"/v1/invoices/upcoming?customer={customer.id}"
-    )
+    status, upcoming, _ = call(fake, "GET", f"/v1/invoices/upcoming?customer={customer.id}")
     assert status == 200 and upcoming["amount_due"] == 2000 and "id" not in upcoming
     lonely = client.v1.customers.create()
     status, body, _ = call(fake, "GET", f"/v1/invoices/upcoming?customer={lonely.id}")
@@ -416,10 +402,7 @@ def test_checkout_subscription_and_setup_modes(client, fake, monthly):
         params={"mode": "setup", "currency": "usd", "customer": done["customer"]}
     )
     completed = fake.complete_checkout_session(setup.id)
-    assert (
-        client.v1.setup_intents.retrieve(completed["setup_intent"]).status
-        == "succeeded"
-    )
+    assert client.v1.setup_intents.retrieve(completed["setup_intent"]).status == "succeeded"
 
 
 def test_checkout_expire(client, fake, monthly):
@@ -468,17 +451,12 @@ def test_multipart_file_upload(client, fake):
     )
     assert uploaded.id.startswith("file_")
     assert (uploaded.purpose, uploaded.size) == ("dispute_evidence", 17)
-    assert (
-        client.v1.files.list(params={"purpose": "dispute_evidence"}).data[0].id
-        == uploaded.id
-    )
+    assert client.v1.files.list(params={"purpose": "dispute_evidence"}).data[0].id == uploaded.id
 
 
 def test_customer_payment_methods_endpoint(client):
     customer, pm = customer_with(client)
-    listed = client.v1.customers.payment_methods.list(
-        customer.id, params={"type": "card"}
-    )
+    listed = client.v1.customers.payment_methods.list(customer.id, params={"type": "card"})
     assert [m.id for m in listed.data] == [pm.id]
 
 
@@ -488,9 +466,7 @@ def test_account_and_balance(client, fake):
     connected = client.v1.accounts.create(params={"type": "express"})
     assert [a.id for a in client.v1.accounts.list().data] == [connected.id]
 
-    client.v1.charges.create(
-        params={"amount": 10000, "currency": "usd", "source": "tok_visa"}
-    )
+    client.v1.charges.create(params={"amount": 10000, "currency": "usd", "source": "tok_visa"})
     balance = client.v1.balance.retrieve()
     assert balance.pending[0].amount == 9680 and balance.available[0].amount == 0
     fake.advance(3 * DAY)

@@ -53,9 +53,7 @@ def _world():
     )
     made["payment_intent"] = intent
     made["charge"] = charge = c.v1.charges.retrieve(intent.latest_charge)
-    made["balance_transaction"] = c.v1.balance_transactions.retrieve(
-        charge.balance_transaction
-    )
+    made["balance_transaction"] = c.v1.balance_transactions.retrieve(charge.balance_transaction)
     made["setup_intent"] = c.v1.setup_intents.create(
         params={
             "customer": customer.id,
@@ -75,9 +73,7 @@ def _world():
     made["subscription_item"] = sub["items"].data[0]
     made["invoice"] = invoice = c.v1.invoices.retrieve(sub.latest_invoice)
     made["line_item"] = invoice.lines.data[0]
-    made["invoice_payment"] = c.v1.invoice_payments.list(
-        params={"invoice": invoice.id}
-    ).data[0]
+    made["invoice_payment"] = c.v1.invoice_payments.list(params={"invoice": invoice.id}).data[0]
     made["invoiceitem"] = c.v1.invoice_items.create(
         params={"customer": customer.id, "amount": 300, "currency": "usd"}
     )

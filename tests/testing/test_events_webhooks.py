@@ -12,9 +12,7 @@ from djstripe.testing.webhooks import post_event, sign_payload, urllib_transport
 def test_create_update_delete_events(client, fake):
     customer = client.v1.customers.create(params={"email": "a@b.c"})
     fake.advance(10)
-    client.v1.customers.update(
-        customer.id, params={"name": "Jo", "metadata": {"k": "v"}}
-    )
+    client.v1.customers.update(customer.id, params={"name": "Jo", "metadata": {"k": "v"}})
     client.v1.customers.delete(customer.id)
 
     created, updated, deleted = fake.events
@@ -149,12 +147,7 @@ def test_deliver_webhooks_respects_enabled_events(client, fake):
     stripe.Webhook.construct_event(
         json.dumps(body), headers["Stripe-Signature"], secret
     )  # raises if the signature is wrong
-    assert (
-        client.v1.events.list(params={"type": "customer.created"})
-        .data[0]
-        .pending_webhooks
-        == 0
-    )
+    assert client.v1.events.list(params={"type": "customer.created"}).data[0].pending_webhooks == 0
     assert customer.id == sent[0][1]["data"]["object"]["id"]
 
 

@@ -38,9 +38,7 @@ def test_coercion_by_type_and_by_guess():
 def test_empty_string_unsets_and_created_accepts_int_or_range():
     assert decode("description=", {"description": "str"}) == {"description": None}
     assert decode("created=5", None) == {"created": 5}
-    assert decode("created[gte]=5&created[lt]=9", None) == {
-        "created": {"gte": 5, "lt": 9}
-    }
+    assert decode("created[gte]=5&created[lt]=9", None) == {"created": {"gte": 5, "lt": 9}}
 
 
 def test_enum_alternative_to_integer_is_kept():

@@ -28,9 +28,7 @@ def test_fixture_installs_the_fake_into_djstripe(fake_stripe):
     stripe_api = pytest.importorskip("djstripe.stripe_api")
     if not hasattr(stripe_api, "use_http_client"):
         pytest.skip("djstripe.stripe_api has no use_http_client yet")
-    created = stripe_api.create(
-        "/v1/customers", {"email": "d@example.com"}, api_key="sk_test_1"
-    )
+    created = stripe_api.create("/v1/customers", {"email": "d@example.com"}, api_key="sk_test_1")
     assert created["id"] == fake_stripe.all("customer")[0]["id"]
 
 

@@ -60,7 +60,5 @@ values = st.recursive(
 def test_decode_inverts_stripe_pythons_encoding(metadata, nested):
     params = {"metadata": metadata, **{f"x_{k}": v for k, v in nested.items()}}
     params = {k: v for k, v in params.items() if v != {}}
-    encoded = (
-        urlencode(list(_api_encode(params))).replace("%5B", "[").replace("%5D", "]")
-    )
+    encoded = urlencode(list(_api_encode(params))).replace("%5B", "[").replace("%5D", "]")
     assert decode(encoded, {"metadata": "map", **{k: "str" for k in params}}) == params

@@ -9,9 +9,7 @@ from .conftest import call
 
 
 def test_create_retrieve_update_delete_customer(client, fake):
-    customer = client.v1.customers.create(
-        params={"email": "a@b.c", "metadata": {"plan": "pro"}}
-    )
+    customer = client.v1.customers.create(params={"email": "a@b.c", "metadata": {"plan": "pro"}})
     assert customer.id.startswith("cus_")
     assert customer.created == fake.now
     assert customer.livemode is False
@@ -56,14 +54,10 @@ def test_list_is_newest_first_and_paginates(client, fake):
     assert page.has_more is True
     assert page.url == "/v1/customers"
 
-    page2 = client.v1.customers.list(
-        params={"limit": 2, "starting_after": page.data[-1].id}
-    )
+    page2 = client.v1.customers.list(params={"limit": 2, "starting_after": page.data[-1].id})
     assert [c.id for c in page2.data] == newest_first[2:4]
 
-    before = client.v1.customers.list(
-        params={"limit": 2, "ending_before": newest_first[3]}
-    )
+    before = client.v1.customers.list(params={"limit": 2, "ending_before": newest_first[3]})
     assert [c.id for c in before.data] == newest_first[1:3]
 
     assert [c.id for c in page.auto_paging_iter()] == newest_first
@@ -102,12 +96,9 @@ def test_list_filters(client, fake):
             "active": False,
         }
     )
+    assert [p.currency for p in client.v1.prices.list(params={"active": True}).data] == ["usd"]
     assert [
-        p.currency for p in client.v1.prices.list(params={"active": True}).data
-    ] == ["usd"]
-    assert [
-        p.lookup_key
-        for p in client.v1.prices.list(params={"lookup_keys": ["basic"]}).data
+        p.lookup_key for p in client.v1.prices.list(params={"lookup_keys": ["basic"]}).data
     ] == ["basic"]
     assert len(client.v1.prices.list(params={"product": product.id}).data) == 2
 
@@ -184,9 +175,7 @@ def test_unknown_parameter_is_rejected(fake):
 
 
 def test_invalid_value_is_rejected(fake):
-    status, body, _ = call(
-        fake, "POST", "/v1/payment_intents", "amount=ten&currency=usd"
-    )
+    status, body, _ = call(fake, "POST", "/v1/payment_intents", "amount=ten&currency=usd")
     assert status == 400
     assert body["error"]["param"] == "amount"
 
@@ -243,9 +232,7 @@ def test_idempotent_replay_of_an_error(fake):
 
 
 def test_event_request_carries_request_id_and_idempotency_key(fake):
-    _, _, headers = call(
-        fake, "POST", "/v1/customers", "", **{"Idempotency-Key": "abc"}
-    )
+    _, _, headers = call(fake, "POST", "/v1/customers", "", **{"Idempotency-Key": "abc"})
     event = fake.events[-1]
     assert event["request"] == {"id": headers["Request-Id"], "idempotency_key": "abc"}
 
@@ -282,9 +269,7 @@ def test_requests_are_recorded(fake, client):
 
 
 def test_handle_accepts_bytes_and_full_urls(fake):
-    status, body, _ = call(
-        fake, "POST", "https://api.stripe.com/v1/customers", b"name=B"
-    )
+    status, body, _ = call(fake, "POST", "https://api.stripe.com/v1/customers", b"name=B")
     assert status == 200 and body["name"] == "B"
     json.dumps(body)  # JSON-ready
 
@@ -293,7 +278,5 @@ def test_basic_auth_like_curl_u(fake):
     import base64
 
     token = base64.b64encode(b"sk_test_123:").decode()
-    status, _, _ = call(
-        fake, "GET", "/v1/customers", key=None, Authorization=f"Basic {token}"
-    )
+    status, _, _ = call(fake, "GET", "/v1/customers", key=None, Authorization=f"Basic {token}")
     assert status == 200

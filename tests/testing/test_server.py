@@ -50,9 +50,7 @@ def test_populate_builds_a_realistic_deterministic_account():
         return fake, made
 
     fake, made = run()
-    statuses = sorted(
-        fake.get("subscription", s)["status"] for s in made["subscription"]
-    )
+    statuses = sorted(fake.get("subscription", s)["status"] for s in made["subscription"])
     assert statuses == ["active", "active", "past_due"]
     kinds = {e["type"] for e in fake.events}
     assert {

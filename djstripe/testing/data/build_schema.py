@@ -67,9 +67,7 @@ def _param_type(schema: dict, depth: int = 0):
 def _operation_params(method: str, op: dict) -> dict:
     if method == "post" and "requestBody" in op:
         content = op["requestBody"].get("content", {})
-        form = content.get("application/x-www-form-urlencoded") or next(
-            iter(content.values()), {}
-        )
+        form = content.get("application/x-www-form-urlencoded") or next(iter(content.values()), {})
         tree = _param_type(form.get("schema", {}))
         return tree if isinstance(tree, dict) else {}
     return {

@@ -1,0 +1,83 @@
+"""Stripe API keys kept in the database, beside those in the settings."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+
+from ..fields import StripeEnumField
+from ..settings import djstripe_settings
+from .base import StripeModel
+
+#: Key prefixes and what they say: (type, livemode).
+KEY_PREFIXES = {
+    "sk_live_": ("secret", True),
+    "sk_test_": ("secret", False),
+    "rk_live_": ("restricted", True),
+    "rk_test_": ("restricted", False),
+    "pk_live_": ("publishable", True),
+    "pk_test_": ("publishable", False),
+}
+
+
+def key_kind(secret: str) -> tuple[str, bool]:
+    """``(type, livemode)`` of a Stripe key, from its prefix."""
+    for prefix, kind in KEY_PREFIXES.items():
+        if secret.startswith(prefix):
+            return kind
+    raise ValueError(
+        "Not a Stripe API key (expected sk_, rk_ or pk_ with live_ or test_)."
+    )
+
+
+def redact(secret: str) -> str:
+    """``sk_test_...abcd``: enough to recognise a key, never enough to use it."""
+    prefix = secret[:8] if secret[:8] in KEY_PREFIXES else ""
+    return f"{prefix}...{secret[-4:]}"
+
+
+class APIKeyQuerySet(models.QuerySet):
+    def secret(self, livemode: bool) -> APIKeyQuerySet:
+        return self.filter(type__in=("secret", "restricted"), livemode=livemode)
+
+
+class APIKey(StripeModel):
+    """A Stripe API key stored in the database.
+
+    Stripe does not expose keys through its API, so these rows are entered by
+    people (the admin) and are not mirrored. Type and mode come from the key's
+    prefix; ``id`` is derived from the key so it never leaks into URLs.
+    """
+
+    type = StripeEnumField(enum=("publishable", "secret", "restricted"))
+    name = models.CharField(max_length=100, blank=True, default="")
+    secret = models.CharField(max_length=255, unique=True)
+
+    objects = APIKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        label = redact(self.secret)
+        return f"{self.name} ({label})" if self.name else label
+
+    def save(self, *args, **kwargs) -> None:
+        self.type, self.livemode = key_kind(self.secret)
+        if not self.id:
+            digest = hashlib.sha256(self.secret.encode()).hexdigest()[:24]
+            self.id = f"djstripe_key_{digest}"
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def get_default_secret(cls, livemode: bool | None = None) -> str:
+        """The secret key for ``livemode``: the settings' if configured, else the
+        most recent one stored here (empty if none)."""
+        if livemode is None:
+            livemode = djstripe_settings.STRIPE_LIVE_MODE
+        configured = djstripe_settings.get_default_api_key(livemode)
+        if configured:
+            return configured
+        stored = cls.objects.secret(livemode).order_by("-djstripe_created").first()
+        return stored.secret if stored else ""

@@ -1,0 +1,151 @@
+"""How customers pay: PaymentMethods, and the older payment-source family.
+
+A charge's ``source`` or a customer's ``default_source`` can be a Card, a
+BankAccount or a (legacy) Source. They share one polymorphic base table,
+:class:`DjstripePaymentSource`, so one relation can point at any of them and
+comes back as the concrete type (``charge.source`` is a ``Card``).
+"""
+
+from __future__ import annotations
+
+import stripe
+from polymorphic.managers import PolymorphicManager
+from polymorphic.models import PolymorphicModel
+from polymorphic.query import PolymorphicQuerySet
+
+from ..fields import (
+    StripeCharField,
+    StripeCurrencyCodeField,
+    StripeEnumField,
+    StripeForeignKey,
+    StripeIntegerField,
+)
+from ..properties import StripeProperty
+from .base import StripeModel, StripeQuerySetMixin
+
+
+class PaymentMethod(StripeModel):
+    """A customer's payment instrument (card, SEPA debit, wallet...).
+
+    Stripe documentation: https://stripe.com/docs/api/payment_methods?lang=python
+    """
+
+    stripe_class = stripe.PaymentMethod
+    stripe_dashboard_item_name = "payment_methods"
+
+    customer = StripeForeignKey("djstripe.Customer", related_name="payment_methods")
+    type = StripeEnumField(
+        db_index=True, help_text="card, sepa_debit, us_bank_account..."
+    )
+
+    billing_details = StripeProperty("Billing information associated with the method.")
+    card = StripeProperty("Card details, for type card (brand, last4, exp_month...).")
+
+    def __str__(self) -> str:
+        card = self.card or {}
+        if card:
+            return f"{card.get('brand', 'card')} **** {card.get('last4', '')}".strip()
+        return f"{self.type} {self.id}"
+
+    def detach(self, api_key: str | None = None) -> PaymentMethod:
+        """Detach the method from its customer in Stripe and mirror the result."""
+        data = self._api_action("detach", api_key=api_key)
+        return self.sync_from_stripe_data(data, api_key=api_key)
+
+
+class PaymentSourceQuerySet(StripeQuerySetMixin, PolymorphicQuerySet):
+    pass
+
+
+class PaymentSourceManager(PolymorphicManager.from_queryset(PaymentSourceQuerySet)):
+    pass
+
+
+class DjstripePaymentSource(PolymorphicModel, StripeModel):
+    """The shared table of the payment-source family (Card, BankAccount, Source).
+
+    Not a Stripe type itself: rows are always one of the concrete kinds, and
+    queries through this model return them as such.
+    """
+
+    customer = StripeForeignKey("djstripe.Customer", related_name="sources")
+    account = StripeForeignKey(
+        "djstripe.Account",
+        related_name="external_accounts",
+        help_text="The connected account, for an external account (payouts).",
+    )
+
+    objects = PaymentSourceManager()
+
+    class Meta:
+        base_manager_name = "objects"
+        get_latest_by = "created"
+        verbose_name = "payment source"
+
+
+class Card(DjstripePaymentSource):
+    """A card attached to a customer (legacy Sources API) or a connected
+    account (external account for payouts).
+
+    Stripe documentation: https://stripe.com/docs/api/cards?lang=python
+    """
+
+    stripe_class = stripe.Card
+    stripe_nested_in = ("customer", "sources")
+
+    brand = StripeCharField(
+        max_length=255, help_text="Visa, MasterCard, American Express..."
+    )
+    exp_month = StripeIntegerField()
+    exp_year = StripeIntegerField()
+    fingerprint = StripeCharField(max_length=32, db_index=True)
+    funding = StripeEnumField(enum=("credit", "debit", "prepaid", "unknown"))
+    last4 = StripeCharField(max_length=4)
+
+    class Meta:
+        get_latest_by = "created"
+
+    def __str__(self) -> str:
+        return f"{self.brand} **** {self.last4}"
+
+
+class BankAccount(DjstripePaymentSource):
+    """A bank account attached to a customer or a connected account.
+
+    Stripe documentation: https://stripe.com/docs/api/customer_bank_accounts?lang=python
+    """
+
+    stripe_class = stripe.BankAccount
+    stripe_nested_in = ("customer", "sources")
+
+    bank_name = StripeCharField(max_length=255)
+    currency = StripeCurrencyCodeField()
+    fingerprint = StripeCharField(max_length=32, db_index=True)
+    last4 = StripeCharField(max_length=4)
+    status = StripeEnumField(
+        enum=("new", "validated", "verified", "verification_failed", "errored")
+    )
+
+    class Meta:
+        get_latest_by = "created"
+
+    def __str__(self) -> str:
+        return f"{self.bank_name} **** {self.last4}"
+
+
+class Source(DjstripePaymentSource):
+    """A legacy Source (ACH credit transfer, SEPA debit via Sources...).
+
+    Stripe documentation: https://stripe.com/docs/api/sources?lang=python
+    """
+
+    stripe_class = stripe.Source
+
+    currency = StripeCurrencyCodeField()
+    status = StripeEnumField(
+        enum=("canceled", "chargeable", "consumed", "failed", "pending")
+    )
+    type = StripeEnumField(help_text="The source type (ach_credit_transfer, card...).")
+
+    class Meta:
+        get_latest_by = "created"
