@@ -345,3 +345,52 @@ def test_one_event_costs_at_most_five_queries_and_no_stripe_request(client):
     assert len(counted) <= 5, "\n".join(counted)
     assert requests.total == 0
     assert Customer.objects.get(id="cus_hook").email == "new@example.com"
+
+
+def test_validation_stage_signals(client):
+    from djstripe import signals
+
+    seen = []
+
+    def pre(sender, trigger, **kwargs):
+        seen.append(("pre", sender, trigger.pk is not None))
+
+    def post_validate(sender, trigger, valid, **kwargs):
+        seen.append(("post", sender, valid))
+
+    signals.webhook_pre_validate.connect(pre)
+    signals.webhook_post_validate.connect(post_validate)
+    try:
+        post(client, make_event("customer.created", customer()))
+        post(client, make_event("customer.created", customer()), secret="whsec_bad")
+    finally:
+        signals.webhook_pre_validate.disconnect(pre)
+        signals.webhook_post_validate.disconnect(post_validate)
+    assert seen == [
+        ("pre", WebhookEventTrigger, True),
+        ("post", WebhookEventTrigger, True),
+        ("pre", WebhookEventTrigger, True),
+        ("post", WebhookEventTrigger, False),
+    ]
+
+
+def test_thin_event_is_verified_stored_and_its_object_mirrored(client, stripe):
+    stripe.objects["/v1/customers/cus_thin"] = customer(id="cus_thin", email="t@x.com")
+    thin = {
+        "id": "evt_thin_view",
+        "object": "v2.core.event",
+        "type": "v1.customer.updated",
+        "created": "2026-01-01T00:00:00.000Z",
+        "livemode": False,
+        "related_object": {
+            "id": "cus_thin",
+            "type": "customer",
+            "url": "/v1/customers/cus_thin",
+        },
+    }
+    assert post(client, thin, secret="whsec_bad").status_code == 400
+    assert stripe.calls == []  # nothing fetched for an unverified event
+    assert post(client, thin).status_code == 200
+    assert Customer.objects.get(id="cus_thin").email == "t@x.com"
+    assert Event.objects.get(id="evt_thin_view").stripe_data["thin"] is True
+    assert WebhookEventTrigger.objects.filter(processed=True).count() == 1

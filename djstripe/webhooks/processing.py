@@ -262,6 +262,7 @@ def process_trigger(trigger: WebhookEventTrigger, *, force: bool = False) -> boo
     trigger.attempts += 1
     try:
         data = parse_event(trigger.body)
+        trigger.event_id, trigger.event_type = data["id"], data["type"]
         outcome = apply_event(data, trigger=trigger, force=force)
     except Exception as exc:
         logger.exception(
@@ -270,7 +271,7 @@ def process_trigger(trigger: WebhookEventTrigger, *, force: bool = False) -> boo
         trigger.processed = False
         trigger.exception = f"{type(exc).__name__}: {exc}"[:2048]
         trigger.traceback = traceback_module.format_exc()
-        _save(trigger, "processed", "exception", "traceback", "attempts")
+        _save(trigger, "processed", "exception", "traceback", "attempts", *EVENT_FIELDS)
         return False
     trigger.processed = True
     trigger.exception = ""
@@ -279,16 +280,11 @@ def process_trigger(trigger: WebhookEventTrigger, *, force: bool = False) -> boo
     trigger.event_type = outcome.event_type
     if not outcome.new:
         logger.info("Event %s was already processed; nothing to do", outcome.event_id)
-    _save(
-        trigger,
-        "processed",
-        "exception",
-        "traceback",
-        "attempts",
-        "event",
-        "event_type",
-    )
+    _save(trigger, "processed", "exception", "traceback", "attempts", *EVENT_FIELDS)
     return True
+
+
+EVENT_FIELDS = ("event", "event_type")
 
 
 def _save(trigger: WebhookEventTrigger, *fields: str) -> None:

@@ -1,0 +1,170 @@
+"""Replay Stripe events: failed webhooks, chosen ids, or everything since a date.
+
+Processing is idempotent: an event already applied is mirrored again behind
+the staleness gate (a no-op when nothing is newer) and its handlers do not run
+again unless ``--force`` is given.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator
+from fnmatch import fnmatchcase
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from ... import stripe_api
+from ...models import Event, WebhookEventTrigger
+from ...webhooks.processing import apply_event
+
+
+def parse_since(value: str) -> int:
+    """A Unix timestamp, an ISO date or datetime, or ``<n>d`` / ``<n>h`` ago."""
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    if value[:-1].isdigit() and value[-1:] in ("d", "h"):
+        unit = "days" if value[-1] == "d" else "hours"
+        return int(
+            (timezone.now() - datetime.timedelta(**{unit: int(value[:-1])})).timestamp()
+        )
+    moment = parse_datetime(value)
+    if moment is None and (day := parse_date(value)) is not None:
+        moment = datetime.datetime.combine(day, datetime.time())
+    if moment is None:
+        raise CommandError(f"--since: cannot read {value!r} as a date or timestamp.")
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return int(moment.timestamp())
+
+
+class Command(BaseCommand):
+    help = (
+        "Process Stripe events again: --failed webhook deliveries, --ids, or every "
+        "event --since a date (read from Stripe's Events API). Filter with --type."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--failed",
+            action="store_true",
+            help="Valid webhook deliveries that were not processed (failed or lost).",
+        )
+        parser.add_argument("--ids", nargs="+", default=[], metavar="EVT_ID")
+        parser.add_argument(
+            "--type",
+            action="append",
+            default=[],
+            dest="types",
+            metavar="PATTERN",
+            help="Only events whose type matches (wildcards: 'invoice.*'); repeatable.",
+        )
+        parser.add_argument(
+            "--since",
+            help="Read events created since then from Stripe: timestamp, ISO date, 7d, 12h.",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run handlers again for events that were already processed.",
+        )
+        parser.add_argument("--api-key", default=None)
+
+    def handle(self, *args, failed, ids, types, since, force, api_key, **options):
+        if not (failed or ids or since):
+            raise CommandError("Say what to process: --failed, --ids or --since.")
+        self.types = types
+        self.counts = {"processed": 0, "already processed": 0, "failed": 0}
+        jobs: list[tuple[str, dict | WebhookEventTrigger]] = []
+        if failed:
+            jobs += [(t.event_type, t) for t in self._failed_triggers()]
+        if ids:
+            jobs += [(e["type"], e) for e in self._events_by_id(ids, api_key)]
+        if since:
+            jobs += [
+                (e["type"], e) for e in self._events_since(parse_since(since), api_key)
+            ]
+        jobs = [job for job in jobs if self._wanted(job[0])]
+
+        total = len(jobs)
+        self.stdout.write(f"{total} event(s) to process.")
+        for number, (_, job) in enumerate(jobs, 1):
+            self._run(number, total, job, force, api_key)
+        summary = ", ".join(f"{n} {label}" for label, n in self.counts.items())
+        self.stdout.write(f"Done: {summary}.")
+        if self.counts["failed"]:
+            raise CommandError(f"{self.counts['failed']} event(s) failed; see above.")
+
+    # -- Selecting -------------------------------------------------------------
+
+    def _wanted(self, event_type: str) -> bool:
+        return not self.types or any(
+            fnmatchcase(event_type or "", p) for p in self.types
+        )
+
+    def _failed_triggers(self) -> Iterable[WebhookEventTrigger]:
+        triggers = WebhookEventTrigger.objects.filter(valid=True, processed=False)
+        # One delivery per event: the latest, and none for events applied since.
+        done = set(
+            WebhookEventTrigger.objects.filter(processed=True).values_list(
+                "event_id", flat=True
+            )
+        )
+        latest: dict[str, WebhookEventTrigger] = {}
+        for trigger in triggers.order_by("created", "id"):
+            if trigger.event_id not in done:
+                latest[trigger.event_id or f"trigger-{trigger.pk}"] = trigger
+        return list(latest.values())
+
+    def _events_by_id(self, ids: list[str], api_key: str | None) -> Iterator[dict]:
+        stored = {e.id: e.stripe_data for e in Event.objects.filter(id__in=ids)}
+        for event_id in ids:
+            if event_id in stored:
+                yield stored[event_id]
+                continue
+            trigger = (
+                WebhookEventTrigger.objects.filter(event_id=event_id, valid=True)
+                .order_by("-created")
+                .first()
+            )
+            if trigger is not None and isinstance(trigger.json_body, dict):
+                yield trigger.json_body
+            else:
+                yield stripe_api.retrieve("/v1/events", event_id, api_key=api_key)
+
+    def _events_since(self, since: int, api_key: str | None) -> list[dict]:
+        self.stdout.write(f"Reading events since {since} from Stripe...")
+        events: list[dict] = []
+        for page in stripe_api.iter_pages(
+            "/v1/events", {"created[gte]": since}, api_key=api_key
+        ):
+            events.extend(page)
+            self.stdout.write(f"  {len(events)} event(s) read")
+        # Stripe lists newest first; apply in the order things happened.
+        return sorted(events, key=lambda e: (e["created"], e["id"]))
+
+    # -- Processing --------------------------------------------------------------
+
+    def _run(self, number, total, job, force, api_key) -> None:
+        if isinstance(job, WebhookEventTrigger):
+            label = f"{job.event_id or 'trigger ' + str(job.pk)} {job.event_type}"
+            ok = job.process(force=force)
+            error = job.exception
+            outcome = "processed" if ok else "failed"
+        else:
+            label = f"{job['id']} {job['type']}"
+            try:
+                result = apply_event(job, api_key, force=force)
+            except Exception as exc:  # reported, and the others go on
+                ok, error, outcome = False, f"{type(exc).__name__}: {exc}", "failed"
+            else:
+                ok, error = True, ""
+                outcome = "processed" if result.new or force else "already processed"
+        self.counts[outcome] += 1
+        line = f"[{number}/{total}] {label}: {outcome}"
+        if ok:
+            self.stdout.write(line)
+        else:
+            self.stderr.write(f"{line}: {error}")
