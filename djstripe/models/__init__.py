@@ -53,7 +53,7 @@ from .payment_methods import (
     Source,
 )
 from .sigma import ScheduledQueryRun
-from .sync_state import DeletedStripeObject
+from .sync_state import DeletedStripeObject, SyncCheckpoint
 from .webhooks import WebhookEndpoint, WebhookEventTrigger
 
 __all__ = [

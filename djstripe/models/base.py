@@ -90,6 +90,13 @@ class StripeModel(models.Model):
     stripe_nested_in: ClassVar[tuple[str, str] | None] = None
     #: Stripe fields that get no automatic property (see ``_add_field_properties``).
     stripe_unmapped_fields: ClassVar[tuple[str, ...]] = ()
+    #: Whether a back-fill lists this type with ``GET <class url>``. ``None``:
+    #: when stripe-python can list it. ``False`` for types listed only under a
+    #: parent (subscription items, invoice lines): they arrive with the parent.
+    stripe_listable: ClassVar[bool | None] = None
+    #: Extra parameters of a back-fill's list requests, e.g. ``{"status":
+    #: "all"}`` where Stripe's default list leaves objects out.
+    stripe_list_params: ClassVar[dict[str, Any]] = {}
 
     djstripe_id = models.BigAutoField(
         primary_key=True, serialize=False, verbose_name="ID"

@@ -1,0 +1,168 @@
+"""``manage.py djstripe_sync_models``: back-fill the mirror from Stripe.
+
+See docs/syncing.md. The work is done by :mod:`djstripe.sync.backfill`,
+:mod:`djstripe.sync.events` and :mod:`djstripe.sync.verify`; this command
+parses options and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from djstripe.settings import djstripe_settings
+from djstripe.sync.backfill import (
+    NoEventCursor,
+    backfill,
+    catch_up,
+    listable_models,
+    resolve_models,
+)
+from djstripe.sync.checkpoints import scope_for
+from djstripe.sync.progress import LogProgress, Progress, TerminalProgress
+from djstripe.sync.verify import verify
+
+
+def timestamp(value: str) -> int:
+    """An ISO date or datetime (UTC unless it says otherwise) as Unix time."""
+    try:
+        when = datetime.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO date (2024-01-31) or datetime"
+        ) from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return int(when.timestamp())
+
+
+class Command(BaseCommand):
+    help = (
+        "Mirror every object of the given Stripe models (default: all) from the "
+        "Stripe API: parallel, resumable, and without missing the changes made "
+        "while it runs."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "models",
+            nargs="*",
+            metavar="Model",
+            help="Models to sync, e.g. Customer or djstripe.Customer (default: all).",
+        )
+        parser.add_argument(
+            "--api-keys",
+            nargs="+",
+            metavar="KEY",
+            help="Secret keys to sync with (default: the key of STRIPE_LIVE_MODE).",
+        )
+        parser.add_argument(
+            "--since", type=timestamp, help="Only objects created at or after (ISO)."
+        )
+        parser.add_argument(
+            "--until", type=timestamp, help="Only objects created before (ISO)."
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            help="Types and ranges fetched at once (default: 4; 1 on SQLite).",
+        )
+        parser.add_argument(
+            "--restart", action="store_true", help="Ignore checkpoints: start over."
+        )
+        parser.add_argument(
+            "--fail-on-error",
+            action="store_true",
+            help="Stop at the first type that fails, and exit with an error.",
+        )
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help="Periodic log lines instead of live progress lines.",
+        )
+        parser.add_argument(
+            "--catch-up",
+            action="store_true",
+            help="Only replay the events created since the last sync.",
+        )
+        parser.add_argument(
+            "--verify",
+            action="store_true",
+            help="Compare the mirror with Stripe and report differences; write nothing.",
+        )
+
+    def handle(self, *args: str, **options: Any) -> None:
+        model_names = options["models"]
+        keys = options["api_keys"] or [djstripe_settings.STRIPE_SECRET_KEY]
+        if not all(keys):
+            raise CommandError(
+                "No Stripe secret key: set STRIPE_TEST_SECRET_KEY / "
+                "STRIPE_LIVE_SECRET_KEY or pass --api-keys."
+            )
+        try:
+            models = resolve_models(model_names) if model_names else listable_models()
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        for key in keys:
+            if len(keys) > 1:
+                self.stdout.write(f"== {scope_for(key)}")
+            if options["catch_up"]:
+                self._catch_up(key)
+            elif options["verify"]:
+                self._verify(key, models, options)
+            else:
+                self._backfill(key, models, options)
+
+    def _backfill(self, key: str, models: list, options: dict[str, Any]) -> None:
+        workers = options["workers"]
+        if workers is None:
+            workers = 1 if connection.vendor == "sqlite" else 4
+        report = backfill(
+            models,
+            api_key=key,
+            since=options["since"],
+            until=options["until"],
+            workers=max(1, workers),
+            restart=options["restart"],
+            fail_fast=options["fail_on_error"],
+            progress=self._progress(options["no_progress"]),
+        )
+        self.stdout.write(report.table())
+        for warning in report.warnings:
+            self.stderr.write(warning)
+        for stats in report.types.values():
+            for message in stats.messages:
+                self.stderr.write(f"{stats.name}: {message}")
+        if report.errors and options["fail_on_error"]:
+            failed = [s.name for s in report.types.values() if s.errors]
+            raise CommandError(f"Sync failed for: {', '.join(failed)}")
+
+    def _progress(self, no_progress: bool) -> Progress:
+        if not no_progress and self.stdout.isatty():
+            return TerminalProgress(self.stdout)
+        return LogProgress(self.stdout.write)
+
+    def _catch_up(self, key: str) -> None:
+        try:
+            result = catch_up(api_key=key)
+        except NoEventCursor as exc:
+            raise CommandError(str(exc)) from exc
+        for warning in result.warnings:
+            self.stderr.write(warning)
+        cursor = result.cursor.id if result.cursor else "-"
+        self.stdout.write(
+            f"Replayed {result.events} events in {result.requests} requests; "
+            f"up to {cursor or '-'}."
+        )
+
+    def _verify(self, key: str, models: list, options: dict[str, Any]) -> None:
+        report = verify(
+            models, api_key=key, since=options["since"], until=options["until"]
+        )
+        self.stdout.write(report.table())
+        if not report.clean and options["fail_on_error"]:
+            raise CommandError("The mirror differs from Stripe.")
