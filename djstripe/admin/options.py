@@ -1,0 +1,117 @@
+"""Which admin each djstripe model gets, and the few that differ.
+
+Every model of the djstripe app is registered: ``StripeModelAdmin`` for
+mirrored Stripe objects, ``RecordAdmin`` for djstripe's own records. Where the
+derived defaults are not enough, ``MIXINS`` and ``OVERRIDES`` (keyed by model
+name, so they apply once a model of that name exists) add behaviour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.apps import apps
+from django.contrib import admin, messages
+from django.db import models
+from django.http import HttpRequest
+
+from ..models.base import StripeModel
+from . import actions
+from .base import RecordAdmin, StripeModelAdmin
+from .forms import WebhookEndpointCreateForm, api_key_form
+
+
+class CreateWebhookEndpointMixin:
+    """Adding a webhook endpoint creates it in Stripe, then mirrors Stripe's
+    answer through the engine (the mirror is never written directly)."""
+
+    allow_add = True
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
+        if obj is None:
+            return forms.modelform_factory(self.model, form=WebhookEndpointCreateForm, fields=())
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+        if obj is None:
+            return [(None, {"fields": list(WebhookEndpointCreateForm.base_fields)})]
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
+        return [] if obj is None else super().get_readonly_fields(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        row = self.model.sync_from_stripe_data(form.stripe_object, api_key=form.api_key)
+        obj.__dict__.update(row.__dict__)
+        self.message_user(
+            request,
+            f"Created webhook endpoint {row.id} in Stripe. Its signing secret is stored "
+            "in the mirror (shown masked); Stripe will not show it again.",
+            messages.SUCCESS,
+        )
+
+
+class AddAPIKeyMixin:
+    """API keys are djstripe's own records (Stripe has no API for them): they
+    are added here and saved the ordinary way, the model deriving the rest."""
+
+    allow_add = True
+    allow_delete = True
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
+        if obj is None:
+            return api_key_form(self.model)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+        if obj is None:
+            return [(None, {"fields": list(api_key_form(self.model).base_fields)})]
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
+        return [] if obj is None else super().get_readonly_fields(request, obj)
+
+
+#: Behaviour added to the admin of a model, by model name.
+MIXINS: dict[str, tuple[type, ...]] = {
+    "webhookendpoint": (CreateWebhookEndpointMixin,),
+    "apikey": (AddAPIKeyMixin,),
+}
+
+#: Admin attributes that differ from the derived defaults, by model name.
+OVERRIDES: dict[str, dict[str, Any]] = {
+    "event": {
+        "actions": [actions.resync_from_stripe, actions.reprocess],
+        "search_fields": ("=id", "type", "=request_id", "=idempotency_key"),
+    },
+    "webhookeventtrigger": {"actions": [actions.reprocess]},
+    "apikey": {"actions": []},
+}
+
+
+def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin]:
+    """The admin class of ``model``: the generic one, plus any mixins and
+    overrides its name calls for."""
+    base = StripeModelAdmin if issubclass(model, StripeModel) else RecordAdmin
+    name = model._meta.model_name
+    mixins = MIXINS.get(name, ())
+    attrs = dict(OVERRIDES.get(name, {}))
+    if not mixins and not attrs:
+        return base
+    attrs["__module__"] = __name__
+    return type(f"{model.__name__}Admin", (*mixins, base), attrs)
+
+
+def register_all(site: admin.AdminSite = admin.site) -> list[type[models.Model]]:
+    """Register every djstripe model not registered yet; return those added.
+
+    A project that registered its own admin for a model keeps it.
+    """
+    added = []
+    for model in apps.get_app_config("djstripe").get_models():
+        if site.is_registered(model):
+            continue
+        site.register(model, admin_class_for(model))
+        added.append(model)
+    return added
