@@ -178,7 +178,7 @@ def _payments(fake: FakeStripe, v1, account: Account, rng: random.Random) -> Non
     v1.refunds.create({"charge": charges[0]})
     v1.refunds.create({"charge": charges[1], "amount": 500})
     fake.open_dispute(charges[2], reason="product_not_received")
-    account.actions.update({"one-off payments": 12, "refunds": 2, "disputes": 1})
+    account.actions.update({"one-off payments": 12, "refunds": 2, "disputes opened": 1})
 
 
 def _checkout(fake: FakeStripe, v1, account: Account) -> None:
