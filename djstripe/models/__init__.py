@@ -101,6 +101,7 @@ __all__ = [
     "Subscription",
     "SubscriptionItem",
     "SubscriptionSchedule",
+    "SyncCheckpoint",
     "TaxCode",
     "TaxId",
     "TaxRate",
