@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = os.environ.get("DJSTRIPE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,6 +47,9 @@ def browser_page(monkeypatch) -> Iterator:
             yield page
         finally:
             browser.close()
+            # Connections opened while Playwright ran belong to its context;
+            # close them, or they outlive the test database.
+            connections.close_all()
 
 
 @pytest.fixture

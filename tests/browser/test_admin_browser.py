@@ -21,6 +21,8 @@ EMAIL = "ada@example.com"
 
 @pytest.fixture
 def demo(fake_stripe):
+    # Requested before ``browser_page``: the data is written before
+    # Playwright's event loop starts in this thread.
     """A customer with a card, a monthly subscription, its paid invoice and
     charge, in the fake Stripe and mirrored."""
     client = fake_stripe.client()
@@ -82,7 +84,7 @@ def _messages(page) -> str:
     return page.locator("ul.messagelist").inner_text()
 
 
-def test_customer_charges_and_resync(browser_page, live_server, screenshot, demo):
+def test_customer_charges_and_resync(demo, live_server, browser_page, screenshot):
     page = browser_page
     customer_id = demo["customer"].id
     fake = demo["fake"]
@@ -124,7 +126,7 @@ def _model_or_skip(object_name: str):
     return model
 
 
-def test_customer_subscription_invoice_and_resync(browser_page, live_server, screenshot, demo):
+def test_customer_subscription_invoice_and_resync(demo, live_server, browser_page, screenshot):
     _model_or_skip("subscription")
     _model_or_skip("invoice")
     page = browser_page
