@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
-urlpatterns = [path("admin/", admin.site.urls)]
-
-try:
-    urlpatterns.append(path("stripe/", include("djstripe.urls", namespace="djstripe")))
-except ImportError:  # the webhook URLs are not built yet
-    pass
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
+]

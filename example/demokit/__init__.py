@@ -1,0 +1,1 @@
+"""The pieces of ``example/demo.py``: seeding, the site process, the summary."""
