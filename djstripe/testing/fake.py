@@ -630,8 +630,7 @@ class FakeStripe:
         self.apply(obj, params)
         if "updated" in obj:
             obj["updated"] = self.now
-        hook = hooks.UPDATE.get(obj["object"])
-        if hook:
+        for hook in hooks.UPDATE.get(obj["object"], []):
             hook(self, obj, params, before)
         self.emit_changed(obj, before)
         return obj

@@ -17,8 +17,8 @@ PREPARE: dict[str, Hook] = {}
 """``(fake, obj, params)`` before a new object is stored: fill in and validate."""
 AFTER_CREATE: dict[str, list[Hook]] = {}
 """``(fake, obj, params)`` after the ``.created`` event: create related objects."""
-UPDATE: dict[str, Hook] = {}
-"""``(fake, obj, params, old)`` after generic params were applied."""
+UPDATE: dict[str, list[Hook]] = {}
+"""``(fake, obj, params, old)`` after generic params were applied (in order)."""
 DELETE: dict[str, Hook] = {}
 """``(fake, obj, params) -> response | None``; None means the generic stub."""
 ACTIONS: dict[tuple[str, str], Hook] = {}
@@ -54,7 +54,11 @@ def after_create(object_name: str):
 
 
 def on_update(object_name: str):
-    return _register(UPDATE, object_name)
+    def decorator(func: Hook) -> Hook:
+        UPDATE.setdefault(object_name, []).append(func)
+        return func
+
+    return decorator
 
 
 def on_delete(object_name: str):

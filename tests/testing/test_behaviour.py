@@ -300,6 +300,30 @@ def test_promotion_code_discounts_the_invoice(client, monthly):
     assert client.v1.coupons.retrieve(coupon.id).times_redeemed == 1
 
 
+def test_coupon_and_promotion_code_on_customer_update(client, fake):
+    customer = client.v1.customers.create(params={"email": "c@example.com"})
+    coupon = client.v1.coupons.create(params={"percent_off": 10, "duration": "forever"})
+    since = len(fake.events)
+    updated = client.v1.customers.update(customer.id, params={"coupon": coupon.id})
+    assert updated.discount.source.coupon == coupon.id
+    assert updated.discount.customer == customer.id
+    assert types(fake, since) == ["customer.discount.created", "customer.updated"]
+    assert fake.events[-1]["data"]["previous_attributes"] == {"discount": None}
+
+    other = client.v1.coupons.create(params={"amount_off": 500, "currency": "usd"})
+    promo = client.v1.promotion_codes.create(
+        params={"promotion": {"type": "coupon", "coupon": other.id}}
+    )
+    since = len(fake.events)
+    updated = client.v1.customers.update(
+        customer.id, params={"promotion_code": promo.id}
+    )
+    assert updated.discount.source.coupon == other.id
+    assert updated.discount.promotion_code == promo.id
+    assert types(fake, since) == ["customer.discount.updated", "customer.updated"]
+    assert client.v1.promotion_codes.retrieve(promo.id).times_redeemed == 1
+
+
 def test_invoice_lifecycle_with_invoice_items(client, fake):
     customer, _ = customer_with(client)
     client.v1.invoice_items.create(
