@@ -76,7 +76,7 @@ class FakeStripe:
         api_version: str = stripe.api_version,
     ):
         # Behaviour modules register their hooks on import.
-        from . import billing, checkout, payments, webhooks  # noqa: F401
+        from . import billing, checkout, entitlements, payments, webhooks  # noqa: F401
 
         self.seed = seed
         self.now = start_time
@@ -254,6 +254,9 @@ class FakeStripe:
         self.store(event)
         self._event_ids.append(event["id"])
         self._undelivered.append(event["id"])
+        for prefix, listener in hooks.EVENT_LISTENERS:
+            if event_type.startswith(prefix):
+                listener(self, event)
         return event
 
     @property

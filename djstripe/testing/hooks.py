@@ -29,6 +29,8 @@ RESOLVE: dict[str, Hook] = {}
 """``(fake, object_id) -> obj | None``: ids Stripe accepts without storing them."""
 ROUTES: list[tuple[str, re.Pattern, Hook]] = []
 """``(fake, match, params, query_types) -> (status, body)`` special endpoints."""
+EVENT_LISTENERS: list[tuple[str, Hook]] = []
+"""``(fake, event)`` after an event whose type starts with the prefix is recorded."""
 FILTERS: dict[tuple[str, str], Callable[[object, dict, object], bool]] = {}
 """``(fake, obj, value) -> bool`` list filters that are not a field comparison."""
 
@@ -75,6 +77,14 @@ def sublist(object_name: str, field: str):
 
 def list_filter(object_name: str, name: str):
     return _register(FILTERS, (object_name, name))
+
+
+def on_event(type_prefix: str):
+    def decorator(func: Hook) -> Hook:
+        EVENT_LISTENERS.append((type_prefix, func))
+        return func
+
+    return decorator
 
 
 def resolve(object_name: str):
