@@ -32,6 +32,7 @@ from .templates import EXAMPLE_TIME, has_template, operation_types, template
 _ALPHABET = string.ascii_letters + string.digits
 _KEY = re.compile(r"^(sk|rk)_test_\w+$")
 _LIST_PARAMS = {"limit", "starting_after", "ending_before", "created", "expand"}
+_RETRIEVABLE_WHEN_DELETED = {"customer"}
 
 
 def _route_pattern(resource: Resource) -> re.Pattern:
@@ -527,7 +528,10 @@ class FakeStripe:
         if op == "L":
             self._check_list_params(resource, params, types)
             return 200, self.list(resource, params, expand, parent)
-        obj = self._find(resource, object_id, parent, deleted_ok=op == "R")
+        # Stripe still answers for a deleted customer (``"deleted": true``);
+        # every other deleted object is simply gone.
+        deleted_ok = op == "R" and resource.object in _RETRIEVABLE_WHEN_DELETED
+        obj = self._find(resource, object_id, parent, deleted_ok=deleted_ok)
         if op == "R":
             return 200, self.render(obj, expand)
         if op == "U":
