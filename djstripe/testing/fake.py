@@ -9,6 +9,7 @@ example objects; behaviour per type is plugged in through ``hooks``.
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
 import datetime
 import email.utils
@@ -33,6 +34,29 @@ _ALPHABET = string.ascii_letters + string.digits
 _KEY = re.compile(r"^(sk|rk)_test_\w+$")
 _LIST_PARAMS = {"limit", "starting_after", "ending_before", "created", "expand"}
 _RETRIEVABLE_WHEN_DELETED = {"customer"}
+
+# Fields that lookups (``fake.all(type, field=value)``), list filters and
+# sub-lists find objects by, indexed so that they cost the size of the answer,
+# not the size of the account.  A field is indexed when its object is stored
+# and again whenever the object changes through ``modify``/``update``; readers
+# re-check the value, so an entry left behind by a change is harmless.  Code
+# that assigns one of these fields directly on a stored object must call
+# ``fake.reindex(obj)``.
+_INDEXED: dict[str, tuple[str, ...]] = {
+    "subscription_item": ("subscription",),
+    "line_item": ("invoice",),
+    "subscription": ("customer",),
+    "invoice": ("customer",),
+    "invoiceitem": ("customer",),
+    "payment_method": ("customer",),
+    "payment_intent": ("customer",),
+    "charge": ("customer",),
+    "refund": ("charge",),
+    "file_link": ("file",),
+    "price": ("product",),
+    "product_feature": ("_product",),
+    "entitlements.active_entitlement": ("_customer",),
+}
 
 
 def _route_pattern(resource: Resource) -> re.Pattern:
@@ -92,6 +116,14 @@ class FakeStripe:
         # every object of the account (back-fill benchmarks hold 100k+).
         self._by_type: dict[str, dict[str, dict]] = {}
         self._order: dict[str, int] = {}
+        # Per type, the objects in list order reversed: by (created, creation
+        # order).  Objects are nearly always stored in that order, so this is
+        # an append; ``_pos`` maps an id to its place, for list cursors.
+        self._seq: dict[str, list[dict]] = {}
+        self._pos: dict[str, int] = {}
+        self._stale_positions: set[str] = set()
+        self._index: dict[tuple[str, str], dict[Any, dict[str, dict]]] = {}
+        self._unordered_buckets: set[tuple[str, str, Any]] = set()
         self._event_ids: list[str] = []
         self._undelivered: list[str] = []
         self._idempotency: dict[str, tuple[tuple, tuple[int, dict, dict]]] = {}
@@ -135,10 +167,44 @@ class FakeStripe:
         """Stored, undeleted objects of a type matching ``where``, oldest first."""
         return [
             obj
-            for obj in self._by_type.get(object_name, {}).values()
+            for obj in self._candidates(object_name, where)
             if not obj.get("_deleted")
             and all(obj.get(k) == v for k, v in where.items())
         ]
+
+    def _candidates(self, object_name: str, where: dict) -> Iterable[dict]:
+        """The objects that may match ``where``: an index bucket if one applies."""
+        for field in _INDEXED.get(object_name, ()):
+            if field in where and _hashable(where[field]):
+                return self._bucket(object_name, field, where[field])
+        return self._by_type.get(object_name, {}).values()
+
+    def _bucket(self, object_name: str, field: str, value: Any) -> Iterable[dict]:
+        """Objects whose ``field`` is (or once was) ``value``, oldest first."""
+        buckets = self._index.get((object_name, field), {})
+        bucket = buckets.get(value)
+        if bucket is None:
+            return ()
+        if (object_name, field, value) in self._unordered_buckets:
+            ordered = sorted(bucket.values(), key=lambda o: self._order[o["id"]])
+            bucket = buckets[value] = {o["id"]: o for o in ordered}
+            self._unordered_buckets.discard((object_name, field, value))
+        return bucket.values()
+
+    def reindex(self, obj: dict) -> None:
+        """Index ``obj`` under the current values of its indexed fields."""
+        object_name, object_id = obj["object"], obj["id"]
+        for field in _INDEXED.get(object_name, ()):
+            value = obj.get(field)
+            if not _hashable(value):
+                continue
+            buckets = self._index.setdefault((object_name, field), {})
+            bucket = buckets.setdefault(value, {})
+            if object_id in bucket:
+                continue
+            if bucket and self._order[next(reversed(bucket))] > self._order[object_id]:
+                self._unordered_buckets.add((object_name, field, value))
+            bucket[object_id] = obj
 
     def build(self, object_name: str, fields: dict | None = None) -> dict:
         """A new, unsaved object from the template of ``object_name``."""
@@ -162,10 +228,35 @@ class FakeStripe:
         return obj
 
     def store(self, obj: dict) -> dict:
-        self._objects[obj["id"]] = obj
-        self._by_type.setdefault(obj["object"], {})[obj["id"]] = obj
-        self._order[obj["id"]] = len(self._order)
+        """Keep ``obj`` (a new object, or a replacement for the same id)."""
+        object_id, object_name = obj["id"], obj["object"]
+        seq = self._seq.setdefault(object_name, [])
+        if object_id in self._objects:
+            seq[self._position(object_name, object_id)] = obj
+        else:
+            self._order[object_id] = len(self._order)
+            key = self._list_key(obj)
+            if not seq or self._list_key(seq[-1]) <= key:
+                self._pos[object_id] = len(seq)
+                seq.append(obj)
+            else:  # created in the past (e.g. fake.add(..., created=...))
+                bisect.insort(seq, obj, key=self._list_key)
+                self._stale_positions.add(object_name)
+        self._objects[object_id] = obj
+        self._by_type.setdefault(object_name, {})[object_id] = obj
+        self.reindex(obj)
         return obj
+
+    def _list_key(self, obj: dict) -> tuple[int, int]:
+        """Lists show the largest key first: newest, then latest stored."""
+        return (obj.get("created") or 0, self._order.get(obj.get("id"), 0))
+
+    def _position(self, object_name: str, object_id: str) -> int:
+        if object_name in self._stale_positions:
+            for position, obj in enumerate(self._seq[object_name]):
+                self._pos[obj["id"]] = position
+            self._stale_positions.discard(object_name)
+        return self._pos[object_id]
 
     def insert(
         self, object_name: str, fields: dict | None = None, event: bool = True
@@ -212,6 +303,7 @@ class FakeStripe:
         """Change a stored object and record its ``.updated`` (or other) event."""
         before = self.render(obj)
         obj.update(changes)
+        self.reindex(obj)
         self.emit_changed(obj, before, event_type)
         return obj
 
@@ -639,6 +731,7 @@ class FakeStripe:
             obj["updated"] = self.now
         for hook in hooks.UPDATE.get(obj["object"], []):
             hook(self, obj, params, before)
+        self.reindex(obj)
         self.emit_changed(obj, before)
         return obj
 
@@ -662,31 +755,82 @@ class FakeStripe:
         expand: Iterable[str] = (),
         parent: str | None = None,
     ) -> dict:
-        """A list page as ``GET /v1/<path>`` returns it."""
+        """A list page as ``GET /v1/<path>`` returns it.
+
+        The page is read straight from the type's ordered sequence (or from
+        an index bucket when a filter has one), walking from the cursor until
+        the page is full: its cost is the page, not the account.
+        """
         if isinstance(resource, str):
             resource = BY_OBJECT[resource]
-        items = [
-            obj
-            for obj in self.all(resource.object)
-            if self._matches(resource, obj, params, parent)
-        ]
-        return self.page(items, params, resource.url(parent), expand)
+        limit = _limit(params)
+        seq, position = self._list_source(resource, params, parent)
+
+        def take(start: int, step: int) -> list[dict]:
+            found: list[dict] = []
+            index = start
+            while 0 <= index < len(seq) and len(found) <= limit:
+                obj = seq[index]
+                if not obj.get("_deleted") and self._matches(
+                    resource, obj, params, parent
+                ):
+                    found.append(obj)
+                index += step
+            return found
+
+        for param, step in (("starting_after", -1), ("ending_before", 1)):
+            cursor = params.get(param)
+            if not cursor:
+                continue
+            at = position(cursor)
+            if at is None or not self._matches(resource, seq[at], params, parent):
+                obj = self._objects.get(cursor)
+                raise missing(obj["object"] if obj else "object", cursor, param)
+            found = take(at + step, step)
+            items = found[:limit]
+            if step == 1:
+                items.reverse()
+            break
+        else:
+            found = take(len(seq) - 1, -1)
+            items = found[:limit]
+        return self._page_body(items, len(found) > limit, resource.url(parent), expand)
+
+    def _list_source(self, resource: Resource, params: dict, parent: str | None):
+        """Candidates in ascending list order, and ``id -> position or None``."""
+        object_name = resource.object
+        narrowing = dict(params)
+        if resource.parent_field:
+            narrowing[resource.parent_field] = parent
+        for field in _INDEXED.get(object_name, ()):
+            value = narrowing.get(field)
+            if (
+                field in narrowing
+                and (object_name, field) not in hooks.FILTERS
+                and (field in resource.filters or field == resource.parent_field)
+                and _hashable(value)
+            ):
+                seq = sorted(
+                    self._bucket(object_name, field, value), key=self._list_key
+                )
+                positions = {obj["id"]: i for i, obj in enumerate(seq)}
+                return seq, positions.get
+        seq = self._seq.get(object_name, [])
+
+        def position(object_id: str) -> int | None:
+            obj = self._objects.get(object_id)
+            if obj is None or obj["object"] != object_name or obj.get("_deleted"):
+                return None
+            return self._position(object_name, object_id)
+
+        return seq, position
 
     def page(
         self, items: list[dict], params: dict, url: str, expand: Iterable[str] = ()
     ) -> dict:
         """Sort newest first and paginate with limit/starting_after/ending_before."""
-        limit = params.get("limit", 10)
-        if not isinstance(limit, int) or not 1 <= limit <= 100:
-            raise invalid(
-                "This value must be greater than or equal to 1 and less than or equal to 100.",
-                param="limit",
-            )
-        items = sorted(
-            items,
-            key=lambda o: (o.get("created") or 0, self._order.get(o.get("id"), 0)),
-            reverse=True,
-        )
+        limit = _limit(params)
+        items = sorted(items, key=self._list_key, reverse=True)
         ids = [o.get("id") for o in items]
         if params.get("starting_after"):
             cursor = self._cursor(ids, params["starting_after"], "starting_after")
@@ -698,6 +842,11 @@ class FakeStripe:
             has_more, items = len(window) > limit, window[-limit:]
         else:
             has_more, items = len(items) > limit, items[:limit]
+        return self._page_body(items, has_more, url, expand)
+
+    def _page_body(
+        self, items: list[dict], has_more: bool, url: str, expand: Iterable[str]
+    ) -> dict:
         item_expand = [p.removeprefix("data.") for p in expand]
         return {
             "object": "list",
@@ -830,6 +979,20 @@ def _fingerprint(query) -> Any:
     if isinstance(query, dict):
         return json.dumps(query, sort_keys=True)
     return sorted(parse_pairs(query))
+
+
+def _limit(params: dict) -> int:
+    limit = params.get("limit", 10)
+    if not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise invalid(
+            "This value must be greater than or equal to 1 and less than or equal to 100.",
+            param="limit",
+        )
+    return limit
+
+
+def _hashable(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, bool))
 
 
 def _field_id(value: Any) -> Any:
