@@ -613,13 +613,14 @@ def advance_subscriptions(fake: FakeStripe, to: int | None = None) -> list[dict]
         for sub in fake.all("subscription"):
             if sub["status"] not in LIVE_STATUSES or sub["status"] == "incomplete":
                 continue
-            end = _current_period_end(fake, sub)
-            if sub.get("cancel_at") and sub["cancel_at"] <= min(end, fake.now):
-                cancel_now(fake, sub)
-                continue
-            if end <= fake.now:
-                invoices.append(_renew(fake, sub))
-                progressing = True
+            with fake.acting_as(sub.get("_account")):
+                end = _current_period_end(fake, sub)
+                if sub.get("cancel_at") and sub["cancel_at"] <= min(end, fake.now):
+                    cancel_now(fake, sub)
+                    continue
+                if end <= fake.now:
+                    invoices.append(_renew(fake, sub))
+                    progressing = True
     return invoices
 
 

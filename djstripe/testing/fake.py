@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
 import copy
 import datetime
 import email.utils
@@ -34,6 +35,14 @@ _ALPHABET = string.ascii_letters + string.digits
 _KEY = re.compile(r"^(sk|rk)_test_\w+$")
 _LIST_PARAMS = {"limit", "starting_after", "ending_before", "created", "expand"}
 _RETRIEVABLE_WHEN_DELETED = {"customer"}
+
+# Connect: a request with a ``Stripe-Account`` header acts for that connected
+# account.  Objects remember the account they were made for (``_account``,
+# None for the platform) and a request only sees its own account's objects;
+# connected accounts themselves and webhook endpoints belong to the platform.
+_PLATFORM_TYPES = {"account", "webhook_endpoint"}
+_ANY = object()
+"""The account context outside requests (helpers, tests): sees every object."""
 
 # Fields that lookups (``fake.all(type, field=value)``), list filters and
 # sub-lists find objects by, indexed so that they cost the size of the answer,
@@ -126,10 +135,11 @@ class FakeStripe:
         self._unordered_buckets: set[tuple[str, str, Any]] = set()
         self._event_ids: list[str] = []
         self._undelivered: list[str] = []
-        self._idempotency: dict[str, tuple[tuple, tuple[int, dict, dict]]] = {}
+        self._idempotency: dict[tuple, tuple[tuple, tuple[int, dict, dict]]] = {}
         self._faults: list[tuple[int, int | None]] = []
         self._lock = threading.RLock()
         self._request: dict[str, str | None] = {"id": None, "idempotency_key": None}
+        self._account: Any = _ANY
         self._http_client = None
 
     # -- clock, ids ---------------------------------------------------------
@@ -154,14 +164,59 @@ class FakeStripe:
 
     def exists(self, object_id: Any) -> bool:
         obj = self._objects.get(object_id) if isinstance(object_id, str) else None
-        return obj is not None and not obj.get("_deleted")
+        return obj is not None and not obj.get("_deleted") and self._visible(obj)
 
     def get(self, object_name: str, object_id: str, param: str = "id") -> dict:
         """The stored object (live, not a copy); 404 if missing or deleted."""
         obj = self._objects.get(object_id) if isinstance(object_id, str) else None
-        if obj is None or obj.get("_deleted") or obj["object"] != object_name:
+        if (
+            obj is None
+            or obj.get("_deleted")
+            or obj["object"] != object_name
+            or not self._visible(obj)
+        ):
             raise missing(object_name, str(object_id), param)
         return obj
+
+    # -- Connect ------------------------------------------------------------
+
+    def _visible(self, obj: dict) -> bool:
+        """Whether the account acting now may see ``obj``."""
+        return (
+            self._account is _ANY
+            or obj.get("_account") == self._account
+            or obj["object"] in _PLATFORM_TYPES
+        )
+
+    @property
+    def acting_account(self) -> str | None:
+        """The connected account the current request acts for (None: platform)."""
+        return None if self._account is _ANY else self._account
+
+    @contextlib.contextmanager
+    def acting_as(self, account: str | None):
+        """Act for ``account`` (None: the platform), as its ``Stripe-Account``
+        requests do; helpers use it to work on a connected account's objects."""
+        previous, self._account = self._account, account
+        try:
+            yield
+        finally:
+            self._account = previous
+
+    def _account_from(self, headers: dict) -> str | None:
+        account = headers.get("stripe-account") or None
+        if account is None:
+            return None
+        obj = self._objects.get(account)
+        if obj is None or obj["object"] != "account" or obj.get("_deleted"):
+            raise FakeStripeError(
+                "The provided key does not have access to account "
+                f"'{account}' (or that account does not exist). Application "
+                "access may have been revoked.",
+                status=403,
+                code="account_invalid",
+            )
+        return None if obj.get("_platform") else account
 
     def all(self, object_name: str, **where: Any) -> list[dict]:
         """Stored, undeleted objects of a type matching ``where``, oldest first."""
@@ -170,6 +225,7 @@ class FakeStripe:
             for obj in self._candidates(object_name, where)
             if not obj.get("_deleted")
             and all(obj.get(k) == v for k, v in where.items())
+            and self._visible(obj)
         ]
 
     def _candidates(self, object_name: str, where: dict) -> Iterable[dict]:
@@ -222,6 +278,8 @@ class FakeStripe:
         if "created" in obj or resource:
             obj["created"] = self.now
         obj["livemode"] = False
+        if self.acting_account and object_name not in _PLATFORM_TYPES:
+            obj["_account"] = self.acting_account
         if "metadata" in obj:
             obj["metadata"] = {}
         self.apply(obj, fields or {})
@@ -341,7 +399,10 @@ class FakeStripe:
             type=event_type,
             request=dict(self._request),
         )
-        targets = [ep["id"] for ep in self._endpoints_for(event_type)]
+        account = obj.get("_account")
+        if account:
+            event["account"] = event["_account"] = account
+        targets = [ep["id"] for ep in self._endpoints_for(event_type, account)]
         event["pending_webhooks"] = len(targets)
         event["_targets"] = targets
         self.store(event)
@@ -357,13 +418,16 @@ class FakeStripe:
         """Every recorded event, oldest first (rendered copies)."""
         return [self.render(self._objects[i]) for i in self._event_ids]
 
-    def _endpoints_for(self, event_type: str) -> list[dict]:
+    def _endpoints_for(self, event_type: str, account: str | None) -> list[dict]:
+        """Enabled endpoints for the event: Connect endpoints (``connect=true``)
+        get connected accounts' events, the others the platform's."""
         from .webhooks import event_matches
 
         return [
             ep
             for ep in self.all("webhook_endpoint", status="enabled")
-            if any(
+            if bool(ep.get("_connect")) == bool(account)
+            and any(
                 event_matches(pattern, event_type) for pattern in ep["enabled_events"]
             )
         ]
@@ -480,8 +544,11 @@ class FakeStripe:
         try:
             self._check_auth(headers)
             self._maybe_fail()
+            account = self._account_from(headers)
             key = headers.get("idempotency-key") if method == "POST" else None
             fingerprint = (method, path, _fingerprint(query))
+            if key:  # keys are scoped to the account, as in Stripe
+                key = (account, key)
 
             if key and key in self._idempotency:
                 seen, response = self._idempotency[key]
@@ -497,16 +564,19 @@ class FakeStripe:
                     copy.deepcopy(payload),
                     {**saved, "Idempotent-Replayed": "true"},
                 )
-            self._request = {"id": request_id, "idempotency_key": key}
+            self._request = {"id": request_id, "idempotency_key": key and key[1]}
             try:
-                status, payload = self._dispatch(method, path, query, headers)
+                with self.acting_as(account):
+                    status, payload = self._dispatch(method, path, query, headers)
             except FakeStripeError as exc:
                 status, payload = exc.status, exc.body()
                 out_headers.update(exc.headers)
             finally:
                 self._request = {"id": None, "idempotency_key": None}
             if key:
-                out_headers["Idempotency-Key"] = key
+                out_headers["Idempotency-Key"] = key[1]
+                if account:
+                    out_headers["Stripe-Account"] = account
                 self._idempotency[key] = (
                     fingerprint,
                     (status, payload, dict(out_headers)),
@@ -661,7 +731,7 @@ class FakeStripe:
         resolver = hooks.RESOLVE.get(resource.object)
         if obj is None and resolver:
             obj = resolver(self, object_id)
-        if obj is None or obj["object"] != resource.object:
+        if obj is None or obj["object"] != resource.object or not self._visible(obj):
             raise missing(resource.object, object_id)
         if resource.parent_field and obj.get(resource.parent_field) != parent:
             raise missing(resource.object, object_id)
@@ -771,8 +841,10 @@ class FakeStripe:
             index = start
             while 0 <= index < len(seq) and len(found) <= limit:
                 obj = seq[index]
-                if not obj.get("_deleted") and self._matches(
-                    resource, obj, params, parent
+                if (
+                    not obj.get("_deleted")
+                    and self._visible(obj)
+                    and self._matches(resource, obj, params, parent)
                 ):
                     found.append(obj)
                 index += step
@@ -783,7 +855,11 @@ class FakeStripe:
             if not cursor:
                 continue
             at = position(cursor)
-            if at is None or not self._matches(resource, seq[at], params, parent):
+            if (
+                at is None
+                or not self._visible(seq[at])
+                or not self._matches(resource, seq[at], params, parent)
+            ):
                 obj = self._objects.get(cursor)
                 raise missing(obj["object"] if obj else "object", cursor, param)
             found = take(at + step, step)
@@ -882,9 +958,14 @@ class FakeStripe:
 
     # -- test helpers: what a shopper, a bank or time would do -------------------
 
-    def _helper(self, func: Callable, *args: Any, **kwargs: Any) -> Any:
+    def _helper(
+        self, func: Callable, *args: Any, subject: str | None = None, **kwargs: Any
+    ) -> Any:
+        """Run ``func`` for the account that owns ``subject`` (an object id)."""
         with self._lock:
-            result = func(self, *args, **kwargs)
+            owner = self._objects.get(subject or "", {}).get("_account")
+            with self.acting_as(owner) if subject else contextlib.nullcontext():
+                result = func(self, *args, **kwargs)
         if self.auto_deliver:
             self.deliver_webhooks()
         return self.render(result) if isinstance(result, dict) else result
@@ -898,13 +979,16 @@ class FakeStripe:
         """Complete an open Checkout Session as the shopper would."""
         from .checkout import complete
 
-        return self._helper(complete, session_id, payment_method, email)
+        return self._helper(
+            complete, session_id, payment_method, email, subject=session_id
+        )
 
     def expire_checkout_session(self, session_id: str) -> dict:
         from .checkout import expire
 
         return self._helper(
-            lambda fake: expire(fake, fake.get("checkout.session", session_id), {})
+            lambda fake: expire(fake, fake.get("checkout.session", session_id), {}),
+            subject=session_id,
         )
 
     def open_dispute(
@@ -913,12 +997,12 @@ class FakeStripe:
         """The cardholder disputes ``charge_id`` (``charge.dispute.created``)."""
         from .payments import open_dispute
 
-        return self._helper(open_dispute, charge_id, amount, reason)
+        return self._helper(open_dispute, charge_id, amount, reason, subject=charge_id)
 
     def pay_payout(self, payout_id: str) -> dict:
         from .payments import pay_payout
 
-        return self._helper(pay_payout, payout_id)
+        return self._helper(pay_payout, payout_id, subject=payout_id)
 
     def add_file(
         self,

@@ -937,7 +937,10 @@ def _connected_accounts_only(fake: FakeStripe, account: dict, params: dict) -> b
 
 @hooks.route("GET", r"/v1/account", "/v1/account")
 def _retrieve_account(fake: FakeStripe, match, params: dict):
-    return 200, fake.render(platform_account(fake), params.get("expand") or [])
+    """The account the request acts for: its ``Stripe-Account``, or the platform."""
+    account = fake.acting_account
+    obj = fake.get("account", account) if account else platform_account(fake)
+    return 200, fake.render(obj, params.get("expand") or [])
 
 
 @hooks.route("GET", r"/v1/balance", "/v1/balance")
