@@ -149,10 +149,6 @@ def test_subscription_cancel(fake_stripe, customer, price):
     assert not customer.has_any_active_subscription()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fake applies `coupon` on customer create only, not on update",
-)
 def test_add_coupon(fake_stripe, stripe_client, customer):
     coupon = stripe_client.v1.coupons.create(
         params={"percent_off": 25, "duration": "forever"}

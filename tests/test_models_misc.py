@@ -159,6 +159,37 @@ def test_sync_entitlements_mirrors_and_drops_ended_ones(monkeypatch):
     assert customer.entitlements == ["pro"]
 
 
+def test_sync_entitlements_against_the_fake(fake_stripe, stripe_client):
+    """The same, with entitlements the fake derives from a real subscription."""
+    v1 = stripe_client.v1
+    product = v1.products.create(
+        {
+            "name": "Pro",
+            "default_price_data": {
+                "currency": "usd",
+                "unit_amount": 900,
+                "recurring": {"interval": "month"},
+            },
+        }
+    )
+    for key in ("api", "pro"):
+        feature = v1.entitlements.features.create({"name": key, "lookup_key": key})
+        v1.products.features.create(product.id, {"entitlement_feature": feature.id})
+    stripe_customer = v1.customers.create({"payment_method": "pm_card_visa"})
+    sub = v1.subscriptions.create(
+        {"customer": stripe_customer.id, "items": [{"price": product.default_price}]}
+    )
+    sync.upsert([stripe_customer.to_dict()])
+    customer = Customer.objects.get(id=stripe_customer.id)
+
+    assert customer.sync_entitlements() == ["api", "pro"]
+    assert customer.active_entitlements.count() == 2
+
+    v1.subscriptions.cancel(sub.id)
+    assert customer.sync_entitlements() == []
+    assert not customer.active_entitlements.exists()
+
+
 def test_upcoming_invoice_is_never_saved():
     data = stripe_fixture("invoice", id=None, customer="cus_1")
     upcoming = sync.model_for("invoice").from_stripe_data(data)

@@ -240,9 +240,28 @@ def _discounts_from(fake: FakeStripe, params: dict, **owner) -> list[str]:
 
 @hooks.after_create("customer")
 def _customer_coupon(fake: FakeStripe, customer: dict, params: dict) -> None:
+    _apply_customer_discount(fake, customer, params)
+
+
+@hooks.on_update("customer")
+def _update_customer_coupon(
+    fake: FakeStripe, customer: dict, params: dict, before: dict
+) -> None:
+    """``coupon``/``promotion_code`` on update replace the customer's discount."""
+    _apply_customer_discount(fake, customer, params)
+
+
+def _apply_customer_discount(fake: FakeStripe, customer: dict, params: dict) -> None:
     discounts = _discounts_from(fake, params, customer=customer["id"])
-    if discounts:
-        customer["discount"] = fake.render(fake._objects[discounts[0]])
+    if not discounts:
+        return
+    replaced = customer.get("discount")
+    discount = fake._objects[discounts[0]]
+    customer["discount"] = fake.render(discount)
+    if replaced:
+        fake.emit("customer.discount.updated", discount, {"source": replaced["source"]})
+    else:
+        fake.emit("customer.discount.created", discount)
 
 
 @hooks.route("DELETE", r"/v1/customers/(?P<id>[^/]+)/discount")
@@ -594,13 +613,14 @@ def advance_subscriptions(fake: FakeStripe, to: int | None = None) -> list[dict]
         for sub in fake.all("subscription"):
             if sub["status"] not in LIVE_STATUSES or sub["status"] == "incomplete":
                 continue
-            end = _current_period_end(fake, sub)
-            if sub.get("cancel_at") and sub["cancel_at"] <= min(end, fake.now):
-                cancel_now(fake, sub)
-                continue
-            if end <= fake.now:
-                invoices.append(_renew(fake, sub))
-                progressing = True
+            with fake.acting_as(sub.get("_account")):
+                end = _current_period_end(fake, sub)
+                if sub.get("cancel_at") and sub["cancel_at"] <= min(end, fake.now):
+                    cancel_now(fake, sub)
+                    continue
+                if end <= fake.now:
+                    invoices.append(_renew(fake, sub))
+                    progressing = True
     return invoices
 
 

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 from . import hooks
 from .errors import card_declined, invalid
-from .payments import DAY, attach, confirm_intent, resolve_payment_method
+from .payments import (
+    DAY,
+    attach,
+    confirm_intent,
+    resolve_payment_method,
+    test_card,
+)
 
 if TYPE_CHECKING:
     from .fake import FakeStripe
@@ -124,7 +130,8 @@ def complete(
     email = email or session.get("customer_email") or "jenny.rosen@example.com"
     pm = resolve_payment_method(fake, payment_method, "payment_method")
     customer = _customer_for(fake, session, email)
-    if customer and not pm.get("customer"):
+    if customer and not pm.get("customer") and test_card(pm).attaches:
+        # A card declined on attach is declined by the payment that follows.
         attach(fake, pm, {"customer": customer})
     changes = {
         "status": "complete",

@@ -58,13 +58,21 @@ def unknown_parameter(param: str) -> FakeStripeError:
     )
 
 
-def card_declined(charge_id: str | None = None, **extra) -> FakeStripeError:
+def card_declined(
+    charge_id: str | None = None,
+    *,
+    code: str = "card_declined",
+    decline_code: str = "generic_decline",
+    message: str = "Your card was declined.",
+    **extra,
+) -> FakeStripeError:
+    if charge_id is not None:
+        extra["charge"] = charge_id
     return FakeStripeError(
-        "Your card was declined.",
+        message,
         status=402,
         type="card_error",
-        code="card_declined",
-        decline_code="generic_decline",
-        charge=charge_id,
+        code=code,
+        decline_code=decline_code,
         **extra,
     )

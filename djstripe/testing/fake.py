@@ -9,6 +9,8 @@ example objects; behaviour per type is plugged in through ``hooks``.
 from __future__ import annotations
 
 import base64
+import bisect
+import contextlib
 import copy
 import datetime
 import email.utils
@@ -32,6 +34,38 @@ from .templates import EXAMPLE_TIME, has_template, operation_types, template
 _ALPHABET = string.ascii_letters + string.digits
 _KEY = re.compile(r"^(sk|rk)_test_\w+$")
 _LIST_PARAMS = {"limit", "starting_after", "ending_before", "created", "expand"}
+_RETRIEVABLE_WHEN_DELETED = {"customer"}
+
+# Connect: a request with a ``Stripe-Account`` header acts for that connected
+# account.  Objects remember the account they were made for (``_account``,
+# None for the platform) and a request only sees its own account's objects;
+# connected accounts themselves and webhook endpoints belong to the platform.
+_PLATFORM_TYPES = {"account", "webhook_endpoint"}
+_ANY = object()
+"""The account context outside requests (helpers, tests): sees every object."""
+
+# Fields that lookups (``fake.all(type, field=value)``), list filters and
+# sub-lists find objects by, indexed so that they cost the size of the answer,
+# not the size of the account.  A field is indexed when its object is stored
+# and again whenever the object changes through ``modify``/``update``; readers
+# re-check the value, so an entry left behind by a change is harmless.  Code
+# that assigns one of these fields directly on a stored object must call
+# ``fake.reindex(obj)``.
+_INDEXED: dict[str, tuple[str, ...]] = {
+    "subscription_item": ("subscription",),
+    "line_item": ("invoice",),
+    "subscription": ("customer",),
+    "invoice": ("customer",),
+    "invoiceitem": ("customer",),
+    "payment_method": ("customer",),
+    "payment_intent": ("customer",),
+    "charge": ("customer",),
+    "refund": ("charge",),
+    "file_link": ("file",),
+    "price": ("product",),
+    "product_feature": ("_product",),
+    "entitlements.active_entitlement": ("_customer",),
+}
 
 
 def _route_pattern(resource: Resource) -> re.Pattern:
@@ -76,7 +110,7 @@ class FakeStripe:
         api_version: str = stripe.api_version,
     ):
         # Behaviour modules register their hooks on import.
-        from . import billing, checkout, payments, webhooks  # noqa: F401
+        from . import billing, checkout, entitlements, payments, webhooks  # noqa: F401
 
         self.seed = seed
         self.now = start_time
@@ -91,12 +125,21 @@ class FakeStripe:
         # every object of the account (back-fill benchmarks hold 100k+).
         self._by_type: dict[str, dict[str, dict]] = {}
         self._order: dict[str, int] = {}
+        # Per type, the objects in list order reversed: by (created, creation
+        # order).  Objects are nearly always stored in that order, so this is
+        # an append; ``_pos`` maps an id to its place, for list cursors.
+        self._seq: dict[str, list[dict]] = {}
+        self._pos: dict[str, int] = {}
+        self._stale_positions: set[str] = set()
+        self._index: dict[tuple[str, str], dict[Any, dict[str, dict]]] = {}
+        self._unordered_buckets: set[tuple[str, str, Any]] = set()
         self._event_ids: list[str] = []
         self._undelivered: list[str] = []
-        self._idempotency: dict[str, tuple[tuple, tuple[int, dict, dict]]] = {}
+        self._idempotency: dict[tuple, tuple[tuple, tuple[int, dict, dict]]] = {}
         self._faults: list[tuple[int, int | None]] = []
         self._lock = threading.RLock()
         self._request: dict[str, str | None] = {"id": None, "idempotency_key": None}
+        self._account: Any = _ANY
         self._http_client = None
 
     # -- clock, ids ---------------------------------------------------------
@@ -121,23 +164,103 @@ class FakeStripe:
 
     def exists(self, object_id: Any) -> bool:
         obj = self._objects.get(object_id) if isinstance(object_id, str) else None
-        return obj is not None and not obj.get("_deleted")
+        return obj is not None and not obj.get("_deleted") and self._visible(obj)
 
     def get(self, object_name: str, object_id: str, param: str = "id") -> dict:
         """The stored object (live, not a copy); 404 if missing or deleted."""
         obj = self._objects.get(object_id) if isinstance(object_id, str) else None
-        if obj is None or obj.get("_deleted") or obj["object"] != object_name:
+        if (
+            obj is None
+            or obj.get("_deleted")
+            or obj["object"] != object_name
+            or not self._visible(obj)
+        ):
             raise missing(object_name, str(object_id), param)
         return obj
+
+    # -- Connect ------------------------------------------------------------
+
+    def _visible(self, obj: dict) -> bool:
+        """Whether the account acting now may see ``obj``."""
+        return (
+            self._account is _ANY
+            or obj.get("_account") == self._account
+            or obj["object"] in _PLATFORM_TYPES
+        )
+
+    @property
+    def acting_account(self) -> str | None:
+        """The connected account the current request acts for (None: platform)."""
+        return None if self._account is _ANY else self._account
+
+    @contextlib.contextmanager
+    def acting_as(self, account: str | None):
+        """Act for ``account`` (None: the platform), as its ``Stripe-Account``
+        requests do; helpers use it to work on a connected account's objects."""
+        previous, self._account = self._account, account
+        try:
+            yield
+        finally:
+            self._account = previous
+
+    def _account_from(self, headers: dict) -> str | None:
+        account = headers.get("stripe-account") or None
+        if account is None:
+            return None
+        obj = self._objects.get(account)
+        if obj is None or obj["object"] != "account" or obj.get("_deleted"):
+            raise FakeStripeError(
+                "The provided key does not have access to account "
+                f"'{account}' (or that account does not exist). Application "
+                "access may have been revoked.",
+                status=403,
+                code="account_invalid",
+            )
+        return None if obj.get("_platform") else account
 
     def all(self, object_name: str, **where: Any) -> list[dict]:
         """Stored, undeleted objects of a type matching ``where``, oldest first."""
         return [
             obj
-            for obj in self._by_type.get(object_name, {}).values()
+            for obj in self._candidates(object_name, where)
             if not obj.get("_deleted")
             and all(obj.get(k) == v for k, v in where.items())
+            and self._visible(obj)
         ]
+
+    def _candidates(self, object_name: str, where: dict) -> Iterable[dict]:
+        """The objects that may match ``where``: an index bucket if one applies."""
+        for field in _INDEXED.get(object_name, ()):
+            if field in where and _hashable(where[field]):
+                return self._bucket(object_name, field, where[field])
+        return self._by_type.get(object_name, {}).values()
+
+    def _bucket(self, object_name: str, field: str, value: Any) -> Iterable[dict]:
+        """Objects whose ``field`` is (or once was) ``value``, oldest first."""
+        buckets = self._index.get((object_name, field), {})
+        bucket = buckets.get(value)
+        if bucket is None:
+            return ()
+        if (object_name, field, value) in self._unordered_buckets:
+            ordered = sorted(bucket.values(), key=lambda o: self._order[o["id"]])
+            bucket = buckets[value] = {o["id"]: o for o in ordered}
+            self._unordered_buckets.discard((object_name, field, value))
+        return bucket.values()
+
+    def reindex(self, obj: dict) -> None:
+        """Index ``obj`` under the current values of its indexed fields."""
+        object_name, object_id = obj["object"], obj["id"]
+        for field in _INDEXED.get(object_name, ()):
+            value = obj.get(field)
+            if not _hashable(value):
+                continue
+            buckets = self._index.setdefault((object_name, field), {})
+            bucket = buckets.setdefault(value, {})
+            if object_id in bucket:
+                continue
+            if bucket and self._order[next(reversed(bucket))] > self._order[object_id]:
+                self._unordered_buckets.add((object_name, field, value))
+            bucket[object_id] = obj
 
     def build(self, object_name: str, fields: dict | None = None) -> dict:
         """A new, unsaved object from the template of ``object_name``."""
@@ -155,16 +278,43 @@ class FakeStripe:
         if "created" in obj or resource:
             obj["created"] = self.now
         obj["livemode"] = False
+        if self.acting_account and object_name not in _PLATFORM_TYPES:
+            obj["_account"] = self.acting_account
         if "metadata" in obj:
             obj["metadata"] = {}
         self.apply(obj, fields or {})
         return obj
 
     def store(self, obj: dict) -> dict:
-        self._objects[obj["id"]] = obj
-        self._by_type.setdefault(obj["object"], {})[obj["id"]] = obj
-        self._order[obj["id"]] = len(self._order)
+        """Keep ``obj`` (a new object, or a replacement for the same id)."""
+        object_id, object_name = obj["id"], obj["object"]
+        seq = self._seq.setdefault(object_name, [])
+        if object_id in self._objects:
+            seq[self._position(object_name, object_id)] = obj
+        else:
+            self._order[object_id] = len(self._order)
+            key = self._list_key(obj)
+            if not seq or self._list_key(seq[-1]) <= key:
+                self._pos[object_id] = len(seq)
+                seq.append(obj)
+            else:  # created in the past (e.g. fake.add(..., created=...))
+                bisect.insort(seq, obj, key=self._list_key)
+                self._stale_positions.add(object_name)
+        self._objects[object_id] = obj
+        self._by_type.setdefault(object_name, {})[object_id] = obj
+        self.reindex(obj)
         return obj
+
+    def _list_key(self, obj: dict) -> tuple[int, int]:
+        """Lists show the largest key first: newest, then latest stored."""
+        return (obj.get("created") or 0, self._order.get(obj.get("id"), 0))
+
+    def _position(self, object_name: str, object_id: str) -> int:
+        if object_name in self._stale_positions:
+            for position, obj in enumerate(self._seq[object_name]):
+                self._pos[obj["id"]] = position
+            self._stale_positions.discard(object_name)
+        return self._pos[object_id]
 
     def insert(
         self, object_name: str, fields: dict | None = None, event: bool = True
@@ -211,6 +361,7 @@ class FakeStripe:
         """Change a stored object and record its ``.updated`` (or other) event."""
         before = self.render(obj)
         obj.update(changes)
+        self.reindex(obj)
         self.emit_changed(obj, before, event_type)
         return obj
 
@@ -248,12 +399,18 @@ class FakeStripe:
             type=event_type,
             request=dict(self._request),
         )
-        targets = [ep["id"] for ep in self._endpoints_for(event_type)]
+        account = obj.get("_account")
+        if account:
+            event["account"] = event["_account"] = account
+        targets = [ep["id"] for ep in self._endpoints_for(event_type, account)]
         event["pending_webhooks"] = len(targets)
         event["_targets"] = targets
         self.store(event)
         self._event_ids.append(event["id"])
         self._undelivered.append(event["id"])
+        for prefix, listener in hooks.EVENT_LISTENERS:
+            if event_type.startswith(prefix):
+                listener(self, event)
         return event
 
     @property
@@ -261,13 +418,16 @@ class FakeStripe:
         """Every recorded event, oldest first (rendered copies)."""
         return [self.render(self._objects[i]) for i in self._event_ids]
 
-    def _endpoints_for(self, event_type: str) -> list[dict]:
+    def _endpoints_for(self, event_type: str, account: str | None) -> list[dict]:
+        """Enabled endpoints for the event: Connect endpoints (``connect=true``)
+        get connected accounts' events, the others the platform's."""
         from .webhooks import event_matches
 
         return [
             ep
             for ep in self.all("webhook_endpoint", status="enabled")
-            if any(
+            if bool(ep.get("_connect")) == bool(account)
+            and any(
                 event_matches(pattern, event_type) for pattern in ep["enabled_events"]
             )
         ]
@@ -384,8 +544,11 @@ class FakeStripe:
         try:
             self._check_auth(headers)
             self._maybe_fail()
+            account = self._account_from(headers)
             key = headers.get("idempotency-key") if method == "POST" else None
             fingerprint = (method, path, _fingerprint(query))
+            if key:  # keys are scoped to the account, as in Stripe
+                key = (account, key)
 
             if key and key in self._idempotency:
                 seen, response = self._idempotency[key]
@@ -401,16 +564,19 @@ class FakeStripe:
                     copy.deepcopy(payload),
                     {**saved, "Idempotent-Replayed": "true"},
                 )
-            self._request = {"id": request_id, "idempotency_key": key}
+            self._request = {"id": request_id, "idempotency_key": key and key[1]}
             try:
-                status, payload = self._dispatch(method, path, query, headers)
+                with self.acting_as(account):
+                    status, payload = self._dispatch(method, path, query, headers)
             except FakeStripeError as exc:
                 status, payload = exc.status, exc.body()
                 out_headers.update(exc.headers)
             finally:
                 self._request = {"id": None, "idempotency_key": None}
             if key:
-                out_headers["Idempotency-Key"] = key
+                out_headers["Idempotency-Key"] = key[1]
+                if account:
+                    out_headers["Stripe-Account"] = account
                 self._idempotency[key] = (
                     fingerprint,
                     (status, payload, dict(out_headers)),
@@ -524,7 +690,10 @@ class FakeStripe:
         if op == "L":
             self._check_list_params(resource, params, types)
             return 200, self.list(resource, params, expand, parent)
-        obj = self._find(resource, object_id, parent, deleted_ok=op == "R")
+        # Stripe still answers for a deleted customer (``"deleted": true``);
+        # every other deleted object is simply gone.
+        deleted_ok = op == "R" and resource.object in _RETRIEVABLE_WHEN_DELETED
+        obj = self._find(resource, object_id, parent, deleted_ok=deleted_ok)
         if op == "R":
             return 200, self.render(obj, expand)
         if op == "U":
@@ -562,7 +731,7 @@ class FakeStripe:
         resolver = hooks.RESOLVE.get(resource.object)
         if obj is None and resolver:
             obj = resolver(self, object_id)
-        if obj is None or obj["object"] != resource.object:
+        if obj is None or obj["object"] != resource.object or not self._visible(obj):
             raise missing(resource.object, object_id)
         if resource.parent_field and obj.get(resource.parent_field) != parent:
             raise missing(resource.object, object_id)
@@ -630,9 +799,9 @@ class FakeStripe:
         self.apply(obj, params)
         if "updated" in obj:
             obj["updated"] = self.now
-        hook = hooks.UPDATE.get(obj["object"])
-        if hook:
+        for hook in hooks.UPDATE.get(obj["object"], []):
             hook(self, obj, params, before)
+        self.reindex(obj)
         self.emit_changed(obj, before)
         return obj
 
@@ -656,31 +825,88 @@ class FakeStripe:
         expand: Iterable[str] = (),
         parent: str | None = None,
     ) -> dict:
-        """A list page as ``GET /v1/<path>`` returns it."""
+        """A list page as ``GET /v1/<path>`` returns it.
+
+        The page is read straight from the type's ordered sequence (or from
+        an index bucket when a filter has one), walking from the cursor until
+        the page is full: its cost is the page, not the account.
+        """
         if isinstance(resource, str):
             resource = BY_OBJECT[resource]
-        items = [
-            obj
-            for obj in self.all(resource.object)
-            if self._matches(resource, obj, params, parent)
-        ]
-        return self.page(items, params, resource.url(parent), expand)
+        limit = _limit(params)
+        seq, position = self._list_source(resource, params, parent)
+
+        def take(start: int, step: int) -> list[dict]:
+            found: list[dict] = []
+            index = start
+            while 0 <= index < len(seq) and len(found) <= limit:
+                obj = seq[index]
+                if (
+                    not obj.get("_deleted")
+                    and self._visible(obj)
+                    and self._matches(resource, obj, params, parent)
+                ):
+                    found.append(obj)
+                index += step
+            return found
+
+        for param, step in (("starting_after", -1), ("ending_before", 1)):
+            cursor = params.get(param)
+            if not cursor:
+                continue
+            at = position(cursor)
+            if (
+                at is None
+                or not self._visible(seq[at])
+                or not self._matches(resource, seq[at], params, parent)
+            ):
+                obj = self._objects.get(cursor)
+                raise missing(obj["object"] if obj else "object", cursor, param)
+            found = take(at + step, step)
+            items = found[:limit]
+            if step == 1:
+                items.reverse()
+            break
+        else:
+            found = take(len(seq) - 1, -1)
+            items = found[:limit]
+        return self._page_body(items, len(found) > limit, resource.url(parent), expand)
+
+    def _list_source(self, resource: Resource, params: dict, parent: str | None):
+        """Candidates in ascending list order, and ``id -> position or None``."""
+        object_name = resource.object
+        narrowing = dict(params)
+        if resource.parent_field:
+            narrowing[resource.parent_field] = parent
+        for field in _INDEXED.get(object_name, ()):
+            value = narrowing.get(field)
+            if (
+                field in narrowing
+                and (object_name, field) not in hooks.FILTERS
+                and (field in resource.filters or field == resource.parent_field)
+                and _hashable(value)
+            ):
+                seq = sorted(
+                    self._bucket(object_name, field, value), key=self._list_key
+                )
+                positions = {obj["id"]: i for i, obj in enumerate(seq)}
+                return seq, positions.get
+        seq = self._seq.get(object_name, [])
+
+        def position(object_id: str) -> int | None:
+            obj = self._objects.get(object_id)
+            if obj is None or obj["object"] != object_name or obj.get("_deleted"):
+                return None
+            return self._position(object_name, object_id)
+
+        return seq, position
 
     def page(
         self, items: list[dict], params: dict, url: str, expand: Iterable[str] = ()
     ) -> dict:
         """Sort newest first and paginate with limit/starting_after/ending_before."""
-        limit = params.get("limit", 10)
-        if not isinstance(limit, int) or not 1 <= limit <= 100:
-            raise invalid(
-                "This value must be greater than or equal to 1 and less than or equal to 100.",
-                param="limit",
-            )
-        items = sorted(
-            items,
-            key=lambda o: (o.get("created") or 0, self._order.get(o.get("id"), 0)),
-            reverse=True,
-        )
+        limit = _limit(params)
+        items = sorted(items, key=self._list_key, reverse=True)
         ids = [o.get("id") for o in items]
         if params.get("starting_after"):
             cursor = self._cursor(ids, params["starting_after"], "starting_after")
@@ -692,6 +918,11 @@ class FakeStripe:
             has_more, items = len(window) > limit, window[-limit:]
         else:
             has_more, items = len(items) > limit, items[:limit]
+        return self._page_body(items, has_more, url, expand)
+
+    def _page_body(
+        self, items: list[dict], has_more: bool, url: str, expand: Iterable[str]
+    ) -> dict:
         item_expand = [p.removeprefix("data.") for p in expand]
         return {
             "object": "list",
@@ -727,9 +958,14 @@ class FakeStripe:
 
     # -- test helpers: what a shopper, a bank or time would do -------------------
 
-    def _helper(self, func: Callable, *args: Any, **kwargs: Any) -> Any:
+    def _helper(
+        self, func: Callable, *args: Any, subject: str | None = None, **kwargs: Any
+    ) -> Any:
+        """Run ``func`` for the account that owns ``subject`` (an object id)."""
         with self._lock:
-            result = func(self, *args, **kwargs)
+            owner = self._objects.get(subject or "", {}).get("_account")
+            with self.acting_as(owner) if subject else contextlib.nullcontext():
+                result = func(self, *args, **kwargs)
         if self.auto_deliver:
             self.deliver_webhooks()
         return self.render(result) if isinstance(result, dict) else result
@@ -743,13 +979,16 @@ class FakeStripe:
         """Complete an open Checkout Session as the shopper would."""
         from .checkout import complete
 
-        return self._helper(complete, session_id, payment_method, email)
+        return self._helper(
+            complete, session_id, payment_method, email, subject=session_id
+        )
 
     def expire_checkout_session(self, session_id: str) -> dict:
         from .checkout import expire
 
         return self._helper(
-            lambda fake: expire(fake, fake.get("checkout.session", session_id), {})
+            lambda fake: expire(fake, fake.get("checkout.session", session_id), {}),
+            subject=session_id,
         )
 
     def open_dispute(
@@ -758,12 +997,12 @@ class FakeStripe:
         """The cardholder disputes ``charge_id`` (``charge.dispute.created``)."""
         from .payments import open_dispute
 
-        return self._helper(open_dispute, charge_id, amount, reason)
+        return self._helper(open_dispute, charge_id, amount, reason, subject=charge_id)
 
     def pay_payout(self, payout_id: str) -> dict:
         from .payments import pay_payout
 
-        return self._helper(pay_payout, payout_id)
+        return self._helper(pay_payout, payout_id, subject=payout_id)
 
     def add_file(
         self,
@@ -824,6 +1063,20 @@ def _fingerprint(query) -> Any:
     if isinstance(query, dict):
         return json.dumps(query, sort_keys=True)
     return sorted(parse_pairs(query))
+
+
+def _limit(params: dict) -> int:
+    limit = params.get("limit", 10)
+    if not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise invalid(
+            "This value must be greater than or equal to 1 and less than or equal to 100.",
+            param="limit",
+        )
+    return limit
+
+
+def _hashable(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, bool))
 
 
 def _field_id(value: Any) -> Any:

@@ -17,8 +17,8 @@ PREPARE: dict[str, Hook] = {}
 """``(fake, obj, params)`` before a new object is stored: fill in and validate."""
 AFTER_CREATE: dict[str, list[Hook]] = {}
 """``(fake, obj, params)`` after the ``.created`` event: create related objects."""
-UPDATE: dict[str, Hook] = {}
-"""``(fake, obj, params, old)`` after generic params were applied."""
+UPDATE: dict[str, list[Hook]] = {}
+"""``(fake, obj, params, old)`` after generic params were applied (in order)."""
 DELETE: dict[str, Hook] = {}
 """``(fake, obj, params) -> response | None``; None means the generic stub."""
 ACTIONS: dict[tuple[str, str], Hook] = {}
@@ -29,6 +29,8 @@ RESOLVE: dict[str, Hook] = {}
 """``(fake, object_id) -> obj | None``: ids Stripe accepts without storing them."""
 ROUTES: list[tuple[str, re.Pattern, Hook]] = []
 """``(fake, match, params, query_types) -> (status, body)`` special endpoints."""
+EVENT_LISTENERS: list[tuple[str, Hook]] = []
+"""``(fake, event)`` after an event whose type starts with the prefix is recorded."""
 FILTERS: dict[tuple[str, str], Callable[[object, dict, object], bool]] = {}
 """``(fake, obj, value) -> bool`` list filters that are not a field comparison."""
 
@@ -54,7 +56,11 @@ def after_create(object_name: str):
 
 
 def on_update(object_name: str):
-    return _register(UPDATE, object_name)
+    def decorator(func: Hook) -> Hook:
+        UPDATE.setdefault(object_name, []).append(func)
+        return func
+
+    return decorator
 
 
 def on_delete(object_name: str):
@@ -71,6 +77,14 @@ def sublist(object_name: str, field: str):
 
 def list_filter(object_name: str, name: str):
     return _register(FILTERS, (object_name, name))
+
+
+def on_event(type_prefix: str):
+    def decorator(func: Hook) -> Hook:
+        EVENT_LISTENERS.append((type_prefix, func))
+        return func
+
+    return decorator
 
 
 def resolve(object_name: str):

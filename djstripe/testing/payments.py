@@ -8,6 +8,7 @@ each step records the events Stripe sends.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import hooks
@@ -18,21 +19,63 @@ if TYPE_CHECKING:
 
 DAY = 86_400
 
-# Stripe's test cards: magic id -> (brand, last4, declines)
+
+@dataclass(frozen=True)
+class TestCard:
+    """One of Stripe's test cards and how it behaves."""
+
+    brand: str
+    last4: str
+    code: str | None = None
+    """The error code of a charge on this card (None: it is paid)."""
+    decline_code: str | None = None
+    attaches: bool = True
+    """False for the cards that Stripe declines when attached to a customer."""
+
+    __test__ = False  # not a pytest test class
+
+
+def _declined(last4: str, decline_code: str, code: str = "card_declined") -> TestCard:
+    return TestCard("visa", last4, code, decline_code, attaches=False)
+
+
+# Stripe's test cards by the name in their magic ids (``pm_card_<name>``,
+# ``tok_<name>``).  The ``chargeDeclined*`` cards are declined as soon as they
+# are attached to a customer; ``chargeCustomerFail`` attaches and then
+# declines every charge, which is the card for testing failed renewals.
 TEST_CARDS = {
-    "visa": ("visa", "4242", False),
-    "mastercard": ("mastercard", "4444", False),
-    "amex": ("amex", "8431", False),
-    "chargeDeclined": ("visa", "0002", True),
-    "chargeDeclinedInsufficientFunds": ("visa", "9995", True),
-    "chargeCustomerFail": ("visa", "0341", True),
+    "visa": TestCard("visa", "4242"),
+    "mastercard": TestCard("mastercard", "4444"),
+    "amex": TestCard("amex", "8431"),
+    "chargeDeclined": _declined("0002", "generic_decline"),
+    "chargeDeclinedInsufficientFunds": _declined("9995", "insufficient_funds"),
+    "chargeDeclinedLostCard": _declined("9987", "lost_card"),
+    "chargeDeclinedStolenCard": _declined("9979", "stolen_card"),
+    "chargeDeclinedExpiredCard": _declined("0069", "expired_card", "expired_card"),
+    "chargeDeclinedIncorrectCvc": _declined("0127", "incorrect_cvc", "incorrect_cvc"),
+    "chargeDeclinedProcessingError": _declined(
+        "0119", "processing_error", "processing_error"
+    ),
+    "chargeCustomerFail": TestCard("visa", "0341", "card_declined", "generic_decline"),
 }
 TEST_NUMBERS = {
     "4242424242424242": "visa",
     "5555555555554444": "mastercard",
     "4000000000000002": "chargeDeclined",
     "4000000000009995": "chargeDeclinedInsufficientFunds",
+    "4000000000009987": "chargeDeclinedLostCard",
+    "4000000000009979": "chargeDeclinedStolenCard",
+    "4000000000000069": "chargeDeclinedExpiredCard",
+    "4000000000000127": "chargeDeclinedIncorrectCvc",
+    "4000000000000119": "chargeDeclinedProcessingError",
     "4000000000000341": "chargeCustomerFail",
+}
+DECLINE_MESSAGES = {
+    "card_declined": "Your card was declined.",
+    "expired_card": "Your card has expired.",
+    "incorrect_cvc": "Your card's security code is incorrect.",
+    "processing_error": "An error occurred while processing your card. "
+    "Try again in a little bit.",
 }
 
 
@@ -52,12 +95,12 @@ def _card_name(reference: str) -> str | None:
 
 
 def _fill_card(fake: FakeStripe, pm: dict, name: str) -> None:
-    brand, last4, declines = TEST_CARDS[name]
+    card = TEST_CARDS[name]
     pm["type"] = "card"
     pm["card"].update(
-        brand=brand,
-        display_brand=brand,
-        last4=last4,
+        brand=card.brand,
+        display_brand=card.brand,
+        last4=card.last4,
         country="US",
         exp_month=12,
         exp_year=2034,
@@ -68,9 +111,36 @@ def _fill_card(fake: FakeStripe, pm: dict, name: str) -> None:
             "address_postal_code_check": None,
             "cvc_check": "pass",
         },
-        networks={"available": [brand], "preferred": None},
+        networks={"available": [card.brand], "preferred": None},
     )
-    pm["_declines"] = declines
+    pm["_test_card"] = name
+
+
+def test_card(pm: dict) -> TestCard:
+    """How ``pm`` behaves (a card the fake didn't make from a test id pays)."""
+    return TEST_CARDS.get(pm.get("_test_card") or "visa", TEST_CARDS["visa"])
+
+
+test_card.__test__ = False  # type: ignore[attr-defined]
+
+
+def decline_error(pm: dict, charge_id: str | None = None, **extra) -> FakeStripeError:
+    """The 402 ``card_error`` Stripe returns for ``pm``'s decline."""
+    card = test_card(pm)
+    code = card.code or "card_declined"
+    return card_declined(
+        charge_id,
+        code=code,
+        decline_code=card.decline_code or "generic_decline",
+        message=DECLINE_MESSAGES.get(code, DECLINE_MESSAGES["card_declined"]),
+        **extra,
+    )
+
+
+def check_attachable(pm: dict) -> None:
+    """Stripe checks a card when it is attached: ``chargeDeclined*`` cards fail."""
+    if not test_card(pm).attaches:
+        raise decline_error(pm)
 
 
 def resolve_payment_method(fake: FakeStripe, reference: str, param: str) -> dict:
@@ -116,6 +186,7 @@ def attach(fake: FakeStripe, pm: dict, params: dict) -> dict:
     if not customer:
         raise invalid("Missing required param: customer.", param="customer")
     fake.get("customer", customer, "customer")
+    check_attachable(pm)
     if pm.get("customer") and pm["customer"] != customer:
         raise invalid(
             "The payment method you provided has already been attached to a customer.",
@@ -151,14 +222,19 @@ def _payment_methods_need_type(fake: FakeStripe, pm: dict, params: dict) -> bool
 def _prepare_customer(fake: FakeStripe, customer: dict, params: dict) -> None:
     customer["invoice_prefix"] = fake.random_token(8).upper()
     _check_default_payment_method(fake, customer, params)
+    reference = params.get("payment_method") or params.get("source")
+    if reference:
+        # A card Stripe declines on attach fails the create: no customer is made.
+        pm = resolve_payment_method(fake, reference, "payment_method")
+        check_attachable(pm)
+        customer["_attach"] = pm["id"]
 
 
 @hooks.after_create("customer")
 def _after_customer(fake: FakeStripe, customer: dict, params: dict) -> None:
-    reference = params.get("payment_method") or params.get("source")
-    if reference:
-        pm = resolve_payment_method(fake, reference, "payment_method")
-        attach(fake, pm, {"customer": customer["id"]})
+    pm_id = customer.pop("_attach", None)
+    if pm_id:
+        attach(fake, fake.get("payment_method", pm_id), {"customer": customer["id"]})
         if params.get("source"):
             customer["default_source"] = None
 
@@ -228,7 +304,8 @@ def balance_transaction(
     )
 
 
-def _charge_fields(pm: dict, amount: int, declines: bool) -> dict:
+def _charge_fields(pm: dict, amount: int, test: TestCard) -> dict:
+    declines = test.code is not None
     card = pm["card"] or {}
     return {
         "payment_method": pm["id"],
@@ -257,7 +334,7 @@ def _charge_fields(pm: dict, amount: int, declines: bool) -> dict:
             "network_status": "declined_by_network"
             if declines
             else "approved_by_network",
-            "reason": "generic_decline" if declines else None,
+            "reason": test.decline_code if declines else None,
             "risk_level": "normal",
             "risk_score": 20,
             "seller_message": (
@@ -283,7 +360,8 @@ def charge_card(
     metadata: dict | None = None,
 ) -> dict:
     """Create a Charge against ``pm``: succeeded (maybe uncaptured) or failed."""
-    declines = bool(pm.get("_declines"))
+    card = test_card(pm)
+    declines = card.code is not None
     fields = {
         "amount": amount,
         "currency": currency,
@@ -295,11 +373,12 @@ def charge_card(
         "captured": False,
         "amount_captured": 0,
         "status": "failed" if declines else "succeeded",
-        **_charge_fields(pm, amount, declines),
+        **_charge_fields(pm, amount, card),
     }
     if declines:
         fields.update(
-            failure_code="card_declined", failure_message="Your card was declined."
+            failure_code=card.code,
+            failure_message=DECLINE_MESSAGES.get(card.code, "Your card was declined."),
         )
     charge = fake.build("charge", fields)
     charge.update(fields)
@@ -371,7 +450,7 @@ def _create_charge(fake: FakeStripe, match, params: dict) -> tuple[int, dict]:
         metadata=params.get("metadata"),
     )
     if charge["status"] == "failed":
-        raise card_declined(charge["id"])
+        raise decline_error(pm, charge["id"])
     return 200, fake.render(charge, params.get("expand") or [])
 
 
@@ -457,21 +536,15 @@ def confirm_intent(
     )
     intent["latest_charge"] = charge["id"]
     if charge["status"] == "failed":
+        error = decline_error(pm, charge["id"], payment_method=fake.render(pm))
         intent.update(
             status="requires_payment_method",
             payment_method=None,
-            last_payment_error={
-                "type": "card_error",
-                "code": "card_declined",
-                "decline_code": "generic_decline",
-                "message": "Your card was declined.",
-                "charge": charge["id"],
-                "payment_method": fake.render(pm),
-            },
+            last_payment_error=error.body()["error"],
         )
         fake.emit_changed(intent, before, "payment_intent.payment_failed")
         if raise_on_decline:
-            raise card_declined(charge["id"], payment_intent=fake.render(intent))
+            raise decline_error(pm, charge["id"], payment_intent=fake.render(intent))
         return intent
     if manual:
         intent.update(status="requires_capture", amount_capturable=intent["amount"])
@@ -555,6 +628,16 @@ def confirm_setup_intent(fake: FakeStripe, intent: dict, params: dict) -> dict:
     if not intent.get("payment_method"):
         raise invalid("Missing a payment method.", code="setup_intent_unexpected_state")
     pm = fake.get("payment_method", intent["payment_method"])
+    if not test_card(pm).attaches:
+        # Setting up a card verifies it with the bank: declining cards fail here.
+        error = decline_error(pm, payment_method=fake.render(pm))
+        changes = {
+            "status": "requires_payment_method",
+            "payment_method": None,
+            "last_setup_error": error.body()["error"],
+        }
+        fake.update(intent, changes, "setup_intent.setup_failed")
+        raise decline_error(pm, setup_intent=fake.render(intent))
     if intent.get("customer") and not pm.get("customer"):
         attach(fake, pm, {"customer": intent["customer"]})
     return fake.update(intent, {"status": "succeeded"}, "setup_intent.succeeded")
@@ -854,7 +937,10 @@ def _connected_accounts_only(fake: FakeStripe, account: dict, params: dict) -> b
 
 @hooks.route("GET", r"/v1/account", "/v1/account")
 def _retrieve_account(fake: FakeStripe, match, params: dict):
-    return 200, fake.render(platform_account(fake), params.get("expand") or [])
+    """The account the request acts for: its ``Stripe-Account``, or the platform."""
+    account = fake.acting_account
+    obj = fake.get("account", account) if account else platform_account(fake)
+    return 200, fake.render(obj, params.get("expand") or [])
 
 
 @hooks.route("GET", r"/v1/balance", "/v1/balance")

@@ -326,6 +326,13 @@ RESOURCES: tuple[Resource, ...] = (
         create_params=_p("entitlement_feature"),
         event_prefix=None,
     ),
+    Resource(
+        "entitlements/active_entitlements",
+        "entitlements.active_entitlement",
+        "ent_test",
+        "RL",
+        event_prefix=None,
+    ),
     Resource("mandates", "mandate", "mandate", "R", event_prefix=None),
     Resource(
         "tax_ids", "tax_id", "txi", "CRDL", create_params=_p("owner"), event_prefix=None

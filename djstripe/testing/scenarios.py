@@ -29,7 +29,7 @@ def populate(fake: FakeStripe) -> dict[str, list[str]]:
             }
         )
         made["price"].append(product.default_price)
-    cards = ["pm_card_visa", "pm_card_mastercard", "pm_card_chargeDeclined"]
+    cards = ["pm_card_visa", "pm_card_mastercard", "pm_card_chargeCustomerFail"]
     for index, card in enumerate(cards):
         customer = v1.customers.create(
             {
@@ -40,7 +40,7 @@ def populate(fake: FakeStripe) -> dict[str, list[str]]:
         )
         made["customer"].append(customer.id)
         price = made["price"][index % 2]
-        trial = {"trial_period_days": 7} if card.endswith("Declined") else {}
+        trial = {"trial_period_days": 7} if card.endswith("CustomerFail") else {}
         sub = v1.subscriptions.create(
             {"customer": customer.id, "items": [{"price": price}], **trial}
         )

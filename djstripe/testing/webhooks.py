@@ -105,6 +105,7 @@ def _prepare_endpoint(fake: FakeStripe, obj: dict, params: dict) -> None:
     obj["_secret"] = "whsec_" + fake.random_token(32)
     obj["status"] = "enabled"
     obj["api_version"] = params.get("api_version")
+    obj["_connect"] = bool(params.get("connect"))
 
 
 @hooks.route("POST", r"/v1/webhook_endpoints", "/v1/webhook_endpoints")

@@ -519,13 +519,6 @@ def test_errors(backends, localstripe_url):
             client.v1.customers.list()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="divergence of the fake: Stripe (and localstripe) decline attaching "
-    "4000000000000002 to a customer; the fake only declines charging it, and "
-    "its docs and scenarios rely on that. 4000000000000341 is Stripe's card "
-    "that attaches and then declines.",
-)
 def test_declined_card_cannot_be_attached(backends):
     def flow(backend: Backend) -> dict:
         v1 = backend.v1

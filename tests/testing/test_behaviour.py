@@ -197,7 +197,7 @@ def test_subscription_without_payment_is_incomplete(client, monthly):
 
 
 def test_trial_then_renewal_and_decline_makes_past_due(client, fake, monthly):
-    customer, _ = customer_with(client, "pm_card_chargeDeclined")
+    customer, _ = customer_with(client, "pm_card_chargeCustomerFail")
     sub = client.v1.subscriptions.create(
         params={
             "customer": customer.id,
@@ -298,6 +298,30 @@ def test_promotion_code_discounts_the_invoice(client, monthly):
     assert sub.latest_invoice.amount_paid == 1500
     assert sub.latest_invoice.total_discount_amounts[0].amount == 500
     assert client.v1.coupons.retrieve(coupon.id).times_redeemed == 1
+
+
+def test_coupon_and_promotion_code_on_customer_update(client, fake):
+    customer = client.v1.customers.create(params={"email": "c@example.com"})
+    coupon = client.v1.coupons.create(params={"percent_off": 10, "duration": "forever"})
+    since = len(fake.events)
+    updated = client.v1.customers.update(customer.id, params={"coupon": coupon.id})
+    assert updated.discount.source.coupon == coupon.id
+    assert updated.discount.customer == customer.id
+    assert types(fake, since) == ["customer.discount.created", "customer.updated"]
+    assert fake.events[-1]["data"]["previous_attributes"] == {"discount": None}
+
+    other = client.v1.coupons.create(params={"amount_off": 500, "currency": "usd"})
+    promo = client.v1.promotion_codes.create(
+        params={"promotion": {"type": "coupon", "coupon": other.id}}
+    )
+    since = len(fake.events)
+    updated = client.v1.customers.update(
+        customer.id, params={"promotion_code": promo.id}
+    )
+    assert updated.discount.source.coupon == other.id
+    assert updated.discount.promotion_code == promo.id
+    assert types(fake, since) == ["customer.discount.updated", "customer.updated"]
+    assert client.v1.promotion_codes.retrieve(promo.id).times_redeemed == 1
 
 
 def test_invoice_lifecycle_with_invoice_items(client, fake):
@@ -540,6 +564,70 @@ def test_charge_customer_fail_card_attaches_then_declines(client):
             params={"amount": 1000, "currency": "usd", "customer": customer.id}
         )
     assert declined.value.code == "card_declined"
+
+
+@pytest.mark.parametrize(
+    "card, code, decline_code",
+    [
+        ("pm_card_chargeDeclined", "card_declined", "generic_decline"),
+        ("4000000000000002", "card_declined", "generic_decline"),
+        ("4000000000009995", "card_declined", "insufficient_funds"),
+        ("pm_card_chargeDeclinedLostCard", "card_declined", "lost_card"),
+        ("pm_card_chargeDeclinedStolenCard", "card_declined", "stolen_card"),
+        ("pm_card_chargeDeclinedExpiredCard", "expired_card", "expired_card"),
+    ],
+)
+def test_declining_cards_cannot_be_attached(client, fake, card, code, decline_code):
+    customer = client.v1.customers.create(params={"email": "c@example.com"})
+    if card.isdigit():
+        card = client.v1.payment_methods.create(
+            params={"type": "card", "card": {"number": card}}
+        ).id
+    since = len(fake.events)
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.payment_methods.attach(card, params={"customer": customer.id})
+    assert declined.value.http_status == 402
+    assert (declined.value.code, declined.value.error.decline_code) == (
+        code,
+        decline_code,
+    )
+    assert fake.all("payment_method", customer=customer.id) == []
+    assert types(fake, since) == []
+
+
+def test_customer_create_with_a_declining_card_creates_nothing(client, fake):
+    with pytest.raises(stripe.CardError):
+        client.v1.customers.create(params={"payment_method": "pm_card_chargeDeclined"})
+    assert fake.all("customer") == []
+    assert "customer.created" not in types(fake)
+
+
+def test_setup_intent_with_a_declining_card_fails(client, fake):
+    customer = client.v1.customers.create(params={"email": "c@example.com"})
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.setup_intents.create(
+            params={
+                "customer": customer.id,
+                "payment_method": "pm_card_chargeDeclinedInsufficientFunds",
+                "confirm": True,
+            }
+        )
+    assert declined.value.error.decline_code == "insufficient_funds"
+    (intent,) = fake.all("setup_intent")
+    assert intent["status"] == "requires_payment_method"
+    assert intent["last_setup_error"]["decline_code"] == "insufficient_funds"
+    assert types(fake)[-1] == "setup_intent.setup_failed"
+    assert fake.all("payment_method", customer=customer.id) == []
+
+
+def test_a_declining_token_still_declines_a_one_off_charge(client, fake):
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.charges.create(
+            params={"amount": 1000, "currency": "usd", "source": "tok_chargeDeclined"}
+        )
+    (charge,) = fake.all("charge")
+    assert declined.value.error.charge == charge["id"]
+    assert charge["outcome"]["reason"] == "generic_decline"
 
 
 def _switch_to_visa(client, customer):

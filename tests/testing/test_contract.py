@@ -107,6 +107,9 @@ def _world():
     made["product_feature"] = c.v1.products.features.create(
         product.id, params={"entitlement_feature": feature.id}
     )
+    made["entitlements.active_entitlement"] = (
+        c.v1.entitlements.active_entitlements.list(params={"customer": customer.id})
+    ).data[0]
     made["tax_id"] = c.v1.customers.tax_ids.create(
         customer.id, params={"type": "eu_vat", "value": "DE123456789"}
     )

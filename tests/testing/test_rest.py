@@ -219,6 +219,41 @@ def test_delete_only_where_stripe_allows_it(fake, client):
     assert client.v1.coupons.delete("TEN").deleted is True
 
 
+def test_deleted_objects_are_gone_except_customers(fake, client):
+    customer = client.v1.customers.create(params={"email": "a@b.c"})
+    client.v1.customers.delete(customer.id)
+    status, body, _ = call(fake, "GET", f"/v1/customers/{customer.id}")
+    assert (status, body) == (
+        200,
+        {"id": customer.id, "object": "customer", "deleted": True},
+    )
+
+    product = client.v1.products.create(params={"name": "P"})
+    coupon = client.v1.coupons.create(params={"percent_off": 10})
+    endpoint = client.v1.webhook_endpoints.create(
+        params={"url": "http://127.0.0.1:9/h", "enabled_events": ["*"]}
+    )
+    feature = client.v1.entitlements.features.create(
+        params={"name": "API", "lookup_key": "api"}
+    )
+    link = client.v1.products.features.create(
+        product.id, params={"entitlement_feature": feature.id}
+    )
+    client.v1.products.features.delete(product.id, link.id)
+    client.v1.products.delete(product.id)
+    client.v1.coupons.delete(coupon.id)
+    client.v1.webhook_endpoints.delete(endpoint.id)
+    for path in (
+        f"/v1/products/{product.id}",
+        f"/v1/coupons/{coupon.id}",
+        f"/v1/webhook_endpoints/{endpoint.id}",
+        f"/v1/products/{product.id}/features/{link.id}",
+    ):
+        status, body, _ = call(fake, "GET", path)
+        assert status == 404, path
+        assert body["error"]["code"] == "resource_missing"
+
+
 def test_idempotent_replay_returns_the_same_response(fake):
     headers = {"Idempotency-Key": "k1"}
     first = call(fake, "POST", "/v1/customers", "email=a%40b.c", **headers)
