@@ -149,12 +149,15 @@ class StripeModel(models.Model):
 
     @classmethod
     def _stripe_relation_paths(cls) -> list[str]:
-        """Stripe paths this model stores as relations (collapsed to ids)."""
-        return [
+        """Stripe paths this model stores as ids: its relations, and whatever
+        it expands (an expandable field is an id, or a list of ids, unless
+        expanded), so ``stripe_data`` has one shape however it was read."""
+        paths = [
             f.stripe_path or f.name
             for f in cls._meta.concrete_fields
             if isinstance(f, StripeForeignKey) and f.name != "djstripe_owner_account"
         ]
+        return list(dict.fromkeys([*paths, *cls.expand_fields]))
 
     @classmethod
     def stripe_extra_values(cls, data: dict) -> dict[str, Any]:

@@ -207,7 +207,7 @@ class Subscription(StripeModel):
 
     stripe_class = stripe.Subscription
     stripe_dashboard_item_name = "subscriptions"
-    expand_fields = ["default_payment_method"]
+    expand_fields = ["default_payment_method", "discounts"]
     stripe_list_params = {"status": "all"}  # the default list leaves canceled out
 
     customer = StripeForeignKey("djstripe.Customer", related_name="subscriptions")
@@ -344,7 +344,7 @@ class Invoice(StripeModel):
 
     stripe_class = stripe.Invoice
     stripe_dashboard_item_name = "invoices"
-    expand_fields = ["default_payment_method"]
+    expand_fields = ["default_payment_method", "discounts"]
 
     customer = StripeForeignKey("djstripe.Customer", related_name="invoices")
     subscription = StripeForeignKey(Subscription, related_name="invoices")

@@ -140,17 +140,27 @@ def _set_path(data: dict, path: str, value: Any) -> None:
 def normalize(model: type[StripeModel], data: dict) -> dict:
     """``data`` with expanded relations collapsed to their ids.
 
-    Only the paths the model maps to a relation are collapsed: an embedded
-    object that Stripe always sends whole (a customer's ``discount``) stays.
+    Only the paths the model maps to a relation or expands are collapsed (a
+    list of expanded objects to a list of ids): an embedded object that Stripe
+    always sends whole (a customer's ``discount``) stays.
     """
     normalized = dict(data)
     for path in model._stripe_relation_paths():
         value = get_path(normalized, path)
         if isinstance(value, dict) and "id" in value:
-            if "." in path:  # copy the parents we are about to change
-                head = path.split(".")[0]
-                normalized[head] = _deep_copy_dicts(normalized[head])
-            _set_path(normalized, path, value["id"])
+            collapsed: Any = value["id"]
+        elif (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, dict) and "id" in v for v in value)
+        ):
+            collapsed = [v["id"] for v in value]  # an expanded list of ids
+        else:
+            continue
+        if "." in path:  # copy the parents we are about to change
+            head = path.split(".")[0]
+            normalized[head] = _deep_copy_dicts(normalized[head])
+        _set_path(normalized, path, collapsed)
     return normalized
 
 

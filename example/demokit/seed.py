@@ -25,7 +25,7 @@ LAST_NAMES = (
     "Kahan Knuth Lamport Liskov McCarthy Perlman Ritchie Sutherland Thompson"
 ).split()
 GOOD_CARDS = ("pm_card_visa", "pm_card_mastercard", "pm_card_amex")
-DECLINED_CARD = "pm_card_chargeDeclined"
+DECLINED_CARD = "pm_card_chargeCustomerFail"
 
 
 @dataclass
