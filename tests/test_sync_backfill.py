@@ -330,11 +330,6 @@ def test_complete_lists_cost_nothing(fake_stripe):
     assert fake_stripe.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fake Stripe: an invoice's embedded lines are oldest first but "
-    "/v1/invoices/{id}/lines pages newest first, so starting_after skips lines",
-)
 def test_backfill_writes_complete_invoice_lines(fake_stripe):
     model = sync.model_for("invoice")
     if model is None:

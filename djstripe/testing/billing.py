@@ -846,8 +846,14 @@ def _invoice_lines(fake: FakeStripe, invoice: dict):
 def _list_invoice_lines(fake: FakeStripe, match, params: dict):
     invoice = fake.get("invoice", match["id"])
     expand = params.pop("expand", None) or []
+    # In invoice order, like the lines embedded in the invoice: a reader that
+    # completes the embedded page with starting_after must not skip any.
     return 200, fake.page(
-        lines_of(fake, invoice), params, f"/v1/invoices/{invoice['id']}/lines", expand
+        lines_of(fake, invoice),
+        params,
+        f"/v1/invoices/{invoice['id']}/lines",
+        expand,
+        oldest_first=True,
     )
 
 

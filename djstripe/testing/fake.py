@@ -902,11 +902,18 @@ class FakeStripe:
         return seq, position
 
     def page(
-        self, items: list[dict], params: dict, url: str, expand: Iterable[str] = ()
+        self,
+        items: list[dict],
+        params: dict,
+        url: str,
+        expand: Iterable[str] = (),
+        oldest_first: bool = False,
     ) -> dict:
-        """Sort newest first and paginate with limit/starting_after/ending_before."""
+        """Sort newest first (or, for lists Stripe keeps in document order such
+        as an invoice's lines, oldest first) and paginate with
+        limit/starting_after/ending_before."""
         limit = _limit(params)
-        items = sorted(items, key=self._list_key, reverse=True)
+        items = sorted(items, key=self._list_key, reverse=not oldest_first)
         ids = [o.get("id") for o in items]
         if params.get("starting_after"):
             cursor = self._cursor(ids, params["starting_after"], "starting_after")
