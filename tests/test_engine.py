@@ -212,13 +212,14 @@ def _customer_event(n: int, seconds: int, **changes) -> dict:
     )
 
 
-def test_an_event_mirrors_the_object_it_carries_in_three_queries():
+def test_an_event_mirrors_the_object_it_carries_in_two_queries():
     with CaptureQueriesContext(connection) as queries:
         result = sync.upsert(
             [_customer_event(1, 0, email="e@example.com")], observed_at=at(0)
         )
-    # The customer's read (with tombstones), then one insert per model.
-    assert len(queries) == 3
+    # The event's insert, and the customer's gated insert: what events carry is
+    # most likely a change, so it is written first and read only if turned down.
+    assert len(queries) == 2
     assert result.created == 2
     assert Event.objects.get(id="evt_1").type == "customer.updated"
     assert Customer.objects.get(id="cus_00001").email == "e@example.com"
@@ -309,3 +310,26 @@ def test_a_tie_whose_previous_state_does_not_match_asks_stripe(monkeypatch):
     sync.upsert([event])
     assert reads == ["cus_00001"]
     assert Customer.objects.get(id="cus_00001").email == "truth@example.com"
+
+
+def test_what_the_gated_write_turns_down_is_sorted_out_by_a_read():
+    # Newer stored state: the event's older copy is stale, not written.
+    sync.upsert([customer(1, email="new@example.com")], observed_at=at(50))
+    stale = sync.upsert([_customer_event(1, 10, email="old@example.com")])
+    assert stale.stale == 1 and stale.updated == 0
+    # Deleted in Stripe: a late event does not bring the row back.
+    sync.upsert([stripe_fixture("product", id="prod_gone")], observed_at=at(0))
+    sync.delete("product", "prod_gone", observed_at=at(20))
+    late = stripe_fixture(
+        "event",
+        id="evt_late",
+        type="product.updated",
+        created=int(at(10).timestamp()),
+        data={"object": stripe_fixture("product", id="prod_gone", name="Zombie")},
+    )
+    assert sync.upsert([late]).skipped_deleted == 1
+    assert not Product.objects.filter(id="prod_gone").exists()
+    # The same data again: unchanged, and its stamp moves forward.
+    again = sync.upsert([_customer_event(2, 60, email="new@example.com")])
+    assert again.unchanged == 1 and again.written == 1  # the event row only
+    assert Customer.objects.get(id="cus_00001").djstripe_observed_at == at(60)

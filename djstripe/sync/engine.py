@@ -86,6 +86,8 @@ class _Observation:
     #: For an event's object: the event's ``previous_attributes`` (what the
     #: object looked like just before), used to break timestamp ties.
     previous: dict | None = None
+    #: Carried by an event: most likely a change, so written before reading.
+    from_event: bool = False
 
 
 # -- Walking objects ------------------------------------------------------------
@@ -203,6 +205,7 @@ def _observations(
         parent: dict | None = None,
         seen_at: datetime.datetime = observed_at,
         previous: dict | None = None,
+        from_event: bool = False,
     ) -> None:
         model = registry.model_for(data.get("object"))
         if model is None or not isinstance(data.get("id"), str):
@@ -219,7 +222,7 @@ def _observations(
         if current is None or top_level or not current.top_level:
             if current is None or seen_at >= current.observed_at:
                 bucket[data["id"]] = _Observation(
-                    model, data, seen_at, top_level, parent, previous
+                    model, data, seen_at, top_level, parent, previous, from_event
                 )
 
     for obj in objects:
@@ -235,6 +238,7 @@ def _observations(
                 parent=parent,
                 seen_at=min(event_time or observed_at, observed_at),
                 previous=previous if item is carried else None,
+                from_event=event_time is not None,
             )
         add(obj, top_level=True)
     return groups, deletions
@@ -502,6 +506,92 @@ def _follows(stored: Any, previous: Any) -> bool:
     return stored == previous
 
 
+def _writes_first(model: type[StripeModel], bucket: dict[str, _Observation]) -> bool:
+    """Objects carried by events are most likely changed: write them first,
+    with the whole gate in the statement, and read only what it turned down.
+    (Pages of API reads are most likely unchanged: read those first.)"""
+    return not model._meta.parents and all(obs.from_event for obs in bucket.values())
+
+
+def _write_first(
+    model: type[StripeModel],
+    observations: dict[str, _Observation],
+    owner_account: str | None,
+    result: UpsertResult,
+) -> dict[str, _Observation]:
+    """One conditional ``INSERT``: new rows unless Stripe deleted them, newer
+    and different data over stored rows. Return what it did not write (stale,
+    unchanged, a tie, deleted) for the read-first path to sort out."""
+    rows = []
+    for obs in observations.values():
+        row = row_values(
+            model, normalize(model, obs.data), obs.observed_at, owner_account
+        )
+        _inherit_parent(model, row, obs.parent)
+        rows.append(row)
+    written = _execute_gated_insert(model, rows)
+    inserted = sum(written.values())
+    result.created += inserted
+    result.updated += len(written) - inserted
+    if written:
+        result.written_ids.setdefault(model._meta.label, []).extend(written)
+    return {i: obs for i, obs in observations.items() if i not in written}
+
+
+def _execute_gated_insert(
+    model: type[StripeModel], rows: list[dict[str, Any]]
+) -> dict[str, bool]:
+    """``INSERT ... SELECT`` from ``VALUES`` without tombstoned ids, ``ON
+    CONFLICT`` updating only older, different rows; ``{id: inserted}`` of the
+    rows written (an inserted row has ``djstripe_created = djstripe_updated``)."""
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    tombstones = qn(apps.get_model("djstripe", "DeletedStripeObject")._meta.db_table)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    names = [f"c{i}" for i in range(len(fields))]
+    id_name = names[[f.attname for f in fields].index("id")]
+    postgres = connection.vendor == "postgresql"
+    if postgres:  # VALUES in a subquery needs its types spelled out
+        marks = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in fields)
+        alias = f"v({', '.join(names)})"
+        id_column, distinct = f"v.{id_name}", "IS DISTINCT FROM"
+    else:  # SQLite names VALUES columns column1, column2...
+        marks = ", ".join(["%s"] * len(fields))
+        alias = "v"
+        id_column = f"v.column{[f.attname for f in fields].index('id') + 1}"
+        distinct = "IS NOT"
+    assignments = ", ".join(
+        f"{qn(c)} = excluded.{qn(c)}" for c in _update_columns(model)
+    )
+    stamp = f"{table}.{qn(STAMP)}"
+    data = qn("stripe_data")
+    written: dict[str, bool] = {}
+    rows = sorted(rows, key=lambda row: row["id"])  # one lock order
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK_SIZE):
+            chunk = rows[start : start + CHUNK_SIZE]
+            params = [
+                f.get_db_prep_save(row[f.attname], connection)
+                for row in chunk
+                for f in fields
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(qn(f.column) for f in fields)}) "
+                f"SELECT * FROM (VALUES {', '.join([f'({marks})'] * len(chunk))}) AS {alias} "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {tombstones} "
+                f"WHERE {tombstones}.{qn('stripe_id')} = {id_column}) "
+                f"ON CONFLICT ({qn('id')}) DO UPDATE SET {assignments} "
+                f"WHERE {stamp} < excluded.{qn(STAMP)} "
+                f"AND {table}.{data} {distinct} excluded.{data} "
+                f"RETURNING {qn('id')}, "
+                f"{qn('djstripe_created')} = {qn('djstripe_updated')}",
+                params,
+            )
+            written.update((row[0], bool(row[1])) for row in cursor.fetchall())
+    return written
+
+
 def _write_model(
     model: type[StripeModel],
     observations: dict[str, _Observation],
@@ -596,12 +686,13 @@ def upsert(
         for model, data in deletions:
             delete(model, data["id"], observed_at=observed_at, result=result)
         ties: list[tuple[type[StripeModel], str]] = []
-        for model, bucket in groups.items():
+        for model, bucket in list(groups.items()):
             if model.stripe_immutable:
                 _insert_new(model, bucket, owner_account, result)
-        states = _stored_states(
-            {m: list(b) for m, b in groups.items() if not m.stripe_immutable}
-        )
+                del groups[model]
+            elif not _tie_wins and _writes_first(model, bucket):
+                groups[model] = _write_first(model, bucket, owner_account, result)
+        states = _stored_states({m: list(b) for m, b in groups.items() if b})
         for model, state in states.items():
             for stripe_id in _write_model(
                 model,
