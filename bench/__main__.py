@@ -21,7 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The targets, from docs/benchmarks.md.
+#: The targets, from docs/benchmarks.md: mean queries per webhook event over
+#: the mix (inline processing), queries per list page of 100, memory growth.
 MAX_QUERIES_PER_EVENT = 5
 MAX_QUERIES_PER_PAGE = 5
 MAX_MEMORY_GROWTH_MIB = 50
@@ -78,15 +79,17 @@ def _table(title: str, rows: list[dict]) -> None:
 def _problems(result: dict) -> list[str]:
     problems = []
     for row in result.get("webhooks", []):
-        if row["max queries"] > MAX_QUERIES_PER_EVENT:
-            problems.append(
-                f"{row['mode']} {row['event type']}: {row['max queries']} queries per event "
-                f"> {MAX_QUERIES_PER_EVENT}"
-            )
+        where = f"webhooks {row['mode']} {row['event type']}"
         if row["requests/event"] > 0:
             problems.append(
-                f"{row['mode']} {row['event type']}: {row['requests/event']} Stripe requests per event"
+                f"{where}: {row['requests/event']} Stripe requests per event"
             )
+        if row["event type"] == "ALL" and row["mode"] == "inline":
+            if row["queries/event"] > MAX_QUERIES_PER_EVENT:
+                problems.append(
+                    f"{where}: {row['queries/event']} queries per event "
+                    f"> {MAX_QUERIES_PER_EVENT}"
+                )
     backfill = result.get("backfill", [])
     for row in backfill:
         where = f"back-fill {row['type']} N={row['N']}"

@@ -10,10 +10,15 @@ from django.db import connection
 
 from djstripe import stripe_api
 
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
 
 @dataclass
 class Cost:
     queries: int = 0
+    #: BEGIN / COMMIT / SAVEPOINT statements, counted apart: SQLite issues an
+    #: explicit BEGIN where PostgreSQL's driver does not.
+    transaction_statements: int = 0
     requests: int = 0
     seconds: float = 0.0
     peak_mib: float = 0.0
@@ -23,7 +28,8 @@ class Cost:
 class measure:
     """``with measure() as cost: ...`` fills ``cost`` when the block ends.
 
-    Queries are counted with a connection wrapper, not stored (Django's
+    Queries (data statements; transaction control is counted apart) are
+    counted with a connection wrapper, not stored (Django's
     ``CaptureQueriesContext`` keeps every statement, which would itself cost
     memory in a 100k-object run). ``memory=True`` traces allocations: the
     peak is what the block needed beyond what was allocated before it.
@@ -34,7 +40,10 @@ class measure:
         self.memory = memory
 
     def _count(self, execute, sql, params, many, context):
-        self.cost.queries += 1
+        if sql.lstrip()[:9].upper().startswith(_TRANSACTION_CONTROL):
+            self.cost.transaction_statements += 1
+        else:
+            self.cost.queries += 1
         return execute(sql, params, many, context)
 
     def __enter__(self) -> Cost:

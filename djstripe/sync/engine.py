@@ -507,9 +507,10 @@ def _follows(stored: Any, previous: Any) -> bool:
 
 
 def _writes_first(model: type[StripeModel], bucket: dict[str, _Observation]) -> bool:
-    """Objects carried by events are most likely changed: write them first,
-    with the whole gate in the statement, and read only what it turned down.
-    (Pages of API reads are most likely unchanged: read those first.)"""
+    """Objects carried by events are written first, with the whole gate in the
+    statement, and read only if it turned them down: an event's objects are
+    one or a few rows, most likely changed. (A page of API reads is a hundred
+    rows, most likely unchanged: those are read first, and not rewritten.)"""
     return not model._meta.parents and all(obs.from_event for obs in bucket.values())
 
 
@@ -519,54 +520,75 @@ def _write_first(
     owner_account: str | None,
     result: UpsertResult,
 ) -> dict[str, _Observation]:
-    """One conditional ``INSERT``: new rows unless Stripe deleted them, newer
-    and different data over stored rows. Return what it did not write (stale,
-    unchanged, a tie, deleted) for the read-first path to sort out."""
-    rows = []
-    for obs in observations.values():
+    """One conditional ``INSERT`` for the whole bucket: new rows unless Stripe
+    deleted them; over older stored rows, the new data, or (when it is the
+    same) only the newer stamp. Return what it turned down (stale, a tie,
+    deleted) for the read-first path to sort out."""
+    rows = {}
+    for stripe_id, obs in observations.items():
         row = row_values(
             model, normalize(model, obs.data), obs.observed_at, owner_account
         )
         _inherit_parent(model, row, obs.parent)
-        rows.append(row)
-    written = _execute_gated_insert(model, rows)
-    inserted = sum(written.values())
-    result.created += inserted
-    result.updated += len(written) - inserted
+        rows[stripe_id] = row
+    written, returned = [], set()
+    for stripe_id, created, updated in _execute_gated_insert(
+        model, list(rows.values())
+    ):
+        returned.add(stripe_id)
+        now = rows[stripe_id]["djstripe_updated"]
+        if created == now:
+            result.created += 1
+        elif updated == now:
+            result.updated += 1
+        else:  # the same data: only the stamp moved forward
+            result.unchanged += 1
+            continue
+        written.append(stripe_id)
     if written:
         result.written_ids.setdefault(model._meta.label, []).extend(written)
-    return {i: obs for i, obs in observations.items() if i not in written}
+    return {i: obs for i, obs in observations.items() if i not in returned}
 
 
 def _execute_gated_insert(
     model: type[StripeModel], rows: list[dict[str, Any]]
-) -> dict[str, bool]:
+) -> list[tuple[str, datetime.datetime, datetime.datetime]]:
     """``INSERT ... SELECT`` from ``VALUES`` without tombstoned ids, ``ON
-    CONFLICT`` updating only older, different rows; ``{id: inserted}`` of the
-    rows written (an inserted row has ``djstripe_created = djstripe_updated``)."""
+    CONFLICT`` updating only older rows (``djstripe_updated`` only when the
+    data differs); ``(id, djstripe_created, djstripe_updated)`` of each row
+    inserted or updated."""
     connection = connections[router.db_for_write(model)]
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     tombstones = qn(apps.get_model("djstripe", "DeletedStripeObject")._meta.db_table)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    names = [f"c{i}" for i in range(len(fields))]
-    id_name = names[[f.attname for f in fields].index("id")]
+    attnames = [f.attname for f in fields]
     postgres = connection.vendor == "postgresql"
     if postgres:  # VALUES in a subquery needs its types spelled out
         marks = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in fields)
+        names = [f"c{i}" for i in range(len(fields))]
         alias = f"v({', '.join(names)})"
-        id_column, distinct = f"v.{id_name}", "IS DISTINCT FROM"
+        id_column = f"v.{names[attnames.index('id')]}"
+        distinct = "IS DISTINCT FROM"
     else:  # SQLite names VALUES columns column1, column2...
         marks = ", ".join(["%s"] * len(fields))
         alias = "v"
-        id_column = f"v.column{[f.attname for f in fields].index('id') + 1}"
+        id_column = f"v.column{attnames.index('id') + 1}"
         distinct = "IS NOT"
+    data, updated = qn("stripe_data"), qn("djstripe_updated")
     assignments = ", ".join(
-        f"{qn(c)} = excluded.{qn(c)}" for c in _update_columns(model)
+        f"{qn(c)} = excluded.{qn(c)}"
+        for c in _update_columns(model)
+        if c != "djstripe_updated"
+    )
+    assignments += (
+        f", {updated} = CASE WHEN {table}.{data} {distinct} excluded.{data} "
+        f"THEN excluded.{updated} ELSE {table}.{updated} END"
     )
     stamp = f"{table}.{qn(STAMP)}"
-    data = qn("stripe_data")
-    written: dict[str, bool] = {}
+    created_from_db = _from_db(model._meta.get_field("djstripe_created"), connection)
+    updated_from_db = _from_db(model._meta.get_field("djstripe_updated"), connection)
+    written = []
     rows = sorted(rows, key=lambda row: row["id"])  # one lock order
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK_SIZE):
@@ -583,12 +605,13 @@ def _execute_gated_insert(
                 f"WHERE {tombstones}.{qn('stripe_id')} = {id_column}) "
                 f"ON CONFLICT ({qn('id')}) DO UPDATE SET {assignments} "
                 f"WHERE {stamp} < excluded.{qn(STAMP)} "
-                f"AND {table}.{data} {distinct} excluded.{data} "
-                f"RETURNING {qn('id')}, "
-                f"{qn('djstripe_created')} = {qn('djstripe_updated')}",
+                f"RETURNING {qn('id')}, {qn('djstripe_created')}, {updated}",
                 params,
             )
-            written.update((row[0], bool(row[1])) for row in cursor.fetchall())
+            written.extend(
+                (row[0], created_from_db(row[1]), updated_from_db(row[2]))
+                for row in cursor.fetchall()
+            )
     return written
 
 
