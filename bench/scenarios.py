@@ -278,6 +278,9 @@ def _post_all(events: list[dict], mode: str) -> list[dict]:
                 sum(c.queries for c in all_costs) / len(all_costs), 2
             ),
             "max queries": max(c.queries for c in all_costs),
+            "tx statements/event": round(
+                sum(c.transaction_statements for c in all_costs) / len(all_costs), 2
+            ),
             "requests/event": round(
                 sum(c.requests for c in all_costs) / len(all_costs), 2
             ),
