@@ -32,15 +32,19 @@ class StripeDataFactory(factory.Factory):
     livemode = False
 
     @classmethod
-    def _build(cls, model_class, *args, **kwargs):
+    def _stripe_data(cls, **kwargs) -> dict:
         data = template(cls._object_name)
         data["object"] = cls._object_name
         data.update(kwargs)
         return data
 
     @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        return cls._stripe_data(**kwargs)
+
+    @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return cls._build(model_class, *args, **kwargs)
+        return cls._stripe_data(**kwargs)
 
 
 def _id(prefix: str):
@@ -159,3 +163,68 @@ class EventDataFactory(StripeDataFactory):
     pending_webhooks = 1
     request = factory.Dict({"id": None, "idempotency_key": None})
     data = factory.Dict({"object": factory.SubFactory(CustomerDataFactory)})
+
+
+# -- Model instances ----------------------------------------------------------------
+
+
+class MirroredFactoryMixin:
+    """Turns a data factory into one of mirrored rows.
+
+    ``create()`` writes the Stripe object through the mirror engine
+    (``sync_from_stripe_data``), the one way djstripe writes rows, so the row
+    has its relations, properties and ``stripe_data`` exactly as a webhook or
+    a sync would leave them; ``build()`` returns an unsaved instance. Keyword
+    arguments are Stripe fields, not model fields::
+
+        customer = CustomerFactory(email="jenny@example.com", balance=-500)
+        customer.credits  # 500
+    """
+
+    _model_label = ""
+
+    @classmethod
+    def _model(cls):
+        from django.apps import apps
+
+        return apps.get_model(cls._model_label)
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        return cls._model().from_stripe_data(cls._stripe_data(**kwargs))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return cls._model().sync_from_stripe_data(cls._stripe_data(**kwargs))
+
+
+class CustomerFactory(MirroredFactoryMixin, CustomerDataFactory):
+    _model_label = "djstripe.Customer"
+
+
+class ProductFactory(MirroredFactoryMixin, ProductDataFactory):
+    _model_label = "djstripe.Product"
+
+
+class PriceFactory(MirroredFactoryMixin, PriceDataFactory):
+    _model_label = "djstripe.Price"
+
+
+class ChargeFactory(MirroredFactoryMixin, ChargeDataFactory):
+    _model_label = "djstripe.Charge"
+
+
+class PaymentIntentFactory(MirroredFactoryMixin, PaymentIntentDataFactory):
+    _model_label = "djstripe.PaymentIntent"
+
+
+class SubscriptionFactory(MirroredFactoryMixin, SubscriptionDataFactory):
+    _model_label = "djstripe.Subscription"
+
+
+class InvoiceFactory(MirroredFactoryMixin, InvoiceDataFactory):
+    _model_label = "djstripe.Invoice"
+
+
+class EventFactory(MirroredFactoryMixin, EventDataFactory):
+    _model_label = "djstripe.Event"
