@@ -4,19 +4,25 @@ Whatever the source (an API response, a list page, a webhook payload), objects
 go through :func:`upsert`, which
 
 1. walks each object for nested objects of mirrored types (an expanded
-   ``balance_transaction`` inside a charge, the items of a subscription) and
-   mirrors them as rows of their own, collapsing expanded relations to ids so
-   that the stored ``stripe_data`` has one shape whatever the expansion;
-2. reads, per model, the stored stamps and data of the batch together with
-   its deletion tombstones (one query; none for immutable objects: events);
-3. drops what is stale (observed before the stored row), what was deleted,
-   and what is unchanged; re-reads from Stripe on an exact-timestamp tie;
-4. writes each model's remaining rows with one ``INSERT ... ON CONFLICT DO
-   UPDATE ... WHERE stored.observed_at < new.observed_at`` statement, so the
-   staleness gate holds even against concurrent writers.
+   ``balance_transaction`` inside a charge, the items of a subscription, the
+   object an event carries) and mirrors them as rows of their own,
+   collapsing expanded relations to ids so that the stored ``stripe_data``
+   has one shape whatever the expansion; what an event carries is stamped
+   with the event's ``created``;
+2. for a page of API reads (most likely unchanged): reads the stored stamps
+   and data of every model of the batch with its deletion tombstones (one
+   query), drops what is stale, deleted or unchanged, and writes the rest
+   with one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE stored.observed_at <
+   new.observed_at`` per model, so the gate holds against concurrent writers;
+3. for what events carry (most likely changed): writes first, one gated
+   ``INSERT ... SELECT`` per model that skips tombstoned ids and updates only
+   older rows, and reads only what it turned down;
+4. on an exact-timestamp tie, places the event by its ``previous_attributes``
+   or, failing that, re-reads the object from Stripe.
 
-A page of 100 objects of one type therefore costs two queries.
-"""
+A page of 100 objects of one type costs two queries; an event carrying one
+object, two (its own insert and the object's).
+""""""
 
 from __future__ import annotations
 
