@@ -33,9 +33,16 @@ def _flush() -> None:
 
 
 def _sync(*models: str) -> str:
+    """The sync command with one worker: queries are counted on this thread's
+    connection, and the cost per page does not depend on parallelism."""
     out = io.StringIO()
     call_command(
-        "djstripe_sync_models", *models, no_progress=True, stdout=out, stderr=out
+        "djstripe_sync_models",
+        *models,
+        workers=1,
+        no_progress=True,
+        stdout=out,
+        stderr=out,
     )
     return out.getvalue()
 

@@ -22,7 +22,7 @@ go through :func:`upsert`, which
 
 A page of 100 objects of one type costs two queries; an event carrying one
 object, two (its own insert and the object's).
-""""""
+"""
 
 from __future__ import annotations
 
