@@ -423,16 +423,41 @@ def _execute_upsert(
 def _execute_insert(
     model: type[StripeModel], rows: list[dict[str, Any]], *, on_conflict: str
 ) -> list[str]:
-    """``INSERT ... ON CONFLICT (id) <on_conflict> RETURNING id`` per chunk;
+    """``INSERT ... VALUES ... ON CONFLICT (id) <on_conflict> RETURNING id``;
     return the ids of the rows inserted or updated."""
+    qn = connections[router.db_for_write(model)].ops.quote_name
+
+    def statement(head: str, marks: str, n: int) -> str:
+        return (
+            f"{head} VALUES {', '.join([f'({marks})'] * n)} "
+            f"ON CONFLICT ({qn('id')}) {on_conflict} RETURNING {qn('id')}"
+        )
+
+    return [row[0] for row in _insert_chunks(model, rows, statement)]
+
+
+def _insert_chunks(
+    model: type[StripeModel],
+    rows: list[dict[str, Any]],
+    statement: Callable[[str, str, int], str],
+    marks: str | None = None,
+) -> list[tuple]:
+    """Run an ``INSERT`` per chunk of rows and return what it ``RETURNING``s.
+
+    ``statement(head, marks, n)`` builds the SQL for ``n`` rows from the
+    ``INSERT INTO table (columns)`` head and one row's placeholders. Rows go
+    in id order: concurrent batches that share ids then wait for each other
+    instead of deadlocking.
+    """
     connection = connections[router.db_for_write(model)]
     qn = connection.ops.quote_name
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(qn(f.column) for f in fields)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    written: list[str] = []
-    # One lock order for every writer: concurrent batches that share ids then
-    # wait for each other instead of deadlocking.
+    head = (
+        f"INSERT INTO {qn(model._meta.db_table)} "
+        f"({', '.join(qn(f.column) for f in fields)})"
+    )
+    marks = marks or ", ".join(["%s"] * len(fields))
+    returned: list[tuple] = []
     rows = sorted(rows, key=lambda row: row["id"])
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK_SIZE):
@@ -442,14 +467,9 @@ def _execute_insert(
                 for row in chunk
                 for f in fields
             ]
-            cursor.execute(
-                f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES "
-                f"{', '.join([row_sql] * len(chunk))} "
-                f"ON CONFLICT ({qn('id')}) {on_conflict} RETURNING {qn('id')}",
-                params,
-            )
-            written.extend(row[0] for row in cursor.fetchall())
-    return written
+            cursor.execute(statement(head, marks, len(chunk)), params)
+            returned.extend(cursor.fetchall())
+    return returned
 
 
 def _save_each(
@@ -592,33 +612,23 @@ def _execute_gated_insert(
         f"THEN excluded.{updated} ELSE {table}.{updated} END"
     )
     stamp = f"{table}.{qn(STAMP)}"
+
+    def statement(head: str, marks: str, n: int) -> str:
+        return (
+            f"{head} SELECT * FROM (VALUES {', '.join([f'({marks})'] * n)}) AS {alias} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {tombstones} "
+            f"WHERE {tombstones}.{qn('stripe_id')} = {id_column}) "
+            f"ON CONFLICT ({qn('id')}) DO UPDATE SET {assignments} "
+            f"WHERE {stamp} < excluded.{qn(STAMP)} "
+            f"RETURNING {qn('id')}, {qn('djstripe_created')}, {updated}"
+        )
+
     created_from_db = _from_db(model._meta.get_field("djstripe_created"), connection)
     updated_from_db = _from_db(model._meta.get_field("djstripe_updated"), connection)
-    written = []
-    rows = sorted(rows, key=lambda row: row["id"])  # one lock order
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), CHUNK_SIZE):
-            chunk = rows[start : start + CHUNK_SIZE]
-            params = [
-                f.get_db_prep_save(row[f.attname], connection)
-                for row in chunk
-                for f in fields
-            ]
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(qn(f.column) for f in fields)}) "
-                f"SELECT * FROM (VALUES {', '.join([f'({marks})'] * len(chunk))}) AS {alias} "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {tombstones} "
-                f"WHERE {tombstones}.{qn('stripe_id')} = {id_column}) "
-                f"ON CONFLICT ({qn('id')}) DO UPDATE SET {assignments} "
-                f"WHERE {stamp} < excluded.{qn(STAMP)} "
-                f"RETURNING {qn('id')}, {qn('djstripe_created')}, {updated}",
-                params,
-            )
-            written.extend(
-                (row[0], created_from_db(row[1]), updated_from_db(row[2]))
-                for row in cursor.fetchall()
-            )
-    return written
+    return [
+        (row[0], created_from_db(row[1]), updated_from_db(row[2]))
+        for row in _insert_chunks(model, rows, statement, marks)
+    ]
 
 
 def _write_model(
