@@ -568,7 +568,7 @@ def test_add_webhook_endpoint_creates_it_in_stripe(superuser_client, fake_stripe
     assert display.mask_secret(secret) in body
 
 
-def test_api_key_secret_is_masked(superuser_client):
+def test_api_key_secret_is_masked(superuser_client, fake_stripe):
     APIKey = apps.get_model("djstripe", "APIKey") if _has_model("APIKey") else None
     if APIKey is None:
         pytest.skip("no APIKey model yet")

@@ -6,6 +6,7 @@ import pytest
 
 from djstripe import stripe_api, sync
 from djstripe.models import (
+    Account,
     APIKey,
     BalanceTransaction,
     Customer,
@@ -204,7 +205,19 @@ def test_upcoming_invoice_is_never_saved():
     assert not Invoice.objects.exists()
 
 
+@pytest.mark.usefixtures("fake_stripe")
 class TestAPIKey:
+    def test_a_secret_key_learns_its_account(self, fake_stripe):
+        key = APIKey.objects.create(secret="sk_test_51ownerlookup0000WXYZ")
+        account = fake_stripe.get("account", key.djstripe_owner_account_id)
+        assert Account.objects.get(id=account["id"])
+        assert any(r[:2] == ("GET", "/v1/account") for r in fake_stripe.requests)
+
+    def test_a_key_is_stored_even_when_stripe_refuses_it(self, fake_stripe):
+        # The fake, like test mode, refuses live keys (401, not retried).
+        key = APIKey.objects.create(secret="sk_live_51refused00000000WXYZ")
+        assert APIKey.objects.get(pk=key.pk).djstripe_owner_account_id is None
+
     def test_type_and_mode_from_the_prefix(self):
         key = APIKey.objects.create(
             secret="rk_live_1234567890abcdefWXYZ", name="reports"

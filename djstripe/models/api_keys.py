@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
+import stripe
 from django.db import models
 
+from .. import stripe_api
 from ..fields import StripeEnumField
 from ..settings import djstripe_settings
 from .base import StripeModel
+
+logger = logging.getLogger("djstripe")
 
 #: Key prefixes and what they say: (type, livemode).
 KEY_PREFIXES = {
@@ -64,11 +69,29 @@ class APIKey(StripeModel):
         return f"{self.name} ({label})" if self.name else label
 
     def save(self, *args, **kwargs) -> None:
+        """Store the key; a new secret key also learns (and mirrors) the
+        account it belongs to, so that objects read with it are owned by it.
+        If Stripe cannot be reached the key is stored all the same."""
         self.type, self.livemode = key_kind(self.secret)
         if not self.id:
             digest = hashlib.sha256(self.secret.encode()).hexdigest()[:24]
             self.id = f"djstripe_key_{digest}"
+        if not self.djstripe_owner_account_id and self.type != "publishable":
+            try:
+                self.refresh_owner_account()
+            except stripe.StripeError as exc:
+                logger.warning("Could not read the account of %s: %s", self, exc)
         super().save(*args, **kwargs)
+
+    def refresh_owner_account(self):
+        """Read the account this key belongs to (``GET /v1/account``), mirror
+        it, and point ``djstripe_owner_account`` at it."""
+        from .connect import Account
+
+        data = stripe_api.request("get", "/v1/account", api_key=self.secret)
+        account = Account.sync_from_stripe_data(data, api_key=self.secret)
+        self.djstripe_owner_account_id = account.id
+        return account
 
     @classmethod
     def get_default_secret(cls, livemode: bool | None = None) -> str:
