@@ -333,3 +333,36 @@ def test_what_the_gated_write_turns_down_is_sorted_out_by_a_read():
     again = sync.upsert([_customer_event(2, 60, email="new@example.com")])
     assert again.unchanged == 1 and again.written == 1  # the event row only
     assert Customer.objects.get(id="cus_00001").djstripe_observed_at == at(60)
+
+
+@pytest.mark.parametrize(
+    "before,changes",
+    [
+        ({"email": "a@example.com"}, {"email": "b@example.com"}),
+        ({"metadata": {"plan": None}}, {"metadata": {"plan": "gold"}}),
+        (
+            {"preferred_locales": [], "balance": 0},
+            {"preferred_locales": ["fr"], "balance": -5},
+        ),
+        ({"delinquent": False}, {"delinquent": True}),
+    ],
+)
+def test_a_placed_tie_costs_no_read(monkeypatch, before, changes):
+    monkeypatch.setattr(
+        Customer, "api_retrieve_data", classmethod(lambda *a, **k: 1 / 0)
+    )
+    fields = dict(
+        email="a@example.com",
+        metadata={},
+        preferred_locales=[],
+        balance=0,
+        delinquent=False,
+    )
+    sync.upsert([customer(1, **fields)], observed_at=at(0))
+    event = _update_event(2, 0, before, **{**fields, **changes})
+    with CaptureQueriesContext(connection) as queries:
+        result = sync.upsert([event])
+    assert result.updated == 1 and result.refetched == 0
+    assert len(queries) == 2  # the event's insert and the customer's gated write
+    row = Customer.objects.get(id="cus_00001")
+    assert all(row.stripe_data[key] == value for key, value in changes.items())

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -441,11 +442,13 @@ def _insert_chunks(
     rows: list[dict[str, Any]],
     statement: Callable[[str, str, int], str],
     marks: str | None = None,
+    extra_params: list[Any] = (),
 ) -> list[tuple]:
     """Run an ``INSERT`` per chunk of rows and return what it ``RETURNING``s.
 
     ``statement(head, marks, n)`` builds the SQL for ``n`` rows from the
-    ``INSERT INTO table (columns)`` head and one row's placeholders. Rows go
+    ``INSERT INTO table (columns)`` head and one row's placeholders
+    (``extra_params`` follow each chunk's values). Rows go
     in id order: concurrent batches that share ids then wait for each other
     instead of deadlocking.
     """
@@ -467,7 +470,7 @@ def _insert_chunks(
                 for row in chunk
                 for f in fields
             ]
-            cursor.execute(statement(head, marks, len(chunk)), params)
+            cursor.execute(statement(head, marks, len(chunk)), [*params, *extra_params])
             returned.extend(cursor.fetchall())
     return returned
 
@@ -532,6 +535,40 @@ def _follows(stored: Any, previous: Any) -> bool:
     return stored == previous
 
 
+def _leaves(value: dict, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    """``(path, value)`` of each leaf of nested dicts (lists are leaves)."""
+    for key, item in value.items():
+        if isinstance(item, dict) and item and item.get("object") != "list":
+            yield from _leaves(item, (*path, key))
+        else:
+            yield (*path, key), item
+
+
+def _follows_sql(
+    column: str, previous: dict | None, postgres: bool
+) -> tuple[str, list[Any]]:
+    """SQL for :func:`_follows` of the stored ``column`` (and its params): each
+    leaf of ``previous`` equals the stored value at its path (missing = null).
+    Empty when there is nothing to compare, or keys SQL paths cannot spell."""
+    if not previous:
+        return "", []
+    leaves = list(_leaves(previous))
+    if any(not isinstance(k, str) or '"' in k for path, _ in leaves for k in path):
+        return "", []
+    conditions, params = [], []
+    for path, value in leaves:
+        if postgres:
+            conditions.append(
+                f"COALESCE({column} #> %s, 'null'::jsonb) = "
+                f"COALESCE(CAST(%s AS jsonb), 'null'::jsonb)"
+            )
+            params += [list(path), json.dumps(value)]
+        else:
+            conditions.append(f"json_extract({column}, %s) IS json_extract(%s, '$')")
+            params += ["$" + "".join(f'."{k}"' for k in path), json.dumps(value)]
+    return " AND ".join(conditions), params
+
+
 def _writes_first(model: type[StripeModel], bucket: dict[str, _Observation]) -> bool:
     """Objects carried by events are written first, with the whole gate in the
     statement, and read only if it turned them down: an event's objects are
@@ -557,9 +594,11 @@ def _write_first(
         )
         _inherit_parent(model, row, obs.parent)
         rows[stripe_id] = row
+    [first, *others] = observations.values()
+    previous = first.previous if not others else None
     written, returned = [], set()
     for stripe_id, created, updated in _execute_gated_insert(
-        model, list(rows.values())
+        model, list(rows.values()), previous
     ):
         returned.add(stripe_id)
         now = rows[stripe_id]["djstripe_updated"]
@@ -577,12 +616,17 @@ def _write_first(
 
 
 def _execute_gated_insert(
-    model: type[StripeModel], rows: list[dict[str, Any]]
+    model: type[StripeModel], rows: list[dict[str, Any]], previous: dict | None = None
 ) -> list[tuple[str, datetime.datetime, datetime.datetime]]:
     """``INSERT ... SELECT`` from ``VALUES`` without tombstoned ids, ``ON
     CONFLICT`` updating only older rows (``djstripe_updated`` only when the
     data differs); ``(id, djstripe_created, djstripe_updated)`` of each row
-    inserted or updated."""
+    inserted or updated.
+
+    With the ``previous_attributes`` of a single event's object, a row stamped
+    the same second is updated too when it is what the event says the object
+    looked like just before (see :func:`_follows`).
+    """
     connection = connections[router.db_for_write(model)]
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
@@ -612,6 +656,10 @@ def _execute_gated_insert(
         f"THEN excluded.{updated} ELSE {table}.{updated} END"
     )
     stamp = f"{table}.{qn(STAMP)}"
+    gate = f"{stamp} < excluded.{qn(STAMP)}"
+    follows, extra_params = _follows_sql(f"{table}.{data}", previous, postgres)
+    if follows:
+        gate = f"({gate} OR ({stamp} = excluded.{qn(STAMP)} AND {follows}))"
 
     def statement(head: str, marks: str, n: int) -> str:
         return (
@@ -619,7 +667,7 @@ def _execute_gated_insert(
             f"WHERE NOT EXISTS (SELECT 1 FROM {tombstones} "
             f"WHERE {tombstones}.{qn('stripe_id')} = {id_column}) "
             f"ON CONFLICT ({qn('id')}) DO UPDATE SET {assignments} "
-            f"WHERE {stamp} < excluded.{qn(STAMP)} "
+            f"WHERE {gate} "
             f"RETURNING {qn('id')}, {qn('djstripe_created')}, {updated}"
         )
 
@@ -627,7 +675,7 @@ def _execute_gated_insert(
     updated_from_db = _from_db(model._meta.get_field("djstripe_updated"), connection)
     return [
         (row[0], created_from_db(row[1]), updated_from_db(row[2]))
-        for row in _insert_chunks(model, rows, statement, marks)
+        for row in _insert_chunks(model, rows, statement, marks, extra_params)
     ]
 
 
