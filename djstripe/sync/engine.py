@@ -656,10 +656,16 @@ def _execute_gated_insert(
         f"THEN excluded.{updated} ELSE {table}.{updated} END"
     )
     stamp = f"{table}.{qn(STAMP)}"
-    gate = f"{stamp} < excluded.{qn(STAMP)}"
+    same = "IS NOT DISTINCT FROM" if postgres else "IS"
+    tie = f"{stamp} = excluded.{qn(STAMP)}"
+    # Newer; or the same second with the same data (an embedded copy seen
+    # again: returned as unchanged, no read needed); or, for an event's
+    # object, the same second when the row is the state the event followed.
+    gate = f"{stamp} < excluded.{qn(STAMP)} OR ({tie} AND {table}.{data} {same} excluded.{data})"
     follows, extra_params = _follows_sql(f"{table}.{data}", previous, postgres)
     if follows:
-        gate = f"({gate} OR ({stamp} = excluded.{qn(STAMP)} AND {follows}))"
+        gate += f" OR ({tie} AND {follows})"
+    gate = f"({gate})"
 
     def statement(head: str, marks: str, n: int) -> str:
         return (
