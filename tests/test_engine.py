@@ -366,3 +366,35 @@ def test_a_placed_tie_costs_no_read(monkeypatch, before, changes):
     assert len(queries) == 2  # the event's insert and the customer's gated write
     row = Customer.objects.get(id="cus_00001")
     assert all(row.stripe_data[key] == value for key, value in changes.items())
+
+
+def test_an_event_mirrors_its_object_and_what_it_embeds_not_deeper_copies():
+    price = stripe_fixture("price", id="price_deep", product="prod_x")
+    item = stripe_fixture(
+        "subscription_item", id="si_1", price=price, subscription="sub_1"
+    )
+    subscription = stripe_fixture(
+        "subscription",
+        id="sub_1",
+        customer="cus_00001",
+        items={"object": "list", "data": [item], "has_more": False, "url": "/v1/x"},
+    )
+    event = stripe_fixture(
+        "event",
+        id="evt_sub",
+        type="customer.subscription.updated",
+        created=int(at(0).timestamp()),
+        data={"object": subscription},
+    )
+    result = sync.upsert([event])
+    labels = set(result.written_ids)
+    assert {
+        "djstripe.Event",
+        "djstripe.Subscription",
+        "djstripe.SubscriptionItem",
+    } <= labels
+    # The item's price is a copy of an object that has events of its own.
+    assert "djstripe.Price" not in labels
+    # An API read of the same subscription mirrors everything it carries.
+    sync.upsert([subscription], observed_at=at(10))
+    assert Price.objects.filter(id="price_deep").exists()

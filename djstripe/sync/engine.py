@@ -239,6 +239,10 @@ def _observations(
         # event was read: a page of old events must not pass for current state.
         event_time, carried, previous = _event_facts(obj)
         for item, parent in nested:
+            if event_time is not None and item is not carried and parent is not carried:
+                # Deeper copies in an event (a subscription item's price) are
+                # incidental snapshots of objects with events of their own.
+                continue
             add(
                 item,
                 top_level=False,
