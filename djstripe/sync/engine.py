@@ -371,6 +371,21 @@ def row_values(
     return values
 
 
+def _row(
+    model: type[StripeModel],
+    obs: _Observation,
+    owner_account: str | None,
+    data: dict | None = None,
+) -> dict[str, Any]:
+    """The row an observation writes (``data``: its normalized data, if the
+    caller already has it), with the parent an embedded child inherits."""
+    if data is None:
+        data = normalize(model, obs.data)
+    row = row_values(model, data, obs.observed_at, owner_account)
+    _inherit_parent(model, row, obs.parent)
+    return row
+
+
 def _inherit_parent(
     model: type[StripeModel], row: dict[str, Any], parent: dict | None
 ) -> None:
@@ -504,10 +519,7 @@ def _insert_new(
 ) -> None:
     """Write objects that never change once created (events): insert the new
     ones and leave the known ones alone, in one statement and without a read."""
-    rows = [
-        row_values(model, normalize(model, obs.data), obs.observed_at, owner_account)
-        for obs in observations.values()
-    ]
+    rows = [_row(model, obs, owner_account) for obs in observations.values()]
     inserted = _execute_insert(model, rows, on_conflict="DO NOTHING")
     result.created += len(inserted)
     result.unchanged += len(rows) - len(inserted)
@@ -591,13 +603,7 @@ def _write_first(
     deleted them; over older stored rows, the new data, or (when it is the
     same) only the newer stamp. Return what it turned down (stale, a tie,
     deleted) for the read-first path to sort out."""
-    rows = {}
-    for stripe_id, obs in observations.items():
-        row = row_values(
-            model, normalize(model, obs.data), obs.observed_at, owner_account
-        )
-        _inherit_parent(model, row, obs.parent)
-        rows[stripe_id] = row
+    rows = {i: _row(model, obs, owner_account) for i, obs in observations.items()}
     [first, *others] = observations.values()
     previous = first.previous if not others else None
     written, returned = [], set()
@@ -730,9 +736,7 @@ def _write_model(
             result.updated += 1
         else:
             result.created += 1
-        row = row_values(model, data, obs.observed_at, owner_account)
-        _inherit_parent(model, row, obs.parent)
-        rows.append(row)
+        rows.append(_row(model, obs, owner_account, data))
 
     for rows, wins in ((to_write, tie_wins), (successors, True)):
         if not rows:

@@ -387,9 +387,9 @@ def charge_card(
     if declines:
         fake.emit("charge.failed", charge)
         return charge
-    fake.emit("charge.succeeded", charge)
-    if capture:
+    if capture:  # as in Stripe, charge.succeeded shows the captured charge
         capture_charge(fake, charge, {}, event=False)
+    fake.emit("charge.succeeded", charge)
     return charge
 
 

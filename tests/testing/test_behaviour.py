@@ -670,3 +670,15 @@ def test_paying_failed_renewal_reactivates_past_due_subscription(client, fake, m
         client.v1.invoices.pay(first_invoice)  # the trial's invoice: paid already
     client.v1.invoices.pay(renewal["id"])
     assert client.v1.subscriptions.retrieve(sub.id).status == "active"
+
+
+def test_charge_succeeded_shows_the_captured_charge_with_its_transaction():
+    from djstripe.testing import FakeStripe
+
+    fake = FakeStripe(seed=3)
+    fake.client().v1.charges.create(
+        {"amount": 1200, "currency": "usd", "source": "tok_visa"}
+    )
+    [event] = [e for e in fake.events if e["type"] == "charge.succeeded"]
+    charge = event["data"]["object"]
+    assert charge["captured"] is True and charge["balance_transaction"]
