@@ -25,6 +25,7 @@ try:  # Django >= 6.0
 except ImportError:  # Django 5.2: the backport
     from django_tasks import task
 
+from .exceptions import NotVerifiedError, ProcessingError
 from .settings import djstripe_settings
 
 logger = logging.getLogger("djstripe.webhooks")
@@ -34,14 +35,20 @@ RETRY_BASE_DELAY = 30
 RETRY_MAX_DELAY = 3600
 
 
-class WebhookProcessingFailed(Exception):
+class WebhookProcessingFailed(ProcessingError):
     """An attempt failed (details on the trigger); raised so the task backend
     records the task as failed."""
 
 
 @task()
 def process_webhook_trigger(trigger_id: int, attempt: int = 1) -> str:
-    """Process the stored webhook request ``trigger_id`` (idempotent)."""
+    """Process the stored webhook request ``trigger_id`` (idempotent).
+
+    A request that failed verification raises
+    :class:`~djstripe.exceptions.NotVerifiedError` and is never retried; a
+    failed attempt raises :class:`WebhookProcessingFailed` (a
+    :class:`~djstripe.exceptions.ProcessingError`), after scheduling the next.
+    """
     from .models import WebhookEventTrigger
 
     trigger = WebhookEventTrigger.objects.filter(pk=trigger_id).first()
@@ -49,13 +56,17 @@ def process_webhook_trigger(trigger_id: int, attempt: int = 1) -> str:
         return "missing"
     if trigger.processed:
         return "already processed"
-    if trigger.process():
-        return "processed"
-    retry_at = schedule_retry(trigger_id, attempt)
-    raise WebhookProcessingFailed(
-        f"Webhook {trigger_id} attempt {attempt} failed: {trigger.exception}"
-        + (f"; next attempt at {retry_at:%Y-%m-%d %H:%M:%S}" if retry_at else "")
-    )
+    try:
+        trigger.process()
+    except NotVerifiedError:
+        raise
+    except ProcessingError as error:
+        retry_at = schedule_retry(trigger_id, attempt)
+        raise WebhookProcessingFailed(
+            f"Webhook {trigger_id} attempt {attempt} failed: {trigger.exception}"
+            + (f"; next attempt at {retry_at:%Y-%m-%d %H:%M:%S}" if retry_at else "")
+        ) from error
+    return "processed"
 
 
 def enqueue_trigger(trigger) -> None:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from djstripe import sync
 from djstripe.admin import columns, display
 from djstripe.admin.actions import is_resyncable
+from djstripe.exceptions import ProcessingError
 from djstripe.fields import StripeForeignKey
 from djstripe.models.base import StripeModel
 
@@ -517,7 +518,7 @@ def test_reprocess_events_runs_event_processing_and_reports_failures(
 
     def process(data, api_key=None):
         if data["id"] == ids[1]:
-            raise RuntimeError("handler broke")
+            raise ProcessingError("handler broke")
         processed.append(data["id"])
 
     monkeypatch.setattr(Event, "process", staticmethod(process))
@@ -531,7 +532,9 @@ def test_reprocess_events_runs_event_processing_and_reports_failures(
     assert processed == [ids[0]]
     messages = [str(m) for m in response.context["messages"]]
     assert "Re-processed 1 events." in messages
-    assert any("RuntimeError: handler broke" in m for m in messages)
+    assert any(
+        m.startswith("Could not re-process") and "handler broke" in m for m in messages
+    )
 
 
 # -- Models that arrive with other parts of djstripe -------------------------------------

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from djstripe import signals, stripe_api, sync
+from djstripe.exceptions import ProcessingError
 from djstripe.models import Customer, DeletedStripeObject, Event, Price, Product
 from djstripe.webhooks import handler, handler_all, registry
 from djstripe.webhooks.processing import apply_event, is_deletion, process_event_data
@@ -245,8 +246,9 @@ def test_event_type_and_stage_signals():
 
         received.clear()
         handler("customer.created")(lambda event, **kw: 1 / 0)
-        with pytest.raises(ZeroDivisionError):
+        with pytest.raises(ProcessingError, match="ZeroDivisionError") as raised:
             apply_event(make_event("customer.created", customer(), T0))
+        assert isinstance(raised.value.__cause__, ZeroDivisionError)
         assert [name for name, *_ in received] == ["pre", "error"]
         assert received[1][2] == ["event_data", "exception", "signal", "trigger"]
     finally:

@@ -56,7 +56,7 @@ def test_failed_deliveries_are_replayed_once_fixed(client):
 
     assert "2 event(s) to process." in output
     assert f"[1/2] {events[0]['id']} customer.updated: processed" in output
-    assert "Done: 2 processed, 0 already processed, 0 failed." in output
+    assert "Done: 2 processed, 0 already processed, 0 refused, 0 failed." in output
     assert Customer.objects.filter(id__in=["cus_r1", "cus_r2"]).count() == 2
     assert run("--failed").startswith("0 event(s)")  # idempotent
 

@@ -300,7 +300,7 @@ def test_failing_handler_rolls_back_and_answers_500_then_replays(client):
     assert "Traceback" in trigger.traceback and "flaky" in trigger.traceback
 
     broken = False
-    assert trigger.process() is True
+    assert trigger.process().new
     trigger.refresh_from_db()
     assert trigger.processed and trigger.exception == "" and trigger.attempts == 2
     assert Customer.objects.get(id="cus_hook").email == "after@example.com"

@@ -6,7 +6,6 @@ Both write to the mirror, so both require the model's *change* permission
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -15,11 +14,12 @@ from typing import Any
 import stripe
 from django.apps import apps
 from django.contrib import admin, messages
-from django.db import models, transaction
+from django.db import models
 from django.http import HttpRequest
 from django.utils.text import capfirst
 
 from .. import sync
+from ..exceptions import NotVerifiedError, ProcessingError
 from ..settings import djstripe_settings
 
 logger = logging.getLogger("djstripe.admin")
@@ -142,49 +142,52 @@ def resync_from_stripe(
         )
 
 
-def reprocess_one(obj: models.Model) -> None:
-    """Run the webhook processing of an Event row or a webhook trigger again.
+def reprocess_one(obj: models.Model) -> str:
+    """Run the webhook processing of an Event row or a webhook trigger again,
+    and say what became of it: ``"processed"`` or ``"already processed"``.
 
-    A trigger that knows how to process itself does so; otherwise its stored
-    body is processed as the event it is.
+    Raises :class:`~djstripe.exceptions.ProcessingError` on failure
+    (:class:`~djstripe.exceptions.NotVerifiedError` for a request that failed
+    verification: only the request's own ``process()`` ever reads its body).
     """
     event_model = apps.get_model("djstripe", "Event")
     if isinstance(obj, event_model):
         event_model.process(obj.stripe_data)
-        return
-    process = getattr(obj, "process", None)
-    if callable(process):
-        process()
-        return
-    body = getattr(obj, "body", None)
-    if not body:
-        raise ValueError("nothing to process: the trigger has no body")
-    event_model.process(json.loads(body))
+        return "processed"
+    outcome = obj.process()
+    return "processed" if outcome.new else "already processed"
 
 
 @admin.action(
     description="Re-process selected %(verbose_name_plural)s", permissions=["write"]
 )
 def reprocess(modeladmin: Any, request: HttpRequest, queryset: models.QuerySet) -> None:
-    done, failed = 0, []
+    """Re-process each selected row and report each outcome for what it is:
+    applied, already applied (nothing new), refused (not verified), failed."""
+    counts = {"processed": 0, "already processed": 0}
+    failed = []
     for obj in queryset:
         try:
-            with transaction.atomic():
-                reprocess_one(obj)
-        except Exception as error:  # report every failure, keep going
-            logger.warning("Re-processing %r failed", obj, exc_info=True)
+            counts[reprocess_one(obj)] += 1
+        except ProcessingError as error:  # report every failure, keep going
+            logger.warning("Re-processing %r failed: %s", obj, error)
             failed.append((obj, error))
-        else:
-            done += 1
-    if done:
+    name = queryset.model._meta.verbose_name_plural
+    if counts["processed"]:
+        modeladmin.message_user(
+            request, f"Re-processed {counts['processed']} {name}.", messages.SUCCESS
+        )
+    if counts["already processed"]:
         modeladmin.message_user(
             request,
-            f"Re-processed {done} {queryset.model._meta.verbose_name_plural}.",
-            messages.SUCCESS,
+            f"{counts['already processed']} {name} already processed: "
+            "nothing new was applied.",
+            messages.INFO,
         )
     for obj, error in failed:
+        verb = (
+            "Refused" if isinstance(error, NotVerifiedError) else "Could not re-process"
+        )
         modeladmin.message_user(
-            request,
-            f"Could not re-process {capfirst(str(obj))}: {type(error).__name__}: {error}",
-            messages.ERROR,
+            request, f"{verb} {capfirst(str(obj))}: {error}", messages.ERROR
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.db import models
@@ -13,6 +13,9 @@ from ..fields import StripeCharField, StripeEnumField, StripeForeignKey, StripeJ
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
 from .base import StripeModel
+
+if TYPE_CHECKING:
+    from ..webhooks.processing import Outcome
 
 
 def _default_tolerance() -> int:
@@ -211,8 +214,15 @@ class WebhookEventTrigger(models.Model):
         """Valid but not processed, with an error recorded."""
         return self.valid and not self.processed and bool(self.exception)
 
-    def process(self, *, force: bool = False) -> bool:
-        """(Re)process the stored event now; return whether it succeeded."""
+    def process(self, *, force: bool = False) -> Outcome:
+        """(Re)process the stored event now and return what that did.
+
+        Raises :class:`~djstripe.exceptions.NotVerifiedError` if the request
+        failed verification (it is never processed), and
+        :class:`~djstripe.exceptions.ProcessingError` if processing failed (the
+        failure is recorded on this row first). ``force`` runs the handlers
+        again for an event that was already processed.
+        """
         from ..webhooks.processing import process_trigger
 
         return process_trigger(self, force=force)

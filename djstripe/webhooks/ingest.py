@@ -19,8 +19,9 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from .. import signals
+from ..exceptions import ProcessingError
 from ..settings import djstripe_settings
-from .processing import InvalidEvent, parse_event, process_trigger
+from .processing import InvalidEvent, parse_event, process_trigger, save_trigger
 from .signature import SignatureVerificationError, verify
 
 logger = logging.getLogger("djstripe.webhooks")
@@ -85,11 +86,13 @@ def handle_request(
     try:
         if djstripe_settings.WEBHOOK_PROCESSING == "task":
             return _enqueue(trigger)
-        ok = process_trigger(trigger)
-    except DatabaseError as exc:
-        logger.error("Webhook %s not processed, database error: %s", trigger.pk, exc)
-        return _reply(503, "Database unavailable: the event was not processed.")
-    if not ok:
+        process_trigger(trigger)
+    except (DatabaseError, ProcessingError) as exc:
+        if isinstance(exc, DatabaseError) or isinstance(exc.__cause__, DatabaseError):
+            logger.error(
+                "Webhook %s not processed, database error: %s", trigger.pk, exc
+            )
+            return _reply(503, "Database unavailable: the event was not processed.")
         return _reply(
             500,
             f"Processing event {data['id']} failed: {trigger.exception}. "
@@ -134,7 +137,7 @@ def _enqueue(trigger) -> HttpResponse:
     """Hand the stored, verified event to the task backend; answer at once."""
     from .. import tasks
 
-    _save(trigger)
+    save_trigger(trigger, "event", "event_type")
     try:
         tasks.enqueue_trigger(trigger)
     except Exception as exc:  # the backend is down: let Stripe retry
@@ -171,13 +174,9 @@ def _public_headers(request: HttpRequest) -> dict[str, str]:
     }
 
 
-def _save(trigger) -> None:
-    trigger.save(update_fields=["valid", "exception", "event", "event_type", "updated"])
-
-
 def _save_and_reply(trigger, status: int, message: str) -> HttpResponse:
     try:
-        _save(trigger)
+        save_trigger(trigger, "event", "event_type")
     except DatabaseError as exc:
         logger.error("Webhook %s: could not record the outcome: %s", trigger.pk, exc)
     return _reply(status, message)

@@ -9,8 +9,12 @@ Processing one event is one database transaction:
 2. ``*.deleted`` events delete (tombstone) the object;
 3. if the event is new, the registered handlers and the per-type signal run.
 
-If a handler raises, the transaction is rolled back as a whole and the event
-can be processed again (``manage.py djstripe_process_events --failed``).
+If anything fails, the transaction is rolled back as a whole, the failure
+raises :class:`~djstripe.exceptions.ProcessingError` (the original error is
+its ``__cause__``) and the event can be processed again (``manage.py
+djstripe_process_events --failed``). A stored webhook request is processed
+only if it passed verification: otherwise
+:class:`~djstripe.exceptions.NotVerifiedError`, whichever path asks.
 Events are immutable, so the engine inserts the Event row with ``ON CONFLICT
 DO NOTHING``: a second delivery of the same event, even a concurrent one,
 mirrors nothing new and runs no handler.
@@ -25,10 +29,11 @@ import traceback as traceback_module
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from .. import signals, stripe_api, sync
+from ..exceptions import NotVerifiedError, ProcessingError
 from ..fields import timestamp_to_datetime
 from ..settings import djstripe_settings
 from .registry import call_handlers, handlers_for
@@ -45,7 +50,7 @@ NOT_DELETIONS = frozenset({"customer.subscription.deleted"})
 THIN_EVENT_OBJECT = "v2.core.event"
 
 
-class InvalidEvent(ValueError):
+class InvalidEvent(ProcessingError, ValueError):
     """The body is not a Stripe event; ``str(error)`` says why."""
 
 
@@ -165,7 +170,8 @@ def apply_event(
     """Mirror one event and run its handlers, in one transaction.
 
     ``force`` runs the handlers even if the event was processed before (the
-    mirror write is idempotent either way). Exceptions propagate, after
+    mirror write is idempotent either way). A failure raises
+    :class:`ProcessingError` (the original error as its ``__cause__``), after
     ``webhook_processing_error`` is sent; nothing the event wrote is kept.
     """
     from djstripe.models import Event
@@ -184,7 +190,9 @@ def apply_event(
         signals.webhook_processing_error.send(
             sender=Event, exception=exc, event_data=data, trigger=trigger
         )
-        raise
+        raise ProcessingError(
+            f"Processing event {data['id']} ({data['type']}) failed: {_describe(exc)}"
+        ) from exc
     if (outcome.new or force) and signals.webhook_post_process.has_listeners():
         event = event or Event.objects.get(id=outcome.event_id)
         signals.webhook_post_process.send(sender=Event, event=event, trigger=trigger)
@@ -252,27 +260,40 @@ def process_event_data(data: dict, api_key: str | None = None) -> Event:
 # -- Triggers ---------------------------------------------------------------------
 
 
-def process_trigger(trigger: WebhookEventTrigger, *, force: bool = False) -> bool:
+def process_trigger(trigger: WebhookEventTrigger, *, force: bool = False) -> Outcome:
     """Process the event stored in ``trigger``; record the outcome on it.
 
-    Returns whether processing succeeded. A failure is logged and stored on
-    the trigger (exception and traceback); it never propagates, because the
-    trigger row is the record of it and the caller decides how to answer.
+    Raises :class:`NotVerifiedError` if the request failed verification (the
+    row is left as it is: its content is not Stripe's), and
+    :class:`ProcessingError` if processing failed; the failure is then logged
+    and stored on the trigger (exception and traceback) before it is raised.
     """
+    if not trigger.valid:
+        raise NotVerifiedError(
+            f"Webhook request {trigger.pk} failed verification "
+            f"({trigger.exception or 'no reason recorded'}): it is never processed."
+        )
     trigger.attempts += 1
     try:
         data = parse_event(trigger.body)
         trigger.event_id, trigger.event_type = data["id"], data["type"]
         outcome = apply_event(data, trigger=trigger, force=force)
-    except Exception as exc:
-        logger.exception(
-            "Processing webhook %s (%s) failed", trigger.pk, trigger.event_type or "?"
+    except ProcessingError as error:
+        cause = error.__cause__ or error
+        logger.error(
+            "Processing webhook %s (%s) failed",
+            trigger.pk,
+            trigger.event_type or "?",
+            exc_info=cause,
         )
         trigger.processed = False
-        trigger.exception = f"{type(exc).__name__}: {exc}"[:2048]
-        trigger.traceback = traceback_module.format_exc()
-        _save(trigger, "processed", "exception", "traceback", "attempts", *EVENT_FIELDS)
-        return False
+        trigger.exception = _describe(cause)[:2048]
+        trigger.traceback = "".join(traceback_module.format_exception(cause))
+        _record(trigger)
+        raise ProcessingError(
+            f"Webhook request {trigger.pk} ({trigger.event_id or '?'}) "
+            f"failed: {trigger.exception}"
+        ) from cause
     trigger.processed = True
     trigger.exception = ""
     trigger.traceback = ""
@@ -280,13 +301,30 @@ def process_trigger(trigger: WebhookEventTrigger, *, force: bool = False) -> boo
     trigger.event_type = outcome.event_type
     if not outcome.new:
         logger.info("Event %s was already processed; nothing to do", outcome.event_id)
-    _save(trigger, "processed", "exception", "traceback", "attempts", *EVENT_FIELDS)
-    return True
+    _record(trigger)
+    return outcome
+
+
+def _record(trigger: WebhookEventTrigger) -> None:
+    """Save a processing outcome; a database failure is a processing failure."""
+    try:
+        save_trigger(trigger, "processed", "traceback", "attempts", *EVENT_FIELDS)
+    except DatabaseError as exc:
+        raise ProcessingError(
+            f"Webhook request {trigger.pk}: could not record the outcome: "
+            f"{_describe(exc)}"
+        ) from exc
 
 
 EVENT_FIELDS = ("event", "event_type")
 
 
-def _save(trigger: WebhookEventTrigger, *fields: str) -> None:
+def save_trigger(trigger: WebhookEventTrigger, *fields: str) -> None:
+    """Save what became of a stored request: always its verdict (``valid``,
+    ``exception``), plus ``fields``; never its body or headers again."""
     trigger.updated = timezone.now()
-    trigger.save(update_fields=[*fields, "valid", "updated"])
+    trigger.save(update_fields=[*fields, "valid", "exception", "updated"])
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -2,7 +2,8 @@
 
 Processing is idempotent: an event already applied is mirrored again behind
 the staleness gate (a no-op when nothing is newer) and its handlers do not run
-again unless ``--force`` is given.
+again unless ``--force`` is given. Only webhook requests that passed
+verification are ever read; each failure is reported and the exit is non-zero.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from ... import stripe_api
+from ...exceptions import NotVerifiedError, ProcessingError
 from ...models import Event, WebhookEventTrigger
 from ...webhooks.processing import apply_event
 
@@ -76,7 +78,12 @@ class Command(BaseCommand):
         if not (failed or ids or since):
             raise CommandError("Say what to process: --failed, --ids or --since.")
         self.types = types
-        self.counts = {"processed": 0, "already processed": 0, "failed": 0}
+        self.counts = {
+            "processed": 0,
+            "already processed": 0,
+            "refused": 0,
+            "failed": 0,
+        }
         jobs: list[tuple[str, dict | WebhookEventTrigger]] = []
         if failed:
             jobs += [(t.event_type, t) for t in self._failed_triggers()]
@@ -94,8 +101,9 @@ class Command(BaseCommand):
             self._run(number, total, job, force, api_key)
         summary = ", ".join(f"{n} {label}" for label, n in self.counts.items())
         self.stdout.write(f"Done: {summary}.")
-        if self.counts["failed"]:
-            raise CommandError(f"{self.counts['failed']} event(s) failed; see above.")
+        failures = self.counts["failed"] + self.counts["refused"]
+        if failures:
+            raise CommandError(f"{failures} event(s) failed; see above.")
 
     # -- Selecting -------------------------------------------------------------
 
@@ -150,18 +158,20 @@ class Command(BaseCommand):
     def _run(self, number, total, job, force, api_key) -> None:
         if isinstance(job, WebhookEventTrigger):
             label = f"{job.event_id or 'trigger ' + str(job.pk)} {job.event_type}"
-            ok = job.process(force=force)
-            error = job.exception
-            outcome = "processed" if ok else "failed"
         else:
             label = f"{job['id']} {job['type']}"
-            try:
-                result = apply_event(job, api_key, force=force)
-            except Exception as exc:  # reported, and the others go on
-                ok, error, outcome = False, f"{type(exc).__name__}: {exc}", "failed"
+        try:
+            if isinstance(job, WebhookEventTrigger):
+                result = job.process(force=force)
             else:
-                ok, error = True, ""
-                outcome = "processed" if result.new or force else "already processed"
+                result = apply_event(job, api_key, force=force)
+        except NotVerifiedError as exc:  # reported, and the others go on
+            ok, error, outcome = False, str(exc), "refused"
+        except ProcessingError as exc:
+            ok, error, outcome = False, str(exc), "failed"
+        else:
+            ok, error = True, ""
+            outcome = "processed" if result.new or force else "already processed"
         self.counts[outcome] += 1
         line = f"[{number}/{total}] {label}: {outcome}"
         if ok:
