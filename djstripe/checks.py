@@ -73,6 +73,7 @@ def check_webhook_settings(app_configs=None, **kwargs) -> list[checks.CheckMessa
                 id="djstripe.E003",
             )
         )
+    messages += _check_webhook_storage()
     refetch = djstripe_settings.WEBHOOK_REFETCH
     policies = refetch.values() if isinstance(refetch, dict) else [refetch]
     if any(policy not in REFETCH_POLICIES for policy in policies):
@@ -82,4 +83,28 @@ def check_webhook_settings(app_configs=None, **kwargs) -> list[checks.CheckMessa
                 id="djstripe.E004",
             )
         )
+    return messages
+
+
+def _check_webhook_storage() -> list[checks.CheckMessage]:
+    """What is kept of webhook requests, and for how long, must be bounded numbers."""
+    messages: list[checks.CheckMessage] = []
+    size = djstripe_settings.WEBHOOK_REJECTED_BODY_SIZE
+    if size < 0:
+        messages.append(
+            checks.Error(
+                "DJSTRIPE_WEBHOOK_REJECTED_BODY_SIZE must be 0 or more bytes.",
+                id="djstripe.E005",
+            )
+        )
+    for name in ("REJECTED", "PROCESSED"):
+        value = getattr(djstripe_settings, f"WEBHOOK_{name}_RETENTION_DAYS")
+        if value is not None and (not isinstance(value, float) or value <= 0):
+            messages.append(
+                checks.Error(
+                    f"DJSTRIPE_WEBHOOK_{name}_RETENTION_DAYS must be a positive "
+                    "number of days, or None to keep requests forever.",
+                    id="djstripe.E006",
+                )
+            )
     return messages

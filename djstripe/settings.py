@@ -24,6 +24,13 @@ def _get(name: str, default: Any = None) -> Any:
     return getattr(django_settings, name, default)
 
 
+def _days(value: Any) -> Any:
+    """A number of days as a float; anything else as is, for the checks."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 class DjstripeSettings:
     """Lazy accessors for djstripe's settings, with their defaults.
 
@@ -117,6 +124,22 @@ class DjstripeSettings:
     @property
     def WEBHOOK_MAX_BODY_SIZE(self) -> int:
         return int(_get("DJSTRIPE_WEBHOOK_MAX_BODY_SIZE", 1024 * 1024))
+
+    @property
+    def WEBHOOK_REJECTED_BODY_SIZE(self) -> int:
+        """Bytes of body kept for a request that failed verification."""
+        return int(_get("DJSTRIPE_WEBHOOK_REJECTED_BODY_SIZE", 4 * 1024))
+
+    @property
+    def WEBHOOK_REJECTED_RETENTION_DAYS(self) -> float | None:
+        """Days a rejected request is kept (``None``: forever)."""
+        return _days(_get("DJSTRIPE_WEBHOOK_REJECTED_RETENTION_DAYS", 7))
+
+    @property
+    def WEBHOOK_PROCESSED_RETENTION_DAYS(self) -> float | None:
+        """Days a processed request is kept (``None``: forever). Verified
+        requests not yet processed are kept until they are."""
+        return _days(_get("DJSTRIPE_WEBHOOK_PROCESSED_RETENTION_DAYS", 90))
 
     @property
     def WEBHOOK_TASK_MAX_ATTEMPTS(self) -> int:

@@ -36,8 +36,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import stripe
+from django.views.decorators.debug import sensitive_variables
 from stripe import HTTPClient
 
+from ._text import clean_json
 from .settings import djstripe_settings
 
 __all__ = [
@@ -315,6 +317,7 @@ _clients: dict[tuple[str, str | None, str | None, str | None], stripe.StripeClie
 _clients_lock = threading.Lock()
 
 
+@sensitive_variables("api_key", "key")
 def get_client(
     api_key: str | None = None, stripe_account: str | None = None
 ) -> stripe.StripeClient:
@@ -383,6 +386,7 @@ def _response_time(headers: Mapping[str, str] | None) -> datetime.datetime:
     return when.replace(microsecond=0)
 
 
+@sensitive_variables("api_key")
 def request(
     method: str,
     path: str,
@@ -402,7 +406,8 @@ def request(
     if method.lower() == "post":
         options["idempotency_key"] = idempotency_key or f"djstripe-{uuid.uuid4()}"
     response = client.raw_request(method.lower(), path, **dict(params or {}), **options)
-    data = StripeData(response.data)
+    # Text no database can store (NUL, lone surrogates) becomes U+FFFD here.
+    data = StripeData(clean_json(response.data, getattr(response, "body", None)))
     data.observed_at = _response_time(response.headers)
     return data
 

@@ -11,6 +11,9 @@ the next one itself, with exponential backoff, on backends that can run a
 task later (``supports_defer``, e.g. the database backend), up to
 ``DJSTRIPE_WEBHOOK_TASK_MAX_ATTEMPTS``. The failure is recorded on the
 trigger either way, and ``djstripe_process_events --failed`` replays it.
+
+:data:`prune_webhook_triggers` deletes stored requests past their retention;
+run it periodically from the project's scheduler.
 """
 
 from __future__ import annotations
@@ -90,3 +93,13 @@ def schedule_retry(trigger_id: int, attempt: int) -> datetime.datetime | None:
     run_after = timezone.now() + retry_delay(attempt)
     process_webhook_trigger.using(run_after=run_after).enqueue(trigger_id, attempt + 1)
     return run_after
+
+
+@task()
+def prune_webhook_triggers() -> str:
+    """Delete stored webhook requests past their retention; schedule it
+    periodically (daily is plenty). See :mod:`djstripe.webhooks.retention`."""
+    from .webhooks.retention import prune_webhook_triggers as prune
+
+    report = prune()
+    return f"deleted {report.rejected} rejected, {report.processed} processed"

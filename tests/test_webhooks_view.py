@@ -188,7 +188,7 @@ BAD_INPUTS = [
     pytest.param(
         {"body": '{"object": "event", "id": "evt_1"}'},
         400,
-        "missing type, created, data.object",
+        "missing or malformed type, created, data.object",
         id="partial-event",
     ),
     pytest.param({"body": "[1, 2]"}, 400, "not a JSON object", id="json-list"),

@@ -1,11 +1,16 @@
-"""What the webhook view does with a request: store, verify, then process.
+"""What the webhook view does with a request: verify, store, then process.
 
-The order matters. The request is stored first (a ``WebhookEventTrigger``),
-whatever it holds, so that nothing Stripe sent is ever lost and every
-rejection can be inspected; then it is verified (signature, size, shape);
-then processed, inline or as a task. Every rejection answers with a status
-Stripe understands (4xx: do not retry; 5xx: retry) and a message that says
-what was wrong, in the body and in the log.
+The order matters. The request is verified first (signature, size, shape:
+pure computation, no database write), then stored (a
+``WebhookEventTrigger``), whatever it holds, so that every delivery and every
+rejection can be inspected; then processed, inline or as a task. What an
+outsider can make us store is bounded: a rejected request keeps its address,
+the reason, its headers capped to :data:`REJECTED_HEADERS_SIZE` and the first
+``DJSTRIPE_WEBHOOK_REJECTED_BODY_SIZE`` bytes of its body; only a verified
+one is stored whole. Every rejection answers with a status Stripe
+understands (4xx: do not retry; 5xx: retry) and a message that says what was
+wrong, in the body and in the log. No input yields a 500: that status means
+a handler failed (Stripe retries), 503 that the database did.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.debug import sensitive_variables
 
 from .. import signals
+from .._text import clean_text
 from ..exceptions import ProcessingError
 from ..settings import djstripe_settings
 from .processing import InvalidEvent, parse_event, process_trigger, save_trigger
@@ -28,6 +35,10 @@ logger = logging.getLogger("djstripe.webhooks")
 
 #: Request headers never stored on a trigger: they may carry credentials.
 PRIVATE_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+#: Bytes of headers kept for a rejected request (each value at most
+#: :data:`REJECTED_HEADER_VALUE_SIZE` characters): enough to diagnose it.
+REJECTED_HEADERS_SIZE = 2048
+REJECTED_HEADER_VALUE_SIZE = 256
 
 
 @dataclass
@@ -39,7 +50,7 @@ class Rejection(Exception):
 def handle_request(
     request: HttpRequest, endpoint_uuid: uuid_module.UUID | None = None
 ) -> HttpResponse:
-    """Store, verify and process one webhook request; return the response."""
+    """Verify, store and process one webhook request; return the response."""
     from djstripe.models import WebhookEndpoint, WebhookEventTrigger
 
     body, too_big = _read_body(request, djstripe_settings.WEBHOOK_MAX_BODY_SIZE)
@@ -49,11 +60,17 @@ def handle_request(
             endpoint = WebhookEndpoint.objects.filter(
                 djstripe_uuid=endpoint_uuid
             ).first()
+        try:
+            data = _validate(request, body, too_big, endpoint_uuid, endpoint)
+            rejection = None
+        except Rejection as error:
+            data, rejection = None, error
         trigger = WebhookEventTrigger.objects.create(
             remote_ip=_remote_ip(request),
-            headers=_public_headers(request),
-            body="" if too_big else body.decode("utf-8", errors="replace"),
+            headers=_stored_headers(request, verified=rejection is None),
+            body=_stored_body(body, verified=rejection is None),
             webhook_endpoint=endpoint,
+            exception=rejection.message[:2048] if rejection else "",
         )
     except DatabaseError as exc:
         logger.error("Webhook not stored, database unavailable: %s", exc)
@@ -62,10 +79,7 @@ def handle_request(
         )
 
     signals.webhook_pre_validate.send(sender=WebhookEventTrigger, trigger=trigger)
-    try:
-        data = _validate(request, body, too_big, endpoint_uuid, endpoint)
-    except Rejection as rejection:
-        trigger.exception = rejection.message
+    if rejection is not None:
         logger.warning(
             "Webhook %s rejected (%s): %s",
             trigger.pk,
@@ -75,7 +89,7 @@ def handle_request(
         signals.webhook_post_validate.send(
             sender=WebhookEventTrigger, trigger=trigger, valid=False
         )
-        return _save_and_reply(trigger, rejection.status, rejection.message)
+        return _reply(rejection.status, rejection.message)
 
     trigger.valid = True
     trigger.event_id = data["id"]
@@ -87,22 +101,40 @@ def handle_request(
         if djstripe_settings.WEBHOOK_PROCESSING == "task":
             return _enqueue(trigger)
         process_trigger(trigger)
-    except (DatabaseError, ProcessingError) as exc:
-        if isinstance(exc, DatabaseError) or isinstance(exc.__cause__, DatabaseError):
-            logger.error(
-                "Webhook %s not processed, database error: %s", trigger.pk, exc
-            )
-            return _reply(503, "Database unavailable: the event was not processed.")
-        return _reply(
-            500,
-            f"Processing event {data['id']} failed: {trigger.exception}. "
-            "Nothing was applied; it will be processed again when Stripe retries.",
-        )
+    except DatabaseError as exc:
+        return _database_failed(trigger, exc)
+    except ProcessingError as error:
+        return _processing_failed(trigger, error)
     return _reply(200, f"Event {data['id']} ({data['type']}) processed.")
 
 
+def _processing_failed(trigger, error: ProcessingError) -> HttpResponse:
+    """The answer to a verified event that could not be applied."""
+    if isinstance(error, InvalidEvent):
+        # The event itself cannot be stored: a retry would fail the same way.
+        return _reply(
+            400,
+            f"Event {trigger.event_id} cannot be applied: {trigger.exception}. "
+            "It is kept; replay it with djstripe_process_events --failed.",
+        )
+    if isinstance(error.__cause__, DatabaseError):
+        return _database_failed(trigger, error)
+    return _reply(
+        500,
+        f"Processing event {trigger.event_id} failed: {trigger.exception}. "
+        "Nothing was applied; it will be processed again when Stripe retries.",
+    )
+
+
+def _database_failed(trigger, error: Exception) -> HttpResponse:
+    logger.error("Webhook %s not processed, database error: %s", trigger.pk, error)
+    return _reply(503, "Database unavailable: the event was not processed.")
+
+
+@sensitive_variables("secrets", "endpoint")
 def _validate(request, body, too_big, endpoint_uuid, endpoint) -> dict:
-    """Raise :class:`Rejection` unless the request is a genuine Stripe event."""
+    """The event, or :class:`Rejection` unless the request is a genuine
+    Stripe event. Holds the secrets: kept out of error reports."""
     if request.method != "POST":
         raise Rejection(405, f"Method {request.method} not allowed: use POST.")
     if endpoint_uuid is not None and endpoint is None:
@@ -148,15 +180,19 @@ def _enqueue(trigger) -> HttpResponse:
 
 
 def _read_body(request: HttpRequest, limit: int) -> tuple[bytes, bool]:
-    """Read at most ``limit`` bytes (plus one, to tell an oversized body)."""
+    """Read at most ``limit`` bytes (plus one, to tell an oversized body).
+
+    Of an oversized body only the part a rejected request keeps is returned.
+    """
+    keep = djstripe_settings.WEBHOOK_REJECTED_BODY_SIZE
     length = request.META.get("CONTENT_LENGTH")
     try:
         if length and int(length) > limit:
-            return b"", True
+            return request.read(keep), True
     except ValueError:
         pass
     body = request.read(limit + 1)
-    return (b"", True) if len(body) > limit else (body, False)
+    return (body[:keep], True) if len(body) > limit else (body, False)
 
 
 def _remote_ip(request: HttpRequest) -> str | None:
@@ -166,12 +202,30 @@ def _remote_ip(request: HttpRequest) -> str | None:
         return None
 
 
-def _public_headers(request: HttpRequest) -> dict[str, str]:
-    return {
-        name: value
-        for name, value in request.headers.items()
-        if name.lower() not in PRIVATE_HEADERS
-    }
+def _stored_headers(request: HttpRequest, *, verified: bool) -> dict[str, str]:
+    """The headers to keep: no credentials; for a rejected request, capped."""
+    headers: dict[str, str] = {}
+    size = 0
+    for name, value in request.headers.items():
+        if name.lower() in PRIVATE_HEADERS:
+            continue
+        if not verified:
+            name, value = name[:64], value[:REJECTED_HEADER_VALUE_SIZE]
+            size += len(name) + len(value)
+            if size > REJECTED_HEADERS_SIZE:
+                break
+        headers[clean_text(name)] = clean_text(value)
+    return headers
+
+
+def _stored_body(body: bytes, *, verified: bool) -> str:
+    """The body as text a database can store; for a rejected request, only
+    its first ``DJSTRIPE_WEBHOOK_REJECTED_BODY_SIZE`` bytes."""
+    text = body.decode("utf-8", errors="replace")
+    if not verified:
+        limit = djstripe_settings.WEBHOOK_REJECTED_BODY_SIZE
+        text = text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+    return clean_text(text)
 
 
 def _save_and_reply(trigger, status: int, message: str) -> HttpResponse:

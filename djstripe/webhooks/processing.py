@@ -29,10 +29,13 @@ import traceback as traceback_module
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import DatabaseError, transaction
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, DataError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from .. import signals, stripe_api, sync
+from .._text import clean_json
 from ..exceptions import NotVerifiedError, ProcessingError
 from ..fields import timestamp_to_datetime
 from ..settings import djstripe_settings
@@ -69,41 +72,83 @@ class Outcome:
 
 
 def parse_event(body: bytes | str) -> dict:
-    """Decode a webhook body into an event dict, or raise :class:`InvalidEvent`."""
+    """Decode a webhook body into an event dict, or raise :class:`InvalidEvent`.
+
+    The body must be UTF-8 JSON (no ``NaN``, no nesting deeper than Python's
+    parser allows); strings that no database could store (``\\u0000``, lone
+    surrogates) are replaced by U+FFFD here, at the boundary (see
+    :mod:`djstripe._text`), so that the event is stored alike everywhere.
+    """
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidEvent(f"Body is not valid JSON: {exc}") from None
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise InvalidEvent("Body is not valid JSON: nested too deeply.") from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
+        raise InvalidEvent(f"Body is not valid JSON: {_quote(exc, 120)}") from None
+    data = clean_json(data, text)
     check_event(data)
     return data
 
 
 def check_event(data: Any) -> None:
-    """Raise :class:`InvalidEvent` unless ``data`` has the shape of an event."""
+    """Raise :class:`InvalidEvent` unless ``data`` has the shape of an event:
+    the fields processing reads have the types it expects."""
     if not isinstance(data, dict):
         raise InvalidEvent("Body is not a Stripe event: not a JSON object.")
     kind = data.get("object")
     if kind not in ("event", THIN_EVENT_OBJECT):
         raise InvalidEvent(
-            f"Body is not a Stripe event: object is {kind!r}, not 'event'."
+            f"Body is not a Stripe event: object is {_quote(kind)}, not 'event'."
         )
-    missing = [
+    problems = [
         name
         for name in ("id", "type")
-        if not isinstance(data.get(name), str) or not data[name]
+        if not isinstance(data.get(name), str) or not 0 < len(data[name]) <= 250
     ]
     if data.get("created") in (None, ""):
-        missing.append("created")
-    if kind == "event" and not isinstance((data.get("data") or {}).get("object"), dict):
-        missing.append("data.object")
-    if missing:
-        raise InvalidEvent(f"Body is not a Stripe event: missing {', '.join(missing)}.")
+        problems.append("created")
+    if data.get("account") is not None and not isinstance(data["account"], str):
+        problems.append("account")
+    if kind == "event":
+        problems += _object_problems(data.get("data"))
+    elif not isinstance(data.get("related_object") or {}, dict):
+        problems.append("related_object")
+    if problems:
+        raise InvalidEvent(
+            f"Body is not a Stripe event: missing or malformed {', '.join(problems)}."
+        )
     try:
         _created(data)
     except (TypeError, ValueError, OverflowError):
         raise InvalidEvent(
-            f"Body is not a Stripe event: bad created {data.get('created')!r}."
+            f"Body is not a Stripe event: bad created {_quote(data.get('created'))}."
         ) from None
+
+
+def _object_problems(data: Any) -> list[str]:
+    """What is wrong with a v1 event's ``data``, as the names of its fields."""
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return ["data.object"]
+    problems = [
+        f"data.object.{name}"
+        for name in ("id", "object")
+        if data["object"].get(name) is not None
+        and not isinstance(data["object"][name], str)
+    ]
+    if not isinstance(data.get("previous_attributes") or {}, dict):
+        problems.append("data.previous_attributes")
+    return problems
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _quote(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut: messages are sent back and logged."""
+    text = repr(value) if not isinstance(value, BaseException) else str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _created(data: dict) -> datetime.datetime:
@@ -120,6 +165,7 @@ def _created(data: dict) -> datetime.datetime:
 # -- Thin events ------------------------------------------------------------------
 
 
+@sensitive_variables("api_key")
 def expand_thin_event(data: dict, api_key: str | None = None) -> dict:
     """A thin (v2) event as a v1-shaped event carrying its related object.
 
@@ -160,6 +206,7 @@ def is_deletion(event: dict) -> bool:
     return event["type"].endswith(".deleted") and event["type"] not in NOT_DELETIONS
 
 
+@sensitive_variables("api_key")
 def apply_event(
     data: dict,
     api_key: str | None = None,
@@ -182,7 +229,7 @@ def apply_event(
             data = expand_thin_event(data, api_key)
         signals.webhook_pre_process.send(sender=Event, event_data=data, trigger=trigger)
         with transaction.atomic():
-            outcome = _mirror(data, api_key)
+            outcome = _mirror_or_reject(data, api_key)
             event = None
             if outcome.new or force:
                 event = _run_handlers(outcome)
@@ -190,6 +237,8 @@ def apply_event(
         signals.webhook_processing_error.send(
             sender=Event, exception=exc, event_data=data, trigger=trigger
         )
+        if isinstance(exc, ProcessingError):
+            raise
         raise ProcessingError(
             f"Processing event {data['id']} ({data['type']}) failed: {_describe(exc)}"
         ) from exc
@@ -199,6 +248,32 @@ def apply_event(
     return outcome
 
 
+#: What the engine raises on data it cannot store (a wrong type, a number too
+#: large for its column): the event is malformed and would fail the same way
+#: at every retry.
+MALFORMED_DATA_ERRORS = (
+    TypeError,
+    ValueError,
+    KeyError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    DataError,
+    ValidationError,
+)
+
+
+def _mirror_or_reject(event: dict, api_key: str | None) -> Outcome:
+    """:func:`_mirror`, with data it cannot store reported as :class:`InvalidEvent`."""
+    try:
+        return _mirror(event, api_key)
+    except MALFORMED_DATA_ERRORS as exc:
+        raise InvalidEvent(
+            f"Event {event['id']} cannot be mirrored: {_describe(exc)}"[:1024]
+        ) from exc
+
+
+@sensitive_variables("api_key", "options")
 def _mirror(event: dict, api_key: str | None) -> Outcome:
     """Write the event and its object through the engine (no handlers)."""
     from djstripe.models import Event
@@ -287,13 +362,13 @@ def process_trigger(trigger: WebhookEventTrigger, *, force: bool = False) -> Out
             exc_info=cause,
         )
         trigger.processed = False
-        trigger.exception = _describe(cause)[:2048]
+        # What the event could not be, or what failed while applying it.
+        trigger.exception = _describe(
+            error if isinstance(error, InvalidEvent) else cause
+        )[:2048]
         trigger.traceback = "".join(traceback_module.format_exception(cause))
         _record(trigger)
-        raise ProcessingError(
-            f"Webhook request {trigger.pk} ({trigger.event_id or '?'}) "
-            f"failed: {trigger.exception}"
-        ) from cause
+        raise
     trigger.processed = True
     trigger.exception = ""
     trigger.traceback = ""

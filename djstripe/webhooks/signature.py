@@ -8,17 +8,22 @@ endpoint while one is being rolled) and the receiver may hold several secrets
 secret. The timestamp is signed too; checking it against a tolerance, in the
 past *and* the future, is what stops a captured delivery from being replayed.
 
-This module is pure (no Django, no database) so that it can be tested and
+This module is pure (no database, no settings) so that it can be tested and
 reused on its own: the view, the testing kit and users' own tests share it.
+Functions that hold a secret are marked with Django's ``sensitive_variables``
+so that error reports never show it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from django.views.decorators.debug import sensitive_variables
 
 __all__ = [
     "SignatureHeader",
@@ -31,6 +36,11 @@ __all__ = [
 
 #: The only scheme Stripe signs with; ``v0`` is a legacy test scheme, ignored.
 SCHEME = "v1"
+#: A timestamp: ASCII digits only (``str.isdigit`` also accepts ``²``, which
+#: ``int`` refuses), and few enough that ``int`` never hits its digit limit.
+_TIMESTAMP = re.compile(r"[0-9]{1,20}")
+#: How much of a malformed item a message quotes: it is sent back and logged.
+_QUOTE_LIMIT = 40
 
 
 class SignatureVerificationError(ValueError):
@@ -53,13 +63,14 @@ def parse_header(header: str | None) -> SignatureHeader:
         key, sep, value = item.strip().partition("=")
         if not sep or not key or not value:
             raise SignatureVerificationError(
-                f"Malformed Stripe-Signature header: {item.strip()!r} is not key=value."
+                "Malformed Stripe-Signature header: "
+                f"{item.strip()[:_QUOTE_LIMIT]!r} is not key=value."
             )
         if key == "t":
             timestamps.append(value)
         elif key == SCHEME:
             signatures.append(value.lower())
-    if len(timestamps) != 1 or not timestamps[0].isdigit():
+    if len(timestamps) != 1 or not _TIMESTAMP.fullmatch(timestamps[0]):
         raise SignatureVerificationError(
             "Malformed Stripe-Signature header: expected exactly one numeric t=<timestamp>."
         )
@@ -70,6 +81,7 @@ def parse_header(header: str | None) -> SignatureHeader:
     return SignatureHeader(int(timestamps[0]), tuple(signatures))
 
 
+@sensitive_variables("secret")
 def compute_signature(payload: bytes | str, secret: str, timestamp: int) -> str:
     """The hex ``v1`` signature of ``payload`` at ``timestamp`` with ``secret``."""
     if isinstance(payload, str):
@@ -78,12 +90,14 @@ def compute_signature(payload: bytes | str, secret: str, timestamp: int) -> str:
     return hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
 
 
+@sensitive_variables("secret")
 def sign(payload: bytes | str, secret: str, timestamp: int | None = None) -> str:
     """A ``Stripe-Signature`` header value for ``payload``, as Stripe would send it."""
     timestamp = int(time.time()) if timestamp is None else int(timestamp)
     return f"t={timestamp},{SCHEME}={compute_signature(payload, secret, timestamp)}"
 
 
+@sensitive_variables("secrets", "expected")
 def verify(
     payload: bytes,
     header: str | None,
@@ -112,7 +126,9 @@ def verify(
     matched = False
     for candidate in parsed.signatures:
         for digest in expected:
-            matched |= hmac.compare_digest(candidate.encode(), digest.encode())
+            matched |= hmac.compare_digest(
+                candidate.encode("utf-8", "replace"), digest.encode()
+            )
     if not matched:
         raise SignatureVerificationError(
             "No signature matches: the payload was not signed with this endpoint's secret."
