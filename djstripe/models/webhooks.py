@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import stripe
 from django.db import models
 
+from .._text import clean_json
 from ..fields import StripeCharField, StripeEnumField, StripeForeignKey, StripeJSONField
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
@@ -197,10 +198,11 @@ class WebhookEventTrigger(models.Model):
 
     @property
     def json_body(self) -> Any:
-        """The body decoded as JSON (``None`` if it is not JSON)."""
+        """The body decoded as JSON (``None`` if it is not JSON), with text no
+        database can store replaced (see :mod:`djstripe._text`)."""
         try:
-            return json.loads(self.body)
-        except ValueError:
+            return clean_json(json.loads(self.body), self.body)
+        except (ValueError, RecursionError):
             return None
 
     @property
