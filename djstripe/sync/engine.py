@@ -11,14 +11,15 @@ go through :func:`upsert`, which
    with the event's ``created``;
 2. for a page of API reads (most likely unchanged): reads the stored stamps
    and data of every model of the batch with its deletion tombstones (one
-   query), drops what is stale, deleted or unchanged, and writes the rest
-   with one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE stored.observed_at <
-   new.observed_at`` per model, so the gate holds against concurrent writers;
-3. for what events carry (most likely changed): writes first, one gated
-   ``INSERT ... SELECT`` per model that skips tombstoned ids and updates only
-   older rows, and reads only what it turned down;
+   query), lets the gate decide what is new, changed, unchanged, stale,
+   deleted or a tie, and writes the rest with one gated statement per model;
+3. for what events carry (most likely changed): writes first, with the same
+   gated statement, and reads only what it turned down;
 4. on an exact-timestamp tie, places the event by its ``previous_attributes``
    or, failing that, re-reads the object from Stripe.
+
+The staleness rule itself is in :mod:`djstripe.sync.gate`, written once; the
+Python decision and the SQL of the gated statement both derive from it.
 
 A page of 100 objects of one type costs two queries; an event carrying one
 object, two (its own insert and the object's).
@@ -28,18 +29,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import json
+import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import connections, router, transaction
+from django.db.models import BooleanField, F, Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from ..fields import StripeFieldMixin, get_path, stripe_id_of, timestamp_to_datetime
-from . import registry
+from . import gate, registry
 
 if TYPE_CHECKING:
     from djstripe.models.base import StripeModel
@@ -48,6 +51,8 @@ logger = logging.getLogger("djstripe.sync")
 
 #: Stamp column of the staleness gate.
 STAMP = "djstripe_observed_at"
+#: The alias of the stored row in the gated statements.
+_STORED = "stored"
 #: Rows per INSERT statement: keeps SQLite under its bound-parameter limit.
 CHUNK_SIZE = 250
 
@@ -258,74 +263,95 @@ def _observations(
 # -- Writing --------------------------------------------------------------------
 
 
-_State = tuple[dict[str, tuple[datetime.datetime | None, dict]], set[str]]
+_State = dict[str, gate.Stored]
 
 
 def _stored_states(
     ids_by_model: dict[type[StripeModel], list[str]],
 ) -> dict[type, _State]:
-    """For each model, the stored stamp and data of its ids, and which of its
-    ids Stripe deleted.
+    """For each model, what the gate needs of its stored ids: their stamp and
+    data, and whether Stripe deleted them (ids with neither are absent).
 
     One query for the whole batch, whatever the number of models: a ``UNION
-    ALL`` of each model's table and the tombstones. This runs for every batch;
-    for a webhook event it is most of the cost. (Multi-table models, the
-    polymorphic payment sources, are read through the ORM.)
+    ALL`` of each model's rows and the tombstones. This runs for every batch;
+    for a webhook event it is most of the cost.
     """
-    states: dict[type, _State] = {}
-    tables = []
-    for model, ids in ids_by_model.items():
-        if model._meta.parents:
-            states[model] = _stored_state_by_orm(model, ids)
-        elif ids:
-            tables.append((model, ids))
-            states[model] = ({}, set())
-    if not tables:
+    models = [model for model, ids in ids_by_model.items() if ids]
+    states: dict[type, _State] = {model: {} for model in ids_by_model}
+    if not models:
         return states
-    connection = connections[router.db_for_read(tables[0][0])]
-    qn = connection.ops.quote_name
-    tombstones = apps.get_model("djstripe", "DeletedStripeObject")._meta.db_table
-    selects, params, all_ids = [], [], []
-    for index, (model, ids) in enumerate(tables):
-        selects.append(
-            f"SELECT {index}, {qn('id')}, {qn(STAMP)}, {qn('stripe_data')} "
-            f"FROM {qn(model._meta.db_table)} "
-            f"WHERE {qn('id')} IN ({', '.join(['%s'] * len(ids))})"
-        )
-        params.extend(ids)
-        all_ids.extend(ids)
-    selects.append(
-        f"SELECT -1, {qn('stripe_id')}, NULL, NULL FROM {qn(tombstones)} "
-        f"WHERE {qn('stripe_id')} IN ({', '.join(['%s'] * len(all_ids))})"
-    )
-    params.extend(all_ids)
-    stamp_from_db = _from_db(tables[0][0]._meta.get_field(STAMP), connection)
-    data_from_db = _from_db(tables[0][0]._meta.get_field("stripe_data"), connection)
-    deleted: set[str] = set()
+    connection = connections[router.db_for_read(models[0])]
+    shape = tuple((model, len(ids_by_model[model])) for model in models)
+    sql, params, template, compiler = _states_query(shape, connection)
+    ids = [i for model in models for i in ids_by_model[model]]
+    params = [ids[template[p]] if p in template else p for p in params]
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(selects), params)
-        for index, stripe_id, stamp, data in cursor.fetchall():
-            if index < 0:
-                deleted.add(stripe_id)
-            else:
-                stored = states[tables[index][0]][0]
-                stored[stripe_id] = (stamp_from_db(stamp), data_from_db(data))
-    for model, ids in tables:
-        states[model][1].update(deleted.intersection(ids))
+        cursor.execute(sql, params)
+        rows = compiler.results_iter(results=[cursor.fetchall()])
+    deleted: set[str] = set()
+    for index, stripe_id, stamp, data in rows:
+        if index < 0:
+            deleted.add(stripe_id)
+        else:
+            states[models[index]][stripe_id] = gate.Stored(stamp, data)
+    for model in models:
+        for stripe_id in deleted.intersection(ids_by_model[model]):
+            stored = states[model].get(stripe_id, gate.Stored(exists=False))
+            states[model][stripe_id] = replace(stored, deleted=True)
     return states
 
 
-def _stored_state_by_orm(
-    model: type[StripeModel], ids: list[str]
-) -> tuple[dict[str, tuple[datetime.datetime | None, dict]], set[str]]:
+@functools.lru_cache(maxsize=256)
+def _states_query(
+    shape: tuple[tuple[type[StripeModel], int], ...], connection: Any
+) -> tuple[str, list[Any], dict[str, int], Any]:
+    """The read of :func:`_stored_states` for batches of one shape (models and
+    how many ids of each), built with the ORM so that Django converts the
+    values: its SQL, its parameters with placeholders where the ids go, which
+    id of the batch each placeholder stands for, and the compiler that
+    converts its rows. Built once per shape: compiling a union of querysets
+    costs more than running it."""
+    placeholders = {
+        f"\x00djstripe-id-{n}": n for n in range(sum(count for _, count in shape))
+    }
+    ids = iter(placeholders)
+    batch = [(model, [next(ids) for _ in range(count)]) for model, count in shape]
+    first = shape[0][0]
+    queries = [
+        _annotated(
+            model._base_manager.filter(id__in=model_ids),
+            Value(index),
+            F("id"),
+            F(STAMP),
+            F("stripe_data"),
+        )
+        for index, (model, model_ids) in enumerate(batch)
+    ]
     tombstone = apps.get_model("djstripe", "DeletedStripeObject")
-    rows = model._base_manager.filter(id__in=ids).values_list(
-        "id", STAMP, "stripe_data"
+    every_id = [i for _, model_ids in batch for i in model_ids]
+    queries.append(
+        _annotated(
+            tombstone._base_manager.filter(stripe_id__in=every_id),
+            Value(-1),
+            F("stripe_id"),
+            Value(None, output_field=first._meta.get_field(STAMP)),
+            Value(None, output_field=first._meta.get_field("stripe_data")),
+        )
     )
-    deleted = tombstone._base_manager.filter(stripe_id__in=ids)
+    union = queries[0].union(*queries[1:], all=True)
+    compiler = union.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    return sql, list(params), placeholders, compiler
+
+
+def _annotated(queryset: Any, *columns: Any) -> Any:
+    """``queryset`` as rows of ``columns`` (expressions), in that order, ready
+    to be combined with others: annotations only, no ordering."""
+    names = [f"_gate_{n}" for n in range(len(columns))]
     return (
-        {row[0]: (row[1], row[2]) for row in rows},
-        set(deleted.values_list("stripe_id", flat=True)),
+        queryset.order_by()
+        .annotate(**dict(zip(names, columns, strict=True)))
+        .values_list(*names)
     )
 
 
@@ -419,27 +445,6 @@ def _update_columns(model: type[StripeModel]) -> list[str]:
     ]
 
 
-def _execute_upsert(
-    model: type[StripeModel], rows: list[dict[str, Any]], *, tie_wins: bool
-) -> None:
-    """One ``INSERT ... ON CONFLICT (id) DO UPDATE ... WHERE <gate>`` per chunk.
-
-    The gate is in the statement, not only in the Python that chose the rows,
-    so a concurrent writer with newer data can never be overwritten.
-    """
-    qn = connections[router.db_for_write(model)].ops.quote_name
-    table = qn(model._meta.db_table)
-    assignments = ", ".join(
-        f"{qn(c)} = excluded.{qn(c)}" for c in _update_columns(model)
-    )
-    stamp = f"{table}.{qn(STAMP)}"
-    compare = "<=" if tie_wins else "<"
-    gate = f"{stamp} IS NULL OR {stamp} {compare} excluded.{qn(STAMP)}"
-    _execute_insert(
-        model, rows, on_conflict=f"DO UPDATE SET {assignments} WHERE {gate}"
-    )
-
-
 def _execute_insert(
     model: type[StripeModel], rows: list[dict[str, Any]], *, on_conflict: str
 ) -> list[str]:
@@ -475,7 +480,7 @@ def _insert_chunks(
     qn = connection.ops.quote_name
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     head = (
-        f"INSERT INTO {qn(model._meta.db_table)} "
+        f"INSERT INTO {qn(model._meta.db_table)} AS {_STORED} "
         f"({', '.join(qn(f.column) for f in fields)})"
     )
     marks = marks or ", ".join(["%s"] * len(fields))
@@ -495,13 +500,13 @@ def _insert_chunks(
 
 
 def _save_each(
-    model: type[StripeModel], rows: list[dict[str, Any]], existing: set[str]
+    model: type[StripeModel], rows: list[dict[str, Any]], state: _State
 ) -> None:
     """Fallback for multi-table models (the polymorphic payment sources), which
     a single-table ``INSERT`` cannot write. The gate was applied by the caller."""
     local = set(model.stripe_local_fields) | {"djstripe_created"}
     for row in rows:
-        if row["id"] in existing:
+        if row["id"] in state and state[row["id"]].exists:
             instance = model._base_manager.get(id=row["id"])
             for attname, value in row.items():
                 if attname not in local:
@@ -530,59 +535,41 @@ def _insert_new(
 def _bump_stamps(
     model: type[StripeModel], ids: list[str], observed_at: datetime.datetime
 ) -> None:
-    """Record that unchanged rows were seen at ``observed_at``.
+    """Record that unchanged rows were seen at ``observed_at`` (the gate's
+    :attr:`~djstripe.sync.gate.Verdict.CONFIRMED`), where it is newer.
 
     Without this, an event older than this observation but newer than the
     row's stamp would pass the gate and roll the row back.
     """
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    stamp_table = model._meta.get_field(STAMP).model._meta.db_table
+    columns = replace(
+        _columns(model, connection),
+        stored_stamp=f"{qn(stamp_table)}.{qn(STAMP)}",
+        new_stamp="%s",
+    )
+    newer, _ = gate.render_sql(gate.Newer(), gate.dialect(connection.vendor), columns)
+    stamp = model._meta.get_field(STAMP).get_db_prep_save(observed_at, connection)
     model._base_manager.filter(id__in=ids).filter(
-        **{f"{STAMP}__lt": observed_at}
+        RawSQL(newer, [stamp], output_field=BooleanField())
     ).update(**{STAMP: observed_at})
 
 
-def _follows(stored: Any, previous: Any) -> bool:
-    """Whether ``stored`` is what an event's ``previous_attributes`` says the
-    object looked like just before the event (nested hashes compare only the
-    keys the event names; a missing key is ``None``)."""
-    if isinstance(previous, dict) and isinstance(stored, dict):
-        return all(_follows(stored.get(key), value) for key, value in previous.items())
-    if isinstance(previous, dict) and isinstance(stored, str):  # an expanded id
-        return previous.get("id") == stored
-    return stored == previous
-
-
-def _leaves(value: dict, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
-    """``(path, value)`` of each leaf of nested dicts (lists are leaves)."""
-    for key, item in value.items():
-        if isinstance(item, dict) and item and item.get("object") != "list":
-            yield from _leaves(item, (*path, key))
-        else:
-            yield (*path, key), item
-
-
-def _follows_sql(
-    column: str, previous: dict | None, postgres: bool
-) -> tuple[str, list[Any]]:
-    """SQL for :func:`_follows` of the stored ``column`` (and its params): each
-    leaf of ``previous`` equals the stored value at its path (missing = null).
-    Empty when there is nothing to compare, or keys SQL paths cannot spell."""
-    if not previous:
-        return "", []
-    leaves = list(_leaves(previous))
-    if any(not isinstance(k, str) or '"' in k for path, _ in leaves for k in path):
-        return "", []
-    conditions, params = [], []
-    for path, value in leaves:
-        if postgres:
-            conditions.append(
-                f"COALESCE({column} #> %s, 'null'::jsonb) = "
-                f"COALESCE(CAST(%s AS jsonb), 'null'::jsonb)"
-            )
-            params += [list(path), json.dumps(value)]
-        else:
-            conditions.append(f"json_extract({column}, %s) IS json_extract(%s, '$')")
-            params += ["$" + "".join(f'."{k}"' for k in path), json.dumps(value)]
-    return " AND ".join(conditions), params
+def _columns(
+    model: type[StripeModel], connection: Any, new_id: str = "NULL"
+) -> gate.Columns:
+    """The gate's operands in a gated write of ``model``: the stored row, the
+    new one (``excluded``) and the new row's id (``new_id``)."""
+    qn = connection.ops.quote_name
+    tombstones = apps.get_model("djstripe", "DeletedStripeObject")._meta.db_table
+    return gate.Columns(
+        stored_stamp=f"{_STORED}.{qn(STAMP)}",
+        new_stamp=f"excluded.{qn(STAMP)}",
+        stored_data=f"{_STORED}.{qn('stripe_data')}",
+        new_data=f"excluded.{qn('stripe_data')}",
+        tombstone=f"SELECT 1 FROM {qn(tombstones)} WHERE {qn(tombstones)}.{qn('stripe_id')} = {new_id}",
+    )
 
 
 def _writes_first(model: type[StripeModel], bucket: dict[str, _Observation]) -> bool:
@@ -599,100 +586,147 @@ def _write_first(
     owner_account: str | None,
     result: UpsertResult,
 ) -> dict[str, _Observation]:
-    """One conditional ``INSERT`` for the whole bucket: new rows unless Stripe
-    deleted them; over older stored rows, the new data, or (when it is the
-    same) only the newer stamp. Return what it turned down (stale, a tie,
-    deleted) for the read-first path to sort out."""
+    """One gated write for the whole bucket; return what it turned down
+    (stale, a tie, deleted) for the read-first path to sort out."""
     rows = {i: _row(model, obs, owner_account) for i, obs in observations.items()}
     [first, *others] = observations.values()
     previous = first.previous if not others else None
-    written, returned = [], set()
+    returned = set()
     for stripe_id, created, updated in _execute_gated_insert(
-        model, list(rows.values()), previous
+        model, list(rows.values()), previous=previous
     ):
         returned.add(stripe_id)
         now = rows[stripe_id]["djstripe_updated"]
-        if created == now:
-            result.created += 1
-        elif updated == now:
-            result.updated += 1
-        else:  # the same data: only the stamp moved forward
-            result.unchanged += 1
-            continue
-        written.append(stripe_id)
-    if written:
-        result.written_ids.setdefault(model._meta.label, []).extend(written)
+        verdict = (
+            gate.Verdict.CREATED
+            if created == now
+            else gate.Verdict.UPDATED
+            if updated == now
+            else gate.Verdict.CONFIRMED
+        )
+        _count(result, model, stripe_id, verdict)
     return {i: obs for i, obs in observations.items() if i not in returned}
 
 
-def _execute_gated_insert(
-    model: type[StripeModel], rows: list[dict[str, Any]], previous: dict | None = None
-) -> list[tuple[str, datetime.datetime, datetime.datetime]]:
-    """``INSERT ... SELECT`` from ``VALUES`` without tombstoned ids, ``ON
-    CONFLICT`` updating only older rows (``djstripe_updated`` only when the
-    data differs); ``(id, djstripe_created, djstripe_updated)`` of each row
-    inserted or updated.
+def _count(
+    result: UpsertResult,
+    model: type[StripeModel],
+    stripe_id: str,
+    verdict: gate.Verdict,
+) -> None:
+    """Count one observation's verdict; note the ids whose data was written."""
+    counter = _COUNTERS.get(verdict)
+    if counter:
+        setattr(result, counter, getattr(result, counter) + 1)
+    if verdict in (gate.Verdict.CREATED, gate.Verdict.UPDATED):
+        result.written_ids.setdefault(model._meta.label, []).append(stripe_id)
 
-    With the ``previous_attributes`` of a single event's object, a row stamped
-    the same second is updated too when it is what the event says the object
-    looked like just before (see :func:`_follows`).
+
+#: Which :class:`UpsertResult` field counts each verdict (a tie is counted
+#: once Stripe has settled it).
+_COUNTERS = {
+    gate.Verdict.DELETED: "skipped_deleted",
+    gate.Verdict.CREATED: "created",
+    gate.Verdict.UPDATED: "updated",
+    gate.Verdict.CONFIRMED: "unchanged",
+    gate.Verdict.UNCHANGED: "unchanged",
+    gate.Verdict.STALE: "stale",
+}
+
+
+def _execute_gated_insert(
+    model: type[StripeModel],
+    rows: list[dict[str, Any]],
+    *,
+    previous: dict | None = None,
+    tie_wins: bool = False,
+) -> list[tuple[str, datetime.datetime, datetime.datetime]]:
+    """The gated write, the one statement by which the engine changes a row:
+    ``INSERT ... SELECT`` from ``VALUES`` of what the gate admits, ``ON
+    CONFLICT`` updating the rows it accepts (``djstripe_updated`` only when
+    the data differs). Return ``(id, djstripe_created, djstripe_updated)``
+    of each row inserted or updated.
+
+    ``previous``: the ``previous_attributes`` of a single event's object;
+    ``tie_wins``: the rows are Stripe's answers to ties (see :mod:`.gate`).
     """
     connection = connections[router.db_for_write(model)]
-    qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
-    tombstones = qn(apps.get_model("djstripe", "DeletedStripeObject")._meta.db_table)
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    attnames = [f.attname for f in fields]
-    postgres = connection.vendor == "postgresql"
-    if postgres:  # VALUES in a subquery needs its types spelled out
-        marks = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in fields)
-        names = [f"c{i}" for i in range(len(fields))]
-        alias = f"v({', '.join(names)})"
-        id_column = f"v.{names[attnames.index('id')]}"
-        distinct = "IS DISTINCT FROM"
-    else:  # SQLite names VALUES columns column1, column2...
-        marks = ", ".join(["%s"] * len(fields))
-        alias = "v"
-        id_column = f"v.column{attnames.index('id') + 1}"
-        distinct = "IS NOT"
-    data, updated = qn("stripe_data"), qn("djstripe_updated")
-    assignments = ", ".join(
-        f"{qn(c)} = excluded.{qn(c)}"
-        for c in _update_columns(model)
-        if c != "djstripe_updated"
-    )
-    assignments += (
-        f", {updated} = CASE WHEN {table}.{data} {distinct} excluded.{data} "
-        f"THEN excluded.{updated} ELSE {table}.{updated} END"
-    )
-    stamp = f"{table}.{qn(STAMP)}"
-    same = "IS NOT DISTINCT FROM" if postgres else "IS"
-    tie = f"{stamp} = excluded.{qn(STAMP)}"
-    # Newer; or the same second with the same data (an embedded copy seen
-    # again: returned as unchanged, no read needed); or, for an event's
-    # object, the same second when the row is the state the event followed.
-    gate = f"{stamp} < excluded.{qn(STAMP)} OR ({tie} AND {table}.{data} {same} excluded.{data})"
-    follows, extra_params = _follows_sql(f"{table}.{data}", previous, postgres)
-    if follows:
-        gate += f" OR ({tie} AND {follows})"
-    gate = f"({gate})"
+    parts = _gated_write(model, connection)
+    if previous:
+        accepts, extra_params = gate.render_sql(
+            gate.ACCEPTS,
+            parts.dialect,
+            parts.columns,
+            previous=previous,
+            tie_wins=tie_wins,
+        )
+    else:
+        accepts, extra_params = parts.accepts[tie_wins], []
 
     def statement(head: str, marks: str, n: int) -> str:
         return (
-            f"{head} SELECT * FROM (VALUES {', '.join([f'({marks})'] * n)}) AS {alias} "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {tombstones} "
-            f"WHERE {tombstones}.{qn('stripe_id')} = {id_column}) "
-            f"ON CONFLICT ({qn('id')}) DO UPDATE SET {assignments} "
-            f"WHERE {gate} "
-            f"RETURNING {qn('id')}, {qn('djstripe_created')}, {updated}"
+            f"{head} SELECT * FROM (VALUES {', '.join([f'({marks})'] * n)}) "
+            f"AS {parts.alias} WHERE {parts.admits} {parts.on_conflict} "
+            f"WHERE {accepts} RETURNING {parts.returning}"
         )
 
-    created_from_db = _from_db(model._meta.get_field("djstripe_created"), connection)
-    updated_from_db = _from_db(model._meta.get_field("djstripe_updated"), connection)
     return [
-        (row[0], created_from_db(row[1]), updated_from_db(row[2]))
-        for row in _insert_chunks(model, rows, statement, marks, extra_params)
+        (row[0], parts.created_from_db(row[1]), parts.updated_from_db(row[2]))
+        for row in _insert_chunks(model, rows, statement, parts.marks, extra_params)
     ]
+
+
+@dataclass(frozen=True)
+class _GatedWrite:
+    """What a model's gated statement holds whatever the rows: the database's
+    spelling, the gate's operands and clauses, and the converters of what it
+    returns."""
+
+    dialect: gate.Dialect
+    columns: gate.Columns
+    marks: str
+    alias: str
+    admits: str
+    #: ``WHERE`` of the update, without ``previous_attributes``, by ``tie_wins``.
+    accepts: dict[bool, str]
+    on_conflict: str
+    returning: str
+    created_from_db: Callable[[Any], Any]
+    updated_from_db: Callable[[Any], Any]
+
+
+@functools.lru_cache(maxsize=256)
+def _gated_write(model: type[StripeModel], connection: Any) -> _GatedWrite:
+    sql = gate.dialect(connection.vendor)
+    qn = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    id_column = sql.values_column([f.attname for f in fields].index("id"))
+    columns = _columns(model, connection, id_column)
+    data, updated = qn("stripe_data"), qn("djstripe_updated")
+    assignments = [
+        f"{qn(c)} = excluded.{qn(c)}"
+        for c in _update_columns(model)
+        if c != "djstripe_updated"
+    ]
+    assignments.append(
+        f"{updated} = CASE WHEN {_STORED}.{data} {sql.distinct} excluded.{data} "
+        f"THEN excluded.{updated} ELSE {_STORED}.{updated} END"
+    )
+    return _GatedWrite(
+        dialect=sql,
+        columns=columns,
+        marks=", ".join(sql.value_mark(f.cast_db_type(connection)) for f in fields),
+        alias=sql.values_alias(len(fields)),
+        admits=gate.render_sql(gate.ADMITS, sql, columns)[0],
+        accepts={
+            wins: gate.render_sql(gate.ACCEPTS, sql, columns, tie_wins=wins)[0]
+            for wins in (False, True)
+        },
+        on_conflict=f"ON CONFLICT ({qn('id')}) DO UPDATE SET {', '.join(assignments)}",
+        returning=f"{qn('id')}, {qn('djstripe_created')}, {updated}",
+        created_from_db=_from_db(model._meta.get_field("djstripe_created"), connection),
+        updated_from_db=_from_db(model._meta.get_field("djstripe_updated"), connection),
+    )
 
 
 def _write_model(
@@ -704,51 +738,44 @@ def _write_model(
     tie_wins: bool,
     result: UpsertResult,
 ) -> list[str]:
-    """Gate and write one model's observations; return the ids of ties."""
-    stored, tombstoned = state
+    """Gate and write one model's observations against what was read of
+    them; return the ids of ties for Stripe to settle."""
     to_write: list[dict[str, Any]] = []
-    successors: list[dict[str, Any]] = []
-    unchanged: dict[datetime.datetime, list[str]] = {}
+    #: Rows an event's ``previous_attributes`` may place: gated with them.
+    placed: list[tuple[dict[str, Any], dict]] = []
+    confirmed: dict[datetime.datetime, list[str]] = {}
     ties: list[str] = []
     for stripe_id, obs in observations.items():
-        if stripe_id in tombstoned:
-            result.skipped_deleted += 1
-            continue
+        stored = state.get(stripe_id, gate.Stored(exists=False))
         data = normalize(model, obs.data)
-        rows = to_write
-        if stripe_id in stored:
-            stamp, stored_data = stored[stripe_id]
-            if stored_data == data:
-                result.unchanged += 1
-                if stamp is None or stamp < obs.observed_at:
-                    unchanged.setdefault(obs.observed_at, []).append(stripe_id)
-                continue
-            if stamp is not None and stamp > obs.observed_at:
-                result.stale += 1
-                continue
-            if stamp is not None and stamp == obs.observed_at and not tie_wins:
-                # Same second: the event's own account of the state before it
-                # says whether it comes after the stored row. Else ask Stripe.
-                if obs.previous is None or not _follows(stored_data, obs.previous):
-                    ties.append(stripe_id)
-                    continue
-                rows = successors
-            result.updated += 1
-        else:
-            result.created += 1
-        rows.append(_row(model, obs, owner_account, data))
-
-    for rows, wins in ((to_write, tie_wins), (successors, True)):
-        if not rows:
+        new = gate.Observed(obs.observed_at, data, obs.previous, tie_wins)
+        verdict = gate.verdict(stored, new)
+        if verdict is gate.Verdict.TIE:
+            ties.append(stripe_id)
             continue
-        if model._meta.parents:
-            _save_each(model, rows, set(stored))
-        else:
-            _execute_upsert(model, rows, tie_wins=wins)
-        result.written_ids.setdefault(model._meta.label, []).extend(
-            row["id"] for row in rows
+        _count(result, model, stripe_id, verdict)
+        if verdict is gate.Verdict.CONFIRMED:
+            confirmed.setdefault(obs.observed_at, []).append(stripe_id)
+        elif verdict in (gate.Verdict.CREATED, gate.Verdict.UPDATED):
+            row = _row(model, obs, owner_account, data)
+            if obs.previous:
+                placed.append((row, obs.previous))
+            else:
+                to_write.append(row)
+    if model._meta.parents:
+        _save_each(model, to_write + [row for row, _ in placed], state)
+        placed, to_write = [], []
+    if to_write:
+        _execute_gated_insert(model, to_write, tie_wins=tie_wins)
+    sql = gate.dialect(connections[router.db_for_write(model)].vendor)
+    for row, previous in placed:
+        # Where SQL cannot spell the comparison, the rule was just evaluated
+        # on the row read in this transaction: let the tie through.
+        spelled = gate.can_render_follows(sql, previous)
+        _execute_gated_insert(
+            model, [row], previous=previous, tie_wins=tie_wins or not spelled
         )
-    for seen_at, ids in unchanged.items():
+    for seen_at, ids in confirmed.items():
         _bump_stamps(model, ids, seen_at)
     return ties
 

@@ -14,7 +14,6 @@ Stripe keeps events for 30 days, so a catch-up must run more often than that.
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -23,7 +22,6 @@ import stripe
 from django.apps import apps
 
 from .. import stripe_api
-from . import engine, registry
 
 logger = logging.getLogger("djstripe.sync")
 
@@ -130,64 +128,12 @@ def iter_event_pages_after(
         params["starting_after"] = raw[-1]["id"]
 
 
-def processing_available() -> bool:
-    """Whether webhook processing (``Event.process``) is installed."""
-    try:
-        return importlib.util.find_spec("djstripe.webhooks.processing") is not None
-    except ImportError:
-        return False
-
-
-def apply_events(
-    events: list[dict],
-    *,
-    api_key: str | None = None,
-    stripe_account: str | None = None,
-) -> None:
-    """Mirror ``events`` (oldest first) as their webhooks would have.
-
-    With webhook processing installed this is ``Event.process`` for each
-    event, handlers included. Without it, each event and the object it carries
-    go through the engine stamped with ``event.created`` (one batch per second
-    of events), and ``<object>.deleted`` events delete their object.
-    """
-    if processing_available():
-        event_model = apps.get_model("djstripe", "Event")
-        for event in events:
-            event_model.process(event, api_key=api_key)
-        return
-    batch: list[dict] = []
+def apply_events(events: list[dict], *, api_key: str | None = None) -> None:
+    """Mirror ``events`` (oldest first) as their webhooks would have: each
+    through ``Event.process``, the one processing path, handlers included."""
+    event_model = apps.get_model("djstripe", "Event")
     for event in events:
-        if batch and batch[-1].get("created") != event.get("created"):
-            _mirror(batch, api_key, stripe_account)
-            batch = []
-        batch.append(event)
-    if batch:
-        _mirror(batch, api_key, stripe_account)
-
-
-def _mirror(
-    events: list[dict], api_key: str | None, stripe_account: str | None
-) -> None:
-    observed_at = datetime.datetime.fromtimestamp(
-        int(events[0].get("created") or 0), datetime.UTC
-    )
-    engine.upsert(
-        events,
-        observed_at=observed_at,
-        api_key=api_key,
-        stripe_account=stripe_account,
-        owner_account=stripe_account,
-    )
-    for event in events:
-        obj = (event.get("data") or {}).get("object") or {}
-        name = obj.get("object")
-        if (
-            event.get("type") == f"{name}.deleted"
-            and isinstance(obj.get("id"), str)
-            and registry.model_for(name) is not None
-        ):
-            engine.delete(name, obj["id"], observed_at=observed_at)
+        event_model.process(event, api_key=api_key)
 
 
 def replay_events_after(
@@ -216,7 +162,7 @@ def replay_events_after(
     ):
         fresh = [event for event in events if event["id"] not in seen]
         seen.update(event["id"] for event in fresh)
-        apply_events(fresh, api_key=api_key, stripe_account=stripe_account)
+        apply_events(fresh, api_key=api_key)
         result.events += len(fresh)
         if in_order:
             newest = _marker(events[-1])

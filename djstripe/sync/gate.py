@@ -1,0 +1,339 @@
+"""The staleness gate: when an observation of a Stripe object may replace the
+row that mirrors it.
+
+The rule is written once, below, as a small expression (:data:`ACCEPTS`), and
+rendered twice from that one definition:
+
+* to a Python decision (:func:`verdict`), for rows the engine has read;
+* to the ``WHERE`` clause of the gated SQL write (:func:`accepts_sql`), in
+  each database's spelling, so that the rule also holds against concurrent
+  writers the engine never read.
+
+The per-database pieces of SQL live in one table, :data:`DIALECTS`.
+
+The rule: a deleted object stays deleted (:data:`ADMITS`); otherwise an
+observation replaces the stored row when it is newer, and on the same second
+(Stripe's timestamps are whole seconds) when its data is the same, when the
+stored row is what the event's ``previous_attributes`` say the object was just
+before (the event is its successor), or when it is Stripe's own answer to a
+tie (a re-read). A tie that none of these settles is left to the engine,
+which asks Stripe.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+# -- The expression --------------------------------------------------------------
+
+
+class Term:
+    """A node of the rule; ``a | b`` and ``a & b`` combine them."""
+
+    def __or__(self, other: Term) -> Term:
+        return Any_((self, other))
+
+    def __and__(self, other: Term) -> Term:
+        return All((self, other))
+
+
+@dataclass(frozen=True)
+class Any_(Term):
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class All(Term):
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class Not(Term):
+    term: Term
+
+
+@dataclass(frozen=True)
+class Newer(Term):
+    """The observation is newer than the stored row (or the row has no stamp)."""
+
+
+@dataclass(frozen=True)
+class Tie(Term):
+    """The observation and the stored row are stamped with the same second."""
+
+
+@dataclass(frozen=True)
+class Same(Term):
+    """The observation's data is the stored data."""
+
+
+@dataclass(frozen=True)
+class Follows(Term):
+    """The stored data is what the event's ``previous_attributes`` say the
+    object looked like just before it: each leaf of them equals the stored
+    value at its path, a missing value being null."""
+
+
+@dataclass(frozen=True)
+class TieWins(Term):
+    """The observation is Stripe's answer to a tie (a re-read)."""
+
+
+@dataclass(frozen=True)
+class Deleted(Term):
+    """Stripe deleted the object (a tombstone holds its id)."""
+
+
+#: Whether an observation may be written at all: never over a deletion.
+ADMITS: Term = Not(Deleted())
+#: Whether an admitted observation replaces (or, with the same data, confirms)
+#: the stored row.
+ACCEPTS: Term = Newer() | (Tie() & (Same() | Follows() | TieWins()))
+
+
+# -- Rendered to Python ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored row as the gate sees it."""
+
+    stamp: datetime.datetime | None = None
+    data: Any = None
+    #: Whether there is a row at all.
+    exists: bool = True
+    #: Whether a tombstone holds the object's id (the row may be kept).
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Observed:
+    """An observation as the gate sees it."""
+
+    stamp: datetime.datetime
+    data: Any
+    previous: dict | None = None
+    tie_wins: bool = False
+
+
+def _evaluate(term: Term, stored: Stored, new: Observed) -> bool:
+    match term:
+        case Any_(terms):
+            return any(_evaluate(t, stored, new) for t in terms)
+        case All(terms):
+            return all(_evaluate(t, stored, new) for t in terms)
+        case Not(inner):
+            return not _evaluate(inner, stored, new)
+        case Newer():
+            return stored.stamp is None or stored.stamp < new.stamp
+        case Tie():
+            return stored.stamp == new.stamp
+        case Same():
+            return stored.data == new.data
+        case Follows():
+            leaves = list(_leaves(new.previous or {}))
+            return bool(leaves) and all(
+                _value_at(stored.data, path) == value for path, value in leaves
+            )
+        case TieWins():
+            return new.tie_wins
+        case Deleted():
+            return stored.deleted
+    raise TypeError(f"not a term of the gate: {term!r}")
+
+
+class Verdict(enum.Enum):
+    """What the gate makes of one observation of a stored (or absent) row."""
+
+    DELETED = enum.auto()
+    CREATED = enum.auto()
+    UPDATED = enum.auto()
+    #: The same data seen later: nothing to rewrite, only the stamp moves.
+    CONFIRMED = enum.auto()
+    #: The same data, no newer than the row: nothing at all to write.
+    UNCHANGED = enum.auto()
+    STALE = enum.auto()
+    #: Same second, different data, not placed: Stripe must settle it.
+    TIE = enum.auto()
+
+
+def verdict(stored: Stored, new: Observed) -> Verdict:
+    """The gate's decision for ``new`` over ``stored``."""
+    if not _evaluate(ADMITS, stored, new):
+        return Verdict.DELETED
+    if not stored.exists:
+        return Verdict.CREATED
+    if _evaluate(Same(), stored, new):
+        newer = _evaluate(Newer(), stored, new)
+        return Verdict.CONFIRMED if newer else Verdict.UNCHANGED
+    if _evaluate(ACCEPTS, stored, new):
+        return Verdict.UPDATED
+    return Verdict.TIE if _evaluate(Tie(), stored, new) else Verdict.STALE
+
+
+def _leaves(value: dict, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    """``(path, value)`` of each leaf of nested dicts (lists, empty dicts and
+    Stripe list objects are leaves)."""
+    for key, item in value.items():
+        if isinstance(item, dict) and item and item.get("object") != "list":
+            yield from _leaves(item, (*path, key))
+        else:
+            yield (*path, key), item
+
+
+def _value_at(data: Any, path: tuple) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+# -- Rendered to SQL -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one database spells the pieces of the gated write."""
+
+    #: ``a <same> b`` is true when both are equal or both null.
+    same: str
+    #: ``a <distinct> b`` is its negation.
+    distinct: str
+    #: The placeholder of a ``VALUES`` row's value, given its column type.
+    value_mark: Callable[[str], str]
+    #: The alias of a ``VALUES`` list of ``n`` columns, and its ``i``-th column.
+    values_alias: Callable[[int], str]
+    values_column: Callable[[int], str]
+    #: A leaf of :class:`Follows`: stored JSON ``column`` at ``path`` equals the
+    #: JSON ``value``; ``None`` if the path cannot be spelled.
+    json_leaf: Callable[[str, tuple, Any], tuple[str, list] | None]
+
+
+def _postgres_leaf(column: str, path: tuple, value: Any) -> tuple[str, list]:
+    return (
+        f"COALESCE({column} #> %s, 'null'::jsonb) = "
+        "COALESCE(CAST(%s AS jsonb), 'null'::jsonb)",
+        [list(path), json.dumps(value)],
+    )
+
+
+def _sqlite_leaf(column: str, path: tuple, value: Any) -> tuple[str, list] | None:
+    if any(not isinstance(key, str) or '"' in key for key in path):
+        return None  # SQLite's JSON paths have no escape for a quote
+    return (
+        f"json_extract({column}, %s) IS json_extract(%s, '$')",
+        ["$" + "".join(f'."{key}"' for key in path), json.dumps(value)],
+    )
+
+
+#: The per-database pieces, by ``connection.vendor``.
+DIALECTS: dict[str, Dialect] = {
+    "postgresql": Dialect(
+        same="IS NOT DISTINCT FROM",
+        distinct="IS DISTINCT FROM",
+        # VALUES in a subquery has no column types to infer them from.
+        value_mark=lambda db_type: f"CAST(%s AS {db_type})",
+        values_alias=lambda n: f"v({', '.join(f'c{i}' for i in range(n))})",
+        values_column=lambda i: f"v.c{i}",
+        json_leaf=_postgres_leaf,
+    ),
+    "sqlite": Dialect(
+        same="IS",
+        distinct="IS NOT",
+        value_mark=lambda db_type: "%s",
+        values_alias=lambda n: "v",
+        values_column=lambda i: f"v.column{i + 1}",
+        json_leaf=_sqlite_leaf,
+    ),
+}
+
+
+def dialect(vendor: str) -> Dialect:
+    """The :class:`Dialect` of a database vendor, or a clear error."""
+    try:
+        return DIALECTS[vendor]
+    except KeyError:
+        raise NotImplementedError(
+            f"djstripe's mirror engine supports {' and '.join(DIALECTS)}, not {vendor}."
+        ) from None
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The SQL spelling of the operands: the stored row's and the new one's."""
+
+    stored_stamp: str
+    new_stamp: str
+    stored_data: str
+    new_data: str
+    #: A subquery that is non-empty when the object is tombstoned.
+    tombstone: str = ""
+
+
+def render_sql(
+    term: Term,
+    sql: Dialect,
+    columns: Columns,
+    *,
+    previous: dict | None = None,
+    tie_wins: bool = False,
+) -> tuple[str, list[Any]]:
+    """``term`` as an SQL condition and its parameters."""
+    match term:
+        case Any_(terms) | All(terms):
+            parts = [
+                render_sql(t, sql, columns, previous=previous, tie_wins=tie_wins)
+                for t in terms
+            ]
+            joiner = " OR " if isinstance(term, Any_) else " AND "
+            return (
+                "(" + joiner.join(text for text, _ in parts) + ")",
+                [p for _, params in parts for p in params],
+            )
+        case Not(inner):
+            text, params = render_sql(
+                inner, sql, columns, previous=previous, tie_wins=tie_wins
+            )
+            return f"NOT {text}", params
+        case Newer():
+            stamp = columns.stored_stamp
+            return f"({stamp} IS NULL OR {stamp} < {columns.new_stamp})", []
+        case Tie():
+            return f"{columns.stored_stamp} = {columns.new_stamp}", []
+        case Same():
+            return f"{columns.stored_data} {sql.same} {columns.new_data}", []
+        case Follows():
+            return _follows_sql(sql, columns.stored_data, previous)
+        case TieWins():
+            return ("1 = 1" if tie_wins else "1 = 0"), []
+        case Deleted():
+            return f"EXISTS ({columns.tombstone})", []
+    raise TypeError(f"not a term of the gate: {term!r}")
+
+
+def can_render_follows(sql: Dialect, previous: dict | None) -> bool:
+    """Whether :class:`Follows` of ``previous`` can be spelled in ``sql``."""
+    return all(
+        sql.json_leaf("x", path, value) is not None
+        for path, value in _leaves(previous or {})
+    )
+
+
+def _follows_sql(sql: Dialect, column: str, previous: dict | None) -> tuple[str, list]:
+    """:class:`Follows` in SQL; false when there is nothing to compare, or a
+    path the database cannot spell (the engine's read then decides)."""
+    leaves = [
+        sql.json_leaf(column, path, value) for path, value in _leaves(previous or {})
+    ]
+    if not leaves or None in leaves:
+        return "1 = 0", []
+    return (
+        "(" + " AND ".join(text for text, _ in leaves) + ")",
+        [p for _, params in leaves for p in params],
+    )
