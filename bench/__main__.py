@@ -7,6 +7,7 @@ non-zero when a count exceeds its target. Counts only are checked; timings are
 printed, never asserted.
 
     python -m bench                 # 1k/10k/100k back-fill, 1,000 events, admin over 10k
+    python -m bench --only shapes   # the mix's events on Stripe's published objects
     python -m bench --quick --check # what CI runs: 1k, counts checked
 """
 
@@ -22,7 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 #: The targets, from docs/benchmarks.md: queries for any webhook event of the
-#: mix (inline processing), queries per list page of 100, memory growth.
+#: mix (inline processing), queries per list page of 100, memory growth. On
+#: Stripe's published example objects, which embed more mirrored objects than
+#: a webhook payload does, an event's target is one statement per model its
+#: payload holds (see ``scenarios.published_shapes``).
 MAX_QUERIES_PER_EVENT = 5
 MAX_QUERIES_PER_PAGE = 5
 MAX_MEMORY_GROWTH_MIB = 50
@@ -78,16 +82,16 @@ def _table(title: str, rows: list[dict]) -> None:
 
 def _problems(result: dict) -> list[str]:
     problems = []
-    for row in result.get("webhooks", []):
+    for row in result.get("webhooks", []) + result.get("shapes", []):
         where = f"webhooks {row['mode']} {row['event type']}"
         if row["requests/event"] > 0:
             problems.append(
                 f"{where}: {row['requests/event']} Stripe requests per event"
             )
-        if row["mode"] == "inline" and row["max queries"] > MAX_QUERIES_PER_EVENT:
+        target = row.get("target", MAX_QUERIES_PER_EVENT)
+        if row["mode"] != "task" and row["max queries"] > target:
             problems.append(
-                f"{where}: {row['max queries']} queries for an event "
-                f"> {MAX_QUERIES_PER_EVENT}"
+                f"{where}: {row['max queries']} queries for an event > {target}"
             )
     backfill = result.get("backfill", [])
     for row in backfill:
@@ -123,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="exit 1 when a count misses its target"
     )
     parser.add_argument("--sizes", help="back-fill sizes, e.g. 1000,10000,100000")
-    parser.add_argument("--only", default="webhooks,backfill,admin")
+    parser.add_argument("--only", default="webhooks,shapes,backfill,admin")
     args = parser.parse_args(argv)
 
     run_args = ["--only", args.only]
@@ -143,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     for database in databases:
         result = _run(database, run_args)
         print(f"\n## {result['database']}")
-        for key in ("webhooks", "backfill", "admin"):
+        for key in ("webhooks", "shapes", "backfill", "admin"):
             if key in result:
                 _table(f"{key} ({result['database']})", result[key])
         problems = _problems(result)

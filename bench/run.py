@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--types", default="")
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--admin-rows", type=int, default=10000)
-    parser.add_argument("--only", default="backfill,webhooks,admin")
+    parser.add_argument("--only", default="backfill,webhooks,shapes,admin")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, object] = {"database": scenarios.database()}
     if "webhooks" in only:
         results["webhooks"] = scenarios.webhooks(args.events)
+    if "shapes" in only:
+        results["shapes"] = scenarios.published_shapes()
     if "backfill" in only:
         sizes = [int(s) for s in args.sizes.split(",")]
         types = [t for t in args.types.split(",") if t] or None

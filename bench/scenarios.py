@@ -6,20 +6,22 @@ fake Stripe in-process, so every figure is djstripe's own cost.
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from djstripe import stripe_api
+from djstripe import stripe_api, sync
 from djstripe.models import Customer
-from djstripe.testing import FakeStripe
+from djstripe.testing import FakeStripe, templates
 from djstripe.testing.webhooks import post_event
 
 from . import accounts
@@ -303,14 +305,73 @@ def _post_all(events: list[dict], mode: str) -> list[dict]:
     return rows
 
 
+def published_shapes(rounds: int = 2) -> list[dict]:
+    """The event types of the mix, each carrying Stripe's own published
+    example of its object (``fixtures3.json``: every field and embedded
+    object Stripe documents, such as a charge's legacy ``source``), posted
+    through the real view: queries per event, first as new objects, then as
+    changes of them."""
+    _flush()
+    examples = templates.fixtures()
+    events = []
+    for round_ in range(rounds):
+        for n, event_type in enumerate(WEBHOOK_TYPES):
+            prefix = event_type.rsplit(".", 1)[0]
+            obj = copy.deepcopy(examples[_OBJECT_OF.get(prefix, prefix)])
+            obj["metadata"] = {"round": str(round_)}
+            event = copy.deepcopy(examples["event"])
+            event.update(
+                id=f"evt_shape_{round_}_{n}",
+                type=event_type,
+                created=1_700_000_000 + round_,
+                livemode=False,
+                data={"object": obj},
+            )
+            event.pop("account", None)
+            events.append(event)
+    settings = {
+        "DJSTRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "DJSTRIPE_WEBHOOK_PROCESSING": "inline",
+    }
+    # A process looks each model's content type up once (django-polymorphic's
+    # payment sources record it); that is not a cost per event.
+    ContentType.objects.get_for_models(*sync.registered().values())
+    with override_settings(**settings):
+        rows = _post_all(events, "shapes")
+    targets = {event["type"]: _statements_for(event) for event in events}
+    return [
+        dict(row, target=targets[row["event type"]])
+        for row in rows
+        if row["event type"] != "ALL"
+    ]
+
+
+#: Statements on the stored request row of a webhook: its insert, its update.
+REQUEST_ROW_STATEMENTS = 2
+
+
+def _statements_for(event: dict) -> int:
+    """What an event should cost at most through the batched path: the stored
+    request row's statements, and one gated write per model the engine
+    mirrors from the payload (two for a multi-table model, the polymorphic
+    payment sources), with no read and no per-row ORM save."""
+    from djstripe.sync import engine
+
+    groups, _ = engine._observations([event], engine._now(), engine.UpsertResult())
+    writes = sum(2 if model._meta.parents else 1 for model in groups)
+    return REQUEST_ROW_STATEMENTS + writes
+
+
+#: The ``object`` of the events whose type does not start with it.
+_OBJECT_OF = {"customer.subscription": "subscription"}
+
+
 # -- Admin -----------------------------------------------------------------------
 
 
 def admin(rows_count: int) -> list[dict]:
     """The customer changelist over ``rows_count`` mirrored customers."""
     from django.contrib.auth import get_user_model
-
-    from djstripe import sync
 
     _flush()
     fake = FakeStripe(seed=3)

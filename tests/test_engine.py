@@ -10,9 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from djstripe import sync
 from djstripe.models import (
     BalanceTransaction,
+    Card,
     Charge,
     Customer,
     DeletedStripeObject,
+    DjstripePaymentSource,
     Event,
     Price,
     Product,
@@ -254,7 +256,7 @@ def test_a_mixed_batch_costs_one_read_and_one_write_per_model():
     charge = stripe_fixture(
         "charge",
         customer="cus_00001",
-        source=None,  # a payment source is multi-table: written row by row
+        source=None,  # a payment source is multi-table: two statements
         balance_transaction=stripe_fixture("balance_transaction", id="txn_1"),
     )
     batch = [charge, customer(1)]
@@ -398,3 +400,51 @@ def test_an_event_mirrors_its_object_and_what_it_embeds_not_deeper_copies():
     # An API read of the same subscription mirrors everything it carries.
     sync.upsert([subscription], observed_at=at(10))
     assert Price.objects.filter(id="price_deep").exists()
+
+
+def test_an_events_payment_source_is_written_in_two_statements_not_row_by_row():
+    """A legacy payment source (a multi-table, polymorphic model) goes through
+    the gated write like any model: its shared table's half, then its own
+    columns, with no read and no content-type lookup per row."""
+    card = stripe_fixture("card", id="card_1", customer="cus_1", last4="4242")
+    charge = stripe_fixture(
+        "charge", id="ch_1", source=card, customer="cus_1", transfer_data=None
+    )
+
+    def event(n: int, seconds: int, card: dict) -> dict:
+        return stripe_fixture(
+            "event",
+            id=f"evt_{n}",
+            type="charge.succeeded",
+            created=int(at(seconds).timestamp()),
+            data={"object": dict(charge, source=card)},
+        )
+
+    sync.upsert([event(0, 0, card)])  # the content type is looked up once
+    Card.objects.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        result = sync.upsert([event(1, 1, card)])
+    # The charge, the card's two tables, the event.
+    assert len(queries) == 4, [q["sql"][:60] for q in queries]
+    assert "djstripe.Card" in result.written_ids
+    assert [type(s) for s in DjstripePaymentSource.objects.all()] == [Card]
+    assert Card.objects.get(id="card_1").last4 == "4242"
+
+    # A change rewrites both tables; an older copy is turned down.
+    sync.upsert([event(2, 5, dict(card, last4="0005", metadata={"a": "b"}))])
+    row = Card.objects.get(id="card_1")
+    assert (row.last4, row.metadata, row.djstripe_observed_at) == (
+        "0005",
+        {"a": "b"},
+        at(5),
+    )
+    stale = sync.upsert([event(3, 3, card)])
+    assert stale.stale == 1
+    assert Card.objects.get(id="card_1").last4 == "0005"
+    # The same data seen later: only the stamp moves, the card's own table
+    # is not written.
+    changed = dict(card, last4="0005", metadata={"a": "b"})
+    with CaptureQueriesContext(connection) as queries:
+        sync.upsert([event(4, 9, changed)])
+    assert not any('"djstripe_card"' in q["sql"] for q in queries)
+    assert Card.objects.get(id="card_1").djstripe_observed_at == at(9)

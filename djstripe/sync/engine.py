@@ -438,11 +438,7 @@ def _inherit_parent(
 def _update_columns(model: type[StripeModel]) -> list[str]:
     """Columns an upsert may overwrite: what Stripe says, plus bookkeeping."""
     local = {"djstripe_created"} | set(model.stripe_local_fields)
-    return [
-        f.column
-        for f in model._meta.concrete_fields
-        if not f.primary_key and f.attname not in local
-    ]
+    return [f.column for f in _table_fields(_id_table(model)) if f.attname not in local]
 
 
 def _execute_insert(
@@ -467,20 +463,24 @@ def _insert_chunks(
     statement: Callable[[str, str, int], str],
     marks: str | None = None,
     extra_params: list[Any] = (),
+    *,
+    table_model: Any = None,
 ) -> list[tuple]:
     """Run an ``INSERT`` per chunk of rows and return what it ``RETURNING``s.
 
     ``statement(head, marks, n)`` builds the SQL for ``n`` rows from the
     ``INSERT INTO table (columns)`` head and one row's placeholders
-    (``extra_params`` follow each chunk's values). Rows go
-    in id order: concurrent batches that share ids then wait for each other
-    instead of deadlocking.
+    (``extra_params`` follow each chunk's values). The table is
+    ``table_model``'s, by default the one that holds the Stripe ``id`` (a
+    multi-table model's parent). Rows go in id order: concurrent batches that
+    share ids then wait for each other instead of deadlocking.
     """
     connection = connections[router.db_for_write(model)]
     qn = connection.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    table_model = table_model or _id_table(model)
+    fields = _table_fields(table_model)
     head = (
-        f"INSERT INTO {qn(model._meta.db_table)} AS {_STORED} "
+        f"INSERT INTO {qn(table_model._meta.db_table)} AS {_STORED} "
         f"({', '.join(qn(f.column) for f in fields)})"
     )
     marks = marks or ", ".join(["%s"] * len(fields))
@@ -495,25 +495,49 @@ def _insert_chunks(
                 for f in fields
             ]
             cursor.execute(statement(head, marks, len(chunk)), [*params, *extra_params])
-            returned.extend(cursor.fetchall())
+            if cursor.description:
+                returned.extend(cursor.fetchall())
     return returned
 
 
-def _save_each(
-    model: type[StripeModel], rows: list[dict[str, Any]], state: _State
+def _id_table(model: type[StripeModel]) -> Any:
+    """The model whose table holds the Stripe ``id``: ``model`` itself, or the
+    parent of a multi-table model (the polymorphic payment sources' shared
+    table)."""
+    return model._meta.get_field("id").model
+
+
+def _table_fields(table_model: Any) -> list[Any]:
+    """The columns an ``INSERT`` into ``table_model``'s own table writes: its
+    concrete fields but an automatic primary key (a parent link is kept)."""
+    return [
+        f
+        for f in table_model._meta.local_concrete_fields
+        if not (f.primary_key and not f.remote_field)
+    ]
+
+
+def _write_children(
+    model: type[StripeModel], rows: list[dict[str, Any]], parent_pks: dict[str, Any]
 ) -> None:
-    """Fallback for multi-table models (the polymorphic payment sources), which
-    a single-table ``INSERT`` cannot write. The gate was applied by the caller."""
-    local = set(model.stripe_local_fields) | {"djstripe_created"}
-    for row in rows:
-        if row["id"] in state and state[row["id"]].exists:
-            instance = model._base_manager.get(id=row["id"])
-            for attname, value in row.items():
-                if attname not in local:
-                    setattr(instance, attname, value)
-        else:
-            instance = model(**row)
-        instance.save()
+    """The child-table half of a multi-table model's rows (a Card's own
+    columns), once the gated write of the parent half let them through: one
+    ``INSERT ... ON CONFLICT (parent link) DO UPDATE`` for the batch."""
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    link = model._meta.pk
+    own = [f for f in _table_fields(model) if f is not link]
+    rows = [{**row, link.attname: parent_pks[row["id"]]} for row in rows]
+    update = ", ".join(f"{qn(f.column)} = excluded.{qn(f.column)}" for f in own)
+    action = f"DO UPDATE SET {update}" if update else "DO NOTHING"
+
+    def statement(head: str, marks: str, n: int) -> str:
+        return (
+            f"{head} VALUES {', '.join([f'({marks})'] * n)} "
+            f"ON CONFLICT ({qn(link.column)}) {action}"
+        )
+
+    _insert_chunks(model, rows, statement, table_model=model)
 
 
 def _insert_new(
@@ -577,7 +601,7 @@ def _writes_first(model: type[StripeModel], bucket: dict[str, _Observation]) -> 
     statement, and read only if it turned them down: an event's objects are
     one or a few rows, most likely changed. (A page of API reads is a hundred
     rows, most likely unchanged: those are read first, and not rewritten.)"""
-    return not model._meta.parents and all(obs.from_event for obs in bucket.values())
+    return all(obs.from_event for obs in bucket.values())
 
 
 def _write_first(
@@ -591,21 +615,10 @@ def _write_first(
     rows = {i: _row(model, obs, owner_account) for i, obs in observations.items()}
     [first, *others] = observations.values()
     previous = first.previous if not others else None
-    returned = set()
-    for stripe_id, created, updated in _execute_gated_insert(
-        model, list(rows.values()), previous=previous
-    ):
-        returned.add(stripe_id)
-        now = rows[stripe_id]["djstripe_updated"]
-        verdict = (
-            gate.Verdict.CREATED
-            if created == now
-            else gate.Verdict.UPDATED
-            if updated == now
-            else gate.Verdict.CONFIRMED
-        )
+    verdicts = _execute_gated_insert(model, list(rows.values()), previous=previous)
+    for stripe_id, verdict in verdicts.items():
         _count(result, model, stripe_id, verdict)
-    return {i: obs for i, obs in observations.items() if i not in returned}
+    return {i: obs for i, obs in observations.items() if i not in verdicts}
 
 
 def _count(
@@ -640,12 +653,17 @@ def _execute_gated_insert(
     *,
     previous: dict | None = None,
     tie_wins: bool = False,
-) -> list[tuple[str, datetime.datetime, datetime.datetime]]:
+) -> dict[str, gate.Verdict]:
     """The gated write, the one statement by which the engine changes a row:
     ``INSERT ... SELECT`` from ``VALUES`` of what the gate admits, ``ON
     CONFLICT`` updating the rows it accepts (``djstripe_updated`` only when
-    the data differs). Return ``(id, djstripe_created, djstripe_updated)``
-    of each row inserted or updated.
+    the data differs). Return the verdict on each row it inserted
+    (``CREATED``), updated (``UPDATED``) or only stamped (``CONFIRMED``);
+    what it turned down is not there.
+
+    A multi-table model (a polymorphic payment source) is gated on its
+    parent's table, which holds the Stripe ``id``; its own columns follow in
+    a second statement, for the rows whose data changed.
 
     ``previous``: the ``previous_attributes`` of a single event's object;
     ``tie_wins``: the rows are Stripe's answers to ties (see :mod:`.gate`).
@@ -670,10 +688,25 @@ def _execute_gated_insert(
             f"WHERE {accepts} RETURNING {parts.returning}"
         )
 
-    return [
-        (row[0], parts.created_from_db(row[1]), parts.updated_from_db(row[2]))
-        for row in _insert_chunks(model, rows, statement, parts.marks, extra_params)
-    ]
+    rows = [{**row, **parts.constants} for row in rows]
+    verdicts: dict[str, gate.Verdict] = {}
+    parent_pks: dict[str, Any] = {}
+    now = {row["id"]: row["djstripe_updated"] for row in rows}
+    for stripe_id, created, updated, pk in _insert_chunks(
+        model, rows, statement, parts.marks, extra_params
+    ):
+        if parts.created_from_db(created) == now[stripe_id]:
+            verdicts[stripe_id] = gate.Verdict.CREATED
+        elif parts.updated_from_db(updated) == now[stripe_id]:
+            verdicts[stripe_id] = gate.Verdict.UPDATED
+        else:  # the same data: only the stamp moved forward
+            verdicts[stripe_id] = gate.Verdict.CONFIRMED
+            continue
+        parent_pks[stripe_id] = pk
+    if model._meta.parents and parent_pks:
+        changed = [row for row in rows if row["id"] in parent_pks]
+        _write_children(model, changed, parent_pks)
+    return verdicts
 
 
 @dataclass(frozen=True)
@@ -693,13 +726,16 @@ class _GatedWrite:
     returning: str
     created_from_db: Callable[[Any], Any]
     updated_from_db: Callable[[Any], Any]
+    #: Values every row of the model gets (the concrete type of a polymorphic row).
+    constants: dict[str, Any]
 
 
 @functools.lru_cache(maxsize=256)
 def _gated_write(model: type[StripeModel], connection: Any) -> _GatedWrite:
     sql = gate.dialect(connection.vendor)
     qn = connection.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    table = _id_table(model)
+    fields = _table_fields(table)
     id_column = sql.values_column([f.attname for f in fields].index("id"))
     columns = _columns(model, connection, id_column)
     data, updated = qn("stripe_data"), qn("djstripe_updated")
@@ -723,10 +759,26 @@ def _gated_write(model: type[StripeModel], connection: Any) -> _GatedWrite:
             for wins in (False, True)
         },
         on_conflict=f"ON CONFLICT ({qn('id')}) DO UPDATE SET {', '.join(assignments)}",
-        returning=f"{qn('id')}, {qn('djstripe_created')}, {updated}",
+        returning=(
+            f"{qn('id')}, {qn('djstripe_created')}, {updated}, "
+            f"{qn(table._meta.pk.column)}"
+        ),
         created_from_db=_from_db(model._meta.get_field("djstripe_created"), connection),
         updated_from_db=_from_db(model._meta.get_field("djstripe_updated"), connection),
+        constants=_polymorphic_type(model, connection),
     )
+
+
+def _polymorphic_type(model: type[StripeModel], connection: Any) -> dict[str, Any]:
+    """For a django-polymorphic model, its content type, which the ORM would
+    set on save: queries through the parent return each row as its type."""
+    if not any(f.name == "polymorphic_ctype" for f in model._meta.concrete_fields):
+        return {}
+    content_types = apps.get_model("contenttypes", "ContentType").objects
+    content_type = content_types.db_manager(connection.alias).get_for_model(
+        model, for_concrete_model=False
+    )
+    return {"polymorphic_ctype_id": content_type.pk}
 
 
 def _write_model(
@@ -762,9 +814,6 @@ def _write_model(
                 placed.append((row, obs.previous))
             else:
                 to_write.append(row)
-    if model._meta.parents:
-        _save_each(model, to_write + [row for row, _ in placed], state)
-        placed, to_write = [], []
     if to_write:
         _execute_gated_insert(model, to_write, tie_wins=tie_wins)
     sql = gate.dialect(connections[router.db_for_write(model)].vendor)
