@@ -416,7 +416,6 @@ def capture_charge(
 @hooks.route("POST", r"/v1/charges", "/v1/charges")
 def _create_charge(fake: FakeStripe, match, params: dict) -> tuple[int, dict]:
     """Legacy ``POST /v1/charges`` with a ``source`` token or a customer's card."""
-    fake.check_create_params("charge", params)
     amount, currency = params.get("amount"), params.get("currency")
     if not isinstance(amount, int) or amount < 50:
         raise invalid(
@@ -898,11 +897,11 @@ def _prepare_tax_id(fake: FakeStripe, tax_id: dict, params: dict) -> None:
 def _customer_payment_methods(fake: FakeStripe, match, params: dict):
     customer = fake.get("customer", match["id"], "customer")
     expand = params.pop("expand", None) or []
-    wanted = params.get("type")
+    wanted = {k: params[k] for k in ("type", "allow_redisplay") if k in params}
     methods = [
         pm
         for pm in fake.all("payment_method", customer=customer["id"])
-        if wanted in (None, pm["type"])
+        if all(pm.get(k) == v for k, v in wanted.items())
     ]
     url = f"/v1/customers/{customer['id']}/payment_methods"
     return 200, fake.page(methods, params, url, expand)
