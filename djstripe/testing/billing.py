@@ -598,6 +598,44 @@ def _subscription_period_end(fake: FakeStripe, sub: dict, spec) -> bool:
     return range_matches(_current_period_end(fake, sub), spec, "current_period_end")
 
 
+@hooks.route(
+    "POST",
+    r"/v1/customers/(?P<id>[^/]+)/subscriptions",
+    "/v1/customers/{id}/subscriptions",
+)
+def _create_customer_subscription(fake: FakeStripe, match, params: dict):
+    customer = fake.get("customer", match["id"], "customer")
+    expand = params.pop("expand", None) or []
+    sub = fake.create("subscription", {**params, "customer": customer["id"]})
+    return 200, fake.render(sub, expand)
+
+
+@hooks.action("subscription_schedule", "cancel")
+def _cancel_schedule(fake: FakeStripe, schedule: dict, params: dict) -> dict:
+    _check_schedule_open(schedule)
+    changes = {"status": "canceled", "canceled_at": fake.now}
+    return fake.update(schedule, changes, "subscription_schedule.canceled")
+
+
+@hooks.action("subscription_schedule", "release")
+def _release_schedule(fake: FakeStripe, schedule: dict, params: dict) -> dict:
+    _check_schedule_open(schedule)
+    changes = {
+        "status": "released",
+        "released_at": fake.now,
+        "released_subscription": schedule.get("subscription"),
+        "subscription": None,
+    }
+    return fake.update(schedule, changes, "subscription_schedule.released")
+
+
+def _check_schedule_open(schedule: dict) -> None:
+    if schedule["status"] not in ("not_started", "active"):
+        raise invalid(
+            f"You cannot update a subscription schedule that is {schedule['status']}."
+        )
+
+
 @hooks.on_delete("customer")
 def _delete_customer(fake: FakeStripe, customer: dict, params: dict) -> None:
     """Deleting a customer cancels their subscriptions first, as Stripe does."""
@@ -887,7 +925,9 @@ def _invoice_lines(fake: FakeStripe, invoice: dict):
     return lines, f"/v1/invoices/{invoice['id']}/lines"
 
 
-@hooks.route("GET", r"/v1/invoices/(?P<id>in_[^/]+)/lines", "/v1/invoices/{id}/lines")
+@hooks.route(
+    "GET", r"/v1/invoices/(?P<id>(?!upcoming/)[^/]+)/lines", "/v1/invoices/{id}/lines"
+)
 def _list_invoice_lines(fake: FakeStripe, match, params: dict):
     invoice = fake.get("invoice", match["id"])
     expand = params.pop("expand", None) or []
@@ -1294,6 +1334,20 @@ def _preview_subscription_lines(
     for si in by_id.values():
         period = (start, _period_end(si["price"], start))
         add_subscription_line(fake, invoice, sub, si, period=period, store=False)
+
+
+@hooks.route("GET", r"/v1/invoices/upcoming/lines", "/v1/invoices/upcoming/lines")
+def _upcoming_lines(fake: FakeStripe, match, params: dict):
+    paging = {
+        k: params.pop(k)
+        for k in ("limit", "starting_after", "ending_before", "expand")
+        if k in params
+    }
+    lines = preview_invoice(fake, params, with_id=False)["lines"]["data"]
+    url = "/v1/invoices/upcoming/lines"
+    return 200, fake.page(
+        lines, paging, url, paging.pop("expand", []), oldest_first=True
+    )
 
 
 @hooks.route("GET", r"/v1/invoices/upcoming", "/v1/invoices/upcoming")

@@ -705,6 +705,8 @@ class FakeStripe:
         groups = match.groupdict()
         object_id, action, parent = groups["id"], groups["action"], groups.get("parent")
         op = self._operation(method, object_id, action)
+        if op == "A" and (resource.object, action) not in hooks.ACTIONS:
+            raise self._unrecognized(method, match.string)
         if op not in resource.ops and op != "A":
             raise self._unrecognized(method, match.string)
         key = _operation_key(resource, bool(object_id), action)

@@ -189,7 +189,7 @@ RESOURCES: tuple[Resource, ...] = (
         "checkout/sessions",
         "checkout.session",
         "cs_test",
-        "CRL",
+        "CRUL",
         ("customer", "payment_intent", "subscription", "status", "payment_link"),
         event_prefix=None,
         id_length=58,
@@ -290,6 +290,32 @@ RESOURCES: tuple[Resource, ...] = (
         ("charge", "payment_intent"),
     ),
     Resource("tax_codes", "tax_code", "txcd", "RL", event_prefix=None, id_length=8),
+    # Older, still-documented paths to the same objects.
+    Resource(
+        "charges/{parent}/refunds",
+        "refund",
+        "re",
+        "RUL",
+        parent_field="charge",
+    ),
+    Resource(
+        "customers/{parent}/subscriptions",
+        "subscription",
+        "sub",
+        "RUDL",
+        parent_field="customer",
+        event_prefix="customer.subscription",
+    ),
+    Resource("balance/history", "balance_transaction", "txn", "RL", event_prefix=None),
+    Resource("sources", "source", "src", "CRU", event_prefix="source"),
+    Resource("country_specs", "country_spec", "", "RL", event_prefix=None),
+    Resource(
+        "sigma/scheduled_query_runs",
+        "scheduled_query_run",
+        "sqr",
+        "RL",
+        event_prefix="sigma.scheduled_query_run",
+    ),
 )
 
 BY_OBJECT: dict[str, Resource] = {}

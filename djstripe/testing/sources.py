@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import hooks
+from . import contract, hooks
 from .errors import FakeStripeError, invalid, missing
 from .payments import TEST_CARDS, check_attachable
 
@@ -33,7 +33,6 @@ _CARD_FIELDS = {
     "name",
 }
 _BANK_FIELDS = {"account_holder_name", "account_holder_type"}
-_PATH = r"/v1/customers/(?P<customer>[^/]+)/sources"
 
 
 def sources_of(fake: FakeStripe, customer_id: str) -> list[dict]:
@@ -107,21 +106,20 @@ def _new_source(fake: FakeStripe, customer: dict, params: dict) -> dict:
     return add_card(fake, customer, token, "source")
 
 
-def _find(fake: FakeStripe, customer: dict, source_id: str) -> dict:
+def _find(fake: FakeStripe, customer: dict, source_id: str, kinds=SOURCE_TYPES) -> dict:
     obj = fake._objects.get(source_id)
     if (
         obj is None
-        or obj["object"] not in SOURCE_TYPES
+        or obj["object"] not in kinds
         or obj.get("customer") != customer["id"]
         or obj.get("_deleted")
         or not fake.exists(source_id)
     ):
-        raise missing("source", source_id)
+        raise missing(kinds[0] if len(kinds) == 1 else "source", source_id)
     return obj
 
 
-@hooks.route("GET", _PATH, "/v1/customers/{id}/sources")
-def _list_sources(fake: FakeStripe, match, params: dict):
+def _list(fake: FakeStripe, match, params: dict, kinds: tuple[str, ...]):
     customer = fake.get("customer", match["customer"], "customer")
     expand = params.pop("expand", None) or []
     wanted = params.pop("object", None)
@@ -130,14 +128,15 @@ def _list_sources(fake: FakeStripe, match, params: dict):
             f"Invalid object: must be one of {', '.join(SOURCE_TYPES)}", param="object"
         )
     items = [
-        s for s in sources_of(fake, customer["id"]) if wanted in (None, s["object"])
+        s
+        for s in sources_of(fake, customer["id"])
+        if s["object"] in kinds and wanted in (None, s["object"])
     ]
-    url = f"/v1/customers/{customer['id']}/sources"
+    url = f"/v1/customers/{customer['id']}/{match['collection']}"
     return 200, fake.page(items, params, url, expand)
 
 
-@hooks.route("POST", _PATH, "/v1/customers/{id}/sources")
-def _create_source(fake: FakeStripe, match, params: dict):
+def _create(fake: FakeStripe, match, params: dict, kinds: tuple[str, ...]):
     customer = fake.get("customer", match["customer"], "customer")
     expand = params.pop("expand", None) or []
     obj = _new_source(fake, customer, params)
@@ -149,17 +148,15 @@ def _create_source(fake: FakeStripe, match, params: dict):
     return 200, fake.render(obj, expand)
 
 
-@hooks.route("GET", _PATH + r"/(?P<id>[^/]+)", "/v1/customers/{id}/sources/{id}")
-def _retrieve_source(fake: FakeStripe, match, params: dict):
+def _retrieve(fake: FakeStripe, match, params: dict, kinds: tuple[str, ...]):
     customer = fake.get("customer", match["customer"], "customer")
-    obj = _find(fake, customer, match["id"])
+    obj = _find(fake, customer, match["id"], kinds)
     return 200, fake.render(obj, params.get("expand") or [])
 
 
-@hooks.route("POST", _PATH + r"/(?P<id>[^/]+)", "/v1/customers/{id}/sources/{id}")
-def _update_source(fake: FakeStripe, match, params: dict):
+def _update(fake: FakeStripe, match, params: dict, kinds: tuple[str, ...]):
     customer = fake.get("customer", match["customer"], "customer")
-    obj = _find(fake, customer, match["id"])
+    obj = _find(fake, customer, match["id"], kinds)
     expand = params.pop("expand", None) or []
     allowed = {"card": _CARD_FIELDS, "bank_account": _BANK_FIELDS}.get(
         obj["object"], {"owner"}
@@ -176,11 +173,10 @@ def _update_source(fake: FakeStripe, match, params: dict):
     return 200, fake.render(obj, expand)
 
 
-@hooks.route("DELETE", _PATH + r"/(?P<id>[^/]+)", "/v1/customers/{id}/sources/{id}")
-def _delete_source(fake: FakeStripe, match, params: dict):
+def _delete(fake: FakeStripe, match, params: dict, kinds: tuple[str, ...]):
     """Detach: a card or bank account is deleted, a Source is ``consumed``."""
     customer = fake.get("customer", match["customer"], "customer")
-    obj = _find(fake, customer, match["id"])
+    obj = _find(fake, customer, match["id"], kinds)
     fake.emit("customer.source.deleted", obj)
     if obj["object"] == "source":
         fake.update(obj, {"customer": None, "status": "consumed"}, None)
@@ -196,13 +192,10 @@ def _delete_source(fake: FakeStripe, match, params: dict):
     return 200, response
 
 
-@hooks.route(
-    "POST", _PATH + r"/(?P<id>[^/]+)/verify", "/v1/customers/{id}/sources/{id}/verify"
-)
-def _verify_bank_account(fake: FakeStripe, match, params: dict):
+def _verify(fake: FakeStripe, match, params: dict, kinds: tuple[str, ...]):
     """Microdeposits: Stripe's test amounts are 32 and 45 cents."""
     customer = fake.get("customer", match["customer"], "customer")
-    obj = _find(fake, customer, match["id"])
+    obj = _find(fake, customer, match["id"], kinds)
     if obj["object"] != "bank_account":
         raise invalid("Only bank accounts can be verified.", param="id")
     if sorted(params.get("amounts") or []) != [32, 45]:
@@ -218,3 +211,40 @@ def _verify_bank_account(fake: FakeStripe, match, params: dict):
     obj["status"] = "verified"
     fake.emit_changed(obj, before, "customer.source.updated")
     return 200, fake.render(obj, params.get("expand") or [])
+
+
+COLLECTIONS = {
+    "sources": SOURCE_TYPES,
+    "cards": ("card",),
+    "bank_accounts": ("bank_account",),
+}
+"""``/v1/customers/{id}/<collection>``: ``sources`` and its two older aliases."""
+_VERBS = (
+    ("GET", "", _list),
+    ("POST", "", _create),
+    ("GET", "/{id}", _retrieve),
+    ("POST", "/{id}", _update),
+    ("DELETE", "/{id}", _delete),
+    ("POST", "/{id}/verify", _verify),
+)
+
+
+def _register(collection: str, kinds: tuple[str, ...]) -> None:
+    """Serve each operation Stripe's contract has for ``collection``."""
+    for method, suffix, handler in _VERBS:
+        key = f"/v1/customers/{{id}}/{collection}{suffix}"
+        if contract.operation(method, key) is None:
+            continue
+        pattern = (
+            rf"/v1/customers/(?P<customer>[^/]+)/(?P<collection>{collection})"
+            + suffix.replace("{id}", "(?P<id>[^/]+)")
+        )
+
+        def serve(fake, match, params, handler=handler):
+            return handler(fake, match, params, kinds)
+
+        hooks.route(method, pattern, key)(serve)
+
+
+for _collection, _kinds in COLLECTIONS.items():
+    _register(_collection, _kinds)
