@@ -18,32 +18,23 @@ KEY = {"Authorization": "Bearer sk_test_walk"}
 FORM = {**KEY, "Content-Type": "application/x-www-form-urlencoded"}
 
 _CONNECT_ONBOARDING = (
-    "Connect onboarding (people, capabilities, external accounts, login links, "
-    "rejection) is not modelled: the fake's connected accounts are created ready."
+    "Connect onboarding (people, capabilities, login links, rejection) is not "
+    "modelled: the fake's connected accounts are created ready."
 )
 _DEPRECATED_DISCOUNT = (
     "the single legacy `discount` of customers and subscriptions is only read "
     "from the object; today's API manages `discounts` through updates."
 )
 _NOT_MODELLED = {
-    "DELETE /v1/accounts/{id}/bank_accounts/{id}": _CONNECT_ONBOARDING,
-    "DELETE /v1/accounts/{id}/external_accounts/{id}": _CONNECT_ONBOARDING,
     "DELETE /v1/accounts/{id}/people/{id}": _CONNECT_ONBOARDING,
     "DELETE /v1/accounts/{id}/persons/{id}": _CONNECT_ONBOARDING,
-    "GET /v1/accounts/{id}/bank_accounts/{id}": _CONNECT_ONBOARDING,
     "GET /v1/accounts/{id}/capabilities": _CONNECT_ONBOARDING,
     "GET /v1/accounts/{id}/capabilities/{id}": _CONNECT_ONBOARDING,
-    "GET /v1/accounts/{id}/external_accounts": _CONNECT_ONBOARDING,
-    "GET /v1/accounts/{id}/external_accounts/{id}": _CONNECT_ONBOARDING,
     "GET /v1/accounts/{id}/people": _CONNECT_ONBOARDING,
     "GET /v1/accounts/{id}/people/{id}": _CONNECT_ONBOARDING,
     "GET /v1/accounts/{id}/persons": _CONNECT_ONBOARDING,
     "GET /v1/accounts/{id}/persons/{id}": _CONNECT_ONBOARDING,
-    "POST /v1/accounts/{id}/bank_accounts": _CONNECT_ONBOARDING,
-    "POST /v1/accounts/{id}/bank_accounts/{id}": _CONNECT_ONBOARDING,
     "POST /v1/accounts/{id}/capabilities/{id}": _CONNECT_ONBOARDING,
-    "POST /v1/accounts/{id}/external_accounts": _CONNECT_ONBOARDING,
-    "POST /v1/accounts/{id}/external_accounts/{id}": _CONNECT_ONBOARDING,
     "POST /v1/accounts/{id}/login_links": _CONNECT_ONBOARDING,
     "POST /v1/accounts/{id}/people": _CONNECT_ONBOARDING,
     "POST /v1/accounts/{id}/people/{id}": _CONNECT_ONBOARDING,
