@@ -9,7 +9,6 @@ mirror engine, once for all models.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -218,21 +217,6 @@ class StripeModel(models.Model):
             api_key or self.default_api_key,
             stripe_account or self._stripe_account,
         )
-
-    @classmethod
-    def api_list(cls, api_key: str | None = None, **params: Any) -> Iterator[dict]:
-        """Every object of this type in Stripe, fetched a page of 100 at a time."""
-        params.setdefault("limit", 100)
-        if cls.expand_fields:
-            params.setdefault("expand", [f"data.{f}" for f in cls.expand_fields])
-        stripe_account = params.pop("stripe_account", None)
-        for page in stripe_api.iter_pages(
-            cls.stripe_class_url(),
-            params,
-            api_key=api_key,
-            stripe_account=stripe_account,
-        ):
-            yield from page
 
     @classmethod
     def _api_create(

@@ -19,7 +19,7 @@ import stripe
 
 from .. import stripe_api
 from ..fields import timestamp_to_datetime
-from ..settings import djstripe_settings
+from ..settings import djstripe_settings, key_is_live
 from . import engine
 from .backfill import complete_sublists, list_params, listable_models
 
@@ -161,7 +161,7 @@ def _verify_type(
 
 
 def _mirror_rows(model, api_key, stripe_account, since, until):
-    rows = model._base_manager.filter(livemode="_live_" in api_key[:8])
+    rows = model._base_manager.filter(livemode=key_is_live(api_key))
     if model.stripe_soft_delete_field:
         rows = rows.filter(**{f"{model.stripe_soft_delete_field}__isnull": True})
     if stripe_account:
