@@ -29,6 +29,7 @@ this module, so that the retry, rate and idempotency logic is what runs.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime
 import email.utils
 import logging
@@ -61,6 +62,7 @@ __all__ = [
     "is_fatal",
     "iter_pages",
     "list_page",
+    "max_retries",
     "request",
     "retrieve",
     "update",
@@ -271,7 +273,9 @@ class _TransportClient(HTTPClient):
         *,
         _usage: list[str] | None = None,
     ) -> tuple[Any, int, Mapping[str, str]]:
-        retries = djstripe_settings.MAX_RETRIES
+        retries = _retry_limit.get()
+        if retries is None:
+            retries = djstripe_settings.MAX_RETRIES
         limiter = _limiter_for(self.api_key)
         attempt = 0
         while True:
@@ -330,6 +334,23 @@ def _log_retry(
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return next((v for k, v in (headers or {}).items() if k.lower() == name), None)
+
+
+_retry_limit: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "djstripe_retry_limit", default=None
+)
+
+
+@contextlib.contextmanager
+def max_retries(retries: int) -> Iterator[None]:
+    """Retry the requests made inside the block (in this thread) at most
+    ``retries`` times, whatever ``DJSTRIPE_MAX_RETRIES`` says: for a probe
+    that should fail fast."""
+    token = _retry_limit.set(min(retries, djstripe_settings.MAX_RETRIES))
+    try:
+        yield
+    finally:
+        _retry_limit.reset(token)
 
 
 # -- The wrapped HTTP client (swapped by tests) ------------------------------------

@@ -115,7 +115,7 @@ def test_one_upsert_per_page(fake_stripe, monkeypatch):
         calls.append((len(objects), kwargs["observed_at"]))
         return real(objects, **kwargs)
 
-    monkeypatch.setattr(backfill_module.engine, "upsert", spy)
+    monkeypatch.setattr(sync.engine, "upsert", spy)
     backfill([Customer], gap_free=False)
     assert [n for n, _ in calls] == [100, 100, 50]
     # Stamped with Stripe's clock (the fake's), not ours.
@@ -478,9 +478,12 @@ class StatusTap(stripe.HTTPClient):
         super().__init__()
         self.inner = fake.http_client
         self.statuses = statuses
+        self.answered: list[str] = []  # paths answered with an error
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         status = self.statuses.get(urlsplit(url).path)
+        if status is not None:
+            self.answered.append(urlsplit(url).path)
         if status is None:
             return self.inner.request(method, url, headers, post_data)
         kind = "api_error" if status >= 500 else "invalid_request_error"

@@ -16,7 +16,6 @@ from .base import StripeModel
 logger = logging.getLogger("djstripe")
 
 
-
 def redact(secret: str) -> str:
     """``sk_test_...abcd``: enough to recognise a key, never enough to use it."""
     prefix = secret[:8] if secret[:8] in KEY_PREFIXES else ""

@@ -26,6 +26,7 @@ from ..fields import (
 )
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
+from ..sync.parents import ParentList
 
 DASHBOARD_URL = "https://dashboard.stripe.com"
 
@@ -95,6 +96,10 @@ class StripeModel(models.Model):
     #: For resources Stripe serves under a parent (``/v1/transfers/{id}/reversals``):
     #: ``(relation field, sub-path)``. The parent id comes from the stored row.
     stripe_nested_in: ClassVar[tuple[str, str] | None] = None
+    #: Where Stripe lists these objects under a parent (a customer's payment
+    #: methods): a back-fill lists each under every mirrored parent. See
+    #: :class:`djstripe.sync.parents.ParentList`.
+    stripe_parent_lists: ClassVar[tuple[ParentList, ...]] = ()
     #: Stripe fields that get no automatic property (see ``_add_field_properties``).
     stripe_unmapped_fields: ClassVar[tuple[str, ...]] = ()
 
