@@ -176,9 +176,7 @@ def test_request_counter_counts_every_attempt(sleeps):
     assert block.by_endpoint == {"GET /v1/customers/cus_1": 2}
 
 
-def test_every_retry_is_logged_with_status_attempt_delay_and_request_id(
-    sleeps, caplog
-):
+def test_every_retry_is_logged_with_status_attempt_delay_and_request_id(sleeps, caplog):
     stub = StubHTTPClient(RATE_LIMITED, SERVER_ERROR, OK)
     with caplog.at_level("WARNING", logger="djstripe.transport"):
         with stripe_api.counter.counting() as block:

@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 
 from djstripe import stripe_api, sync
 from djstripe.models import Charge, Customer, Event, Product, SyncCheckpoint
-from djstripe.sync import backfill as backfill_module
 from djstripe.sync.backfill import (
     backfill,
     complete_sublists,
