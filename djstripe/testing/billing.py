@@ -264,6 +264,33 @@ def _apply_customer_discount(fake: FakeStripe, customer: dict, params: dict) -> 
         fake.emit("customer.discount.created", discount)
 
 
+# -- customer balance ---------------------------------------------------------
+
+
+@hooks.prepare("customer_balance_transaction")
+def _prepare_balance_transaction(fake: FakeStripe, txn: dict, params: dict) -> None:
+    """A manual adjustment moves the customer's ``balance`` (credit is negative)."""
+    customer = fake.get("customer", txn["customer"])
+    currency = customer.get("currency")
+    if currency and params.get("currency") != currency:
+        raise invalid(
+            f"The currency of this transaction ({params.get('currency')}) must match "
+            f"the customer's currency ({currency}).",
+            param="currency",
+        )
+    txn["type"] = "adjustment"
+    txn["ending_balance"] = customer["balance"] + txn["amount"]
+
+
+@hooks.after_create("customer_balance_transaction")
+def _after_balance_transaction(fake: FakeStripe, txn: dict, params: dict) -> None:
+    customer = fake.get("customer", txn["customer"])
+    changes = {"balance": txn["ending_balance"]}
+    if not customer.get("currency"):
+        changes["currency"] = txn["currency"]
+    fake.update(customer, changes)
+
+
 @hooks.route("DELETE", r"/v1/customers/(?P<id>[^/]+)/discount")
 def _delete_customer_discount(fake: FakeStripe, match, params: dict):
     customer = fake.get("customer", match["id"])

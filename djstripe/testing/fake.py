@@ -65,6 +65,15 @@ _INDEXED: dict[str, tuple[str, ...]] = {
     "price": ("product",),
     "product_feature": ("_product",),
     "entitlements.active_entitlement": ("_customer",),
+    "card": ("customer",),
+    "bank_account": ("customer",),
+    "source": ("customer",),
+    "tax_id": ("customer",),
+    "customer_balance_transaction": ("customer",),
+    "transfer_reversal": ("transfer",),
+    "fee_refund": ("fee",),
+    "radar.early_fraud_warning": ("charge",),
+    "review": ("charge",),
 }
 
 
@@ -110,7 +119,17 @@ class FakeStripe:
         api_version: str = stripe.api_version,
     ):
         # Behaviour modules register their hooks on import.
-        from . import billing, checkout, entitlements, payments, webhooks  # noqa: F401
+        from . import (  # noqa: F401
+            billing,
+            checkout,
+            connect,
+            entitlements,
+            payments,
+            radar,
+            search,
+            sources,
+            webhooks,
+        )
 
         self.seed = seed
         self.now = start_time
@@ -1005,6 +1024,12 @@ class FakeStripe:
         from .payments import open_dispute
 
         return self._helper(open_dispute, charge_id, amount, reason, subject=charge_id)
+
+    def open_review(self, charge_id: str, reason: str = "rule") -> dict:
+        """Radar holds ``charge_id`` for manual review (``review.opened``)."""
+        from .radar import open_review
+
+        return self._helper(open_review, charge_id, reason, subject=charge_id)
 
     def pay_payout(self, payout_id: str) -> dict:
         from .payments import pay_payout

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import hooks
-from .errors import FakeStripeError, card_declined, invalid
+from .errors import FakeStripeError, card_declined, invalid, missing
 
 if TYPE_CHECKING:
     from .fake import FakeStripe
@@ -906,6 +906,19 @@ def _customer_payment_methods(fake: FakeStripe, match, params: dict):
     ]
     url = f"/v1/customers/{customer['id']}/payment_methods"
     return 200, fake.page(methods, params, url, expand)
+
+
+@hooks.route(
+    "GET",
+    r"/v1/customers/(?P<customer>[^/]+)/payment_methods/(?P<id>[^/]+)",
+    "/v1/customers/{id}/payment_methods/{id}",
+)
+def _customer_payment_method(fake: FakeStripe, match, params: dict):
+    customer = fake.get("customer", match["customer"], "customer")
+    pm = fake.get("payment_method", match["id"], "payment_method")
+    if pm.get("customer") != customer["id"]:
+        raise missing("payment_method", match["id"], "payment_method")
+    return 200, fake.render(pm, params.get("expand") or [])
 
 
 # -- the account itself and its balance ------------------------------------------

@@ -354,6 +354,40 @@ RESOURCES: tuple[Resource, ...] = (
         event_prefix=None,
     ),
     Resource("application_fees", "application_fee", "fee", "RL", ("charge",)),
+    Resource(
+        "application_fees/{parent}/refunds",
+        "fee_refund",
+        "fr",
+        "CRUL",
+        parent_field="fee",
+        event_prefix=None,
+    ),
+    Resource(
+        "transfers/{parent}/reversals",
+        "transfer_reversal",
+        "trr",
+        "CRUL",
+        parent_field="transfer",
+        create_params=_p("refund_application_fee"),
+        event_prefix=None,
+    ),
+    Resource(
+        "customers/{parent}/balance_transactions",
+        "customer_balance_transaction",
+        "cbtxn",
+        "CRUL",
+        parent_field="customer",
+        event_prefix=None,
+    ),
+    Resource("reviews", "review", "prv", "RL", event_prefix=None),
+    Resource(
+        "radar/early_fraud_warnings",
+        "radar.early_fraud_warning",
+        "issfr",
+        "RL",
+        ("charge", "payment_intent"),
+    ),
+    Resource("tax_codes", "tax_code", "txcd", "RL", event_prefix=None, id_length=8),
 )
 
 BY_OBJECT: dict[str, Resource] = {}

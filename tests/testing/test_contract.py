@@ -117,6 +117,26 @@ def _world():
     made["application_fee"] = c.v1.application_fees.retrieve(
         fake.add("application_fee", charge=charge.id, amount=10)["id"]
     )
+    made["fee_refund"] = c.v1.application_fees.refunds.create(
+        made["application_fee"].id, params={"amount": 5}
+    )
+    made["transfer_reversal"] = c.v1.transfers.reversals.create(
+        made["transfer"].id, params={"amount": 10}
+    )
+    made["customer_balance_transaction"] = c.v1.customers.balance_transactions.create(
+        customer.id, params={"amount": -500, "currency": "usd"}
+    )
+    made["card"] = c.v1.customers.payment_sources.create(
+        customer.id, params={"source": "tok_mastercard"}
+    )
+    made["bank_account"] = c.v1.customers.payment_sources.create(
+        customer.id, params={"source": "btok_us_verified"}
+    )
+    made["review"] = c.v1.reviews.retrieve(fake.open_review(charge.id)["id"])
+    made["radar.early_fraud_warning"] = c.v1.radar.early_fraud_warnings.retrieve(
+        fake.add("radar.early_fraud_warning", charge=charge.id)["id"]
+    )
+    made["tax_code"] = c.v1.tax_codes.retrieve(fake.add("tax_code")["id"])
     discounted = c.v1.subscriptions.create(
         params={
             "customer": customer.id,
@@ -139,7 +159,10 @@ def world():
     return WORLD
 
 
-SERVED = sorted({r.object for r in RESOURCES} | {"line_item", "item", "discount"})
+SERVED = sorted(
+    {r.object for r in RESOURCES}
+    | {"line_item", "item", "discount", "card", "bank_account"}
+)
 
 
 def test_every_served_type_is_covered():
