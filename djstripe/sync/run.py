@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import stripe
 from django.db import connections
@@ -87,13 +88,15 @@ def complete_sublists(
     api_key: str | None = None,
     stripe_account: str | None = None,
 ) -> int:
-    """Fetch the rest of every list that Stripe truncated inside ``objects``.
+    """List in full every list that Stripe truncated inside ``objects``.
 
     Any nested ``{"object": "list", "has_more": true, "url": ..., "data":
-    [...]}`` is paged from its ``url`` after its last item, and the items are
-    appended in place. Expansions of the parent that reach into the list
-    (``lines.data.price``) are applied to its pages. Returns the number of
-    requests made.
+    [...]}`` is listed from its ``url``, and its ``data`` replaced by every
+    item (``has_more`` then false). It is listed from the start rather than
+    after the last embedded item: the same one request for up to 100 items,
+    and right whatever order the embedded page was in. Expansions of the
+    parent that reach into the list (``lines.data.price``) are applied to its
+    pages. Returns the number of requests made.
     """
     requests = 0
 
@@ -106,14 +109,16 @@ def complete_sublists(
         ]
         if expand:
             params["expand"] = expand
-        while node.get("has_more") and node["data"] and "id" in node["data"][-1]:
-            params["starting_after"] = node["data"][-1]["id"]
+        url, _, query = node["url"].partition("?")
+        params.update(parse_qsl(query))
+        items: list[dict] = []
+        for page in stripe_api.iter_pages(
+            url, params, api_key=api_key, stripe_account=stripe_account
+        ):
             requests += 1
-            page = stripe_api.list_page(
-                node["url"], params, api_key=api_key, stripe_account=stripe_account
-            )
-            node["data"].extend(page.get("data") or [])
-            node["has_more"] = bool(page.get("has_more")) and bool(page.get("data"))
+            items += page
+        node["data"] = items
+        node["has_more"] = False
 
     def walk(value: Any, path: str) -> None:
         if isinstance(value, dict):
