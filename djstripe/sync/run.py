@@ -236,14 +236,14 @@ def _run_task(task: TypeTask | ParentListTask, ctx: RunContext) -> None:
         pass
     except stripe.PermissionError as exc:
         _skip(stats, f"the key may not read it ({exc.http_status})")
-    except stripe.InvalidRequestError as exc:
+    except stripe.StripeError as exc:
         if exc.http_status == 404 and task.checkpoint.pages == pages_before:
             _skip(stats, "not available to this account (404)")
         else:
+            if stripe_api.is_fatal(exc):
+                ctx.abort(exc)
             _fail(stats, ctx, exc)
     except Exception as exc:
-        if stripe_api.is_fatal(exc):
-            ctx.abort(exc)
         _fail(stats, ctx, exc)
     else:
         stats.add(ranges_left=-1)

@@ -27,12 +27,14 @@ def populate(
     *,
     customers: int = 2,
     items: int = 12,
+    lines: int = 12,
     plans: bool = False,
     make_tokens: bool = False,
 ) -> dict[str, set[str]]:
     """Customers with three payment methods, two card sources and two tax
-    ids each; one subscription of ``items`` items (so its first invoice has
-    as many lines). ``plans``: make recurring prices as plans (localstripe
+    ids each; for the first, one subscription of ``items`` items (its first
+    invoice has as many lines) and an invoice of ``lines`` invoice items.
+    ``plans``: make recurring prices as plans (localstripe
     predates prices); ``make_tokens``: tokenize the source cards with ``POST
     /v1/tokens`` instead of using Stripe's test tokens."""
     v1 = client.v1
@@ -69,14 +71,31 @@ def populate(
                 {"customer": customer.id, "items": [{key: p} for p in prices]}
             )
             made["Subscription"].add(sub.id)
-            listed = v1.subscription_items.list({"subscription": sub.id, "limit": 100})
+            listed = sub["items"]
+            if listed.has_more:  # localstripe cannot list them, nor make > 1
+                params = {"subscription": sub.id, "limit": 100}
+                listed = v1.subscription_items.list(params)
             made["SubscriptionItem"] |= {item.id for item in listed.data}
             invoice = sub.latest_invoice
             invoice_id = invoice if isinstance(invoice, str) else invoice.id
             made["Invoice"].add(invoice_id)
-            lines = v1.invoices.line_items.list(invoice_id, {"limit": 100})
-            made["LineItem"] |= {line.id for line in lines.data}
+            made["LineItem"] |= _line_ids(v1, invoice_id)
+            if lines:
+                made["Invoice"].add(invoice_id := _invoice(v1, customer.id, lines))
+                made["LineItem"] |= _line_ids(v1, invoice_id)
     return dict(made)
+
+
+def _invoice(v1, customer: str, lines: int) -> str:
+    for i in range(lines):
+        params = {"customer": customer, "amount": 100 + i, "currency": "usd"}
+        v1.invoice_items.create(params)
+    behavior = {"pending_invoice_items_behavior": "include"}
+    return v1.invoices.create({"customer": customer, **behavior}).id
+
+
+def _line_ids(v1, invoice: str) -> set[str]:
+    return {line.id for line in v1.invoices.line_items.list(invoice, {"limit": 100})}
 
 
 def _monthly(v1, product: str, amount: int, plans: bool) -> str:
