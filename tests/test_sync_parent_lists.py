@@ -51,8 +51,9 @@ def mirrored(model) -> set[str]:
 
 
 def test_every_object_under_every_parent_is_mirrored(fake_stripe):
-    made = populate(fake_stripe.client(), customers=3, items=12)
-    assert len(made["SubscriptionItem"]) == len(made["LineItem"]) == 12
+    made = populate(fake_stripe.client(), customers=3, items=12, lines=12)
+    # The subscription's first invoice has 12 lines, the other invoice too.
+    assert (len(made["SubscriptionItem"]), len(made["LineItem"])) == (12, 24)
 
     report = backfill(MODELS)
 
@@ -67,13 +68,13 @@ def test_every_object_under_every_parent_is_mirrored(fake_stripe):
     assert {i.subscription_id for i in SubscriptionItem.objects.all()} == made[
         "Subscription"
     ]
-    assert LineItem.objects.filter(invoice_id__in=made["Invoice"]).count() == 12
+    assert LineItem.objects.filter(invoice_id__in=made["Invoice"]).count() == 24
 
 
 def test_each_list_is_asked_once_per_parent_through_its_documented_endpoint(
     fake_stripe,
 ):
-    made = populate(fake_stripe.client(), customers=2, items=3)
+    made = populate(fake_stripe.client(), customers=2, items=3, lines=0)
     [customer, other] = sorted(made["Customer"])
     with stripe_api.counter.counting() as requests:
         backfill([Customer, PaymentMethod, TaxId, Subscription, SubscriptionItem])
@@ -89,7 +90,7 @@ def test_each_list_is_asked_once_per_parent_through_its_documented_endpoint(
 def test_a_parents_list_is_skipped_only_when_its_embedded_copy_is_complete(
     fake_stripe,
 ):
-    populate(fake_stripe.client(), customers=1, items=12)
+    populate(fake_stripe.client(), customers=1, items=12, lines=0)
     with stripe_api.counter.counting() as requests:
         backfill([Subscription, SubscriptionItem, Invoice, LineItem])
     # Both embedded lists stop at 10 of 12 (has_more: true): listed in full.
@@ -149,7 +150,7 @@ def test_an_interrupted_parent_list_resumes_after_the_last_batch(
 
 
 def test_a_parent_deleted_in_stripe_is_passed_over(fake_stripe):
-    made = populate(fake_stripe.client(), customers=2, items=1)
+    made = populate(fake_stripe.client(), customers=2, items=1, lines=0)
     backfill([Customer], gap_free=False)
     gone = sorted(made["Customer"])[0]
     fake_stripe.client().v1.customers.delete(gone)
