@@ -154,70 +154,87 @@ def _range_params(model: Any, cp: Any, *, by_time: bool = False) -> dict:
 
 
 def _sync_range(task: TypeTask, ctx: RunContext) -> None:
-    """List one range of one type page by page; one upsert per page."""
+    """List one range of one type page by page; one upsert per page.
+
+    The next page is requested (from a helper thread that only waits on
+    Stripe) while this one is written, so a range costs about one round trip
+    per page, not a round trip plus the write.
+    """
     model, cp, stats = task.model, task.checkpoint, task.stats
     path = model.stripe_class_url()
     params = _range_params(model, cp)
     fell_back = False
     unsaved = 0
-    try:
-        while not cp.done:
-            if ctx.stop.is_set():
-                raise Stopped
-            try:
-                page = stripe_api.list_page(
-                    path, params, api_key=ctx.api_key, stripe_account=ctx.stripe_account
-                )
-            except stripe.InvalidRequestError as exc:
-                if getattr(exc, "param", None) == "starting_after" and not fell_back:
-                    fell_back = True
+
+    def get(params: dict) -> dict:
+        return stripe_api.list_page(
+            path, params, api_key=ctx.api_key, stripe_account=ctx.stripe_account
+        )
+
+    with ThreadPoolExecutor(1, thread_name_prefix="djstripe-page") as prefetch:
+        ahead = prefetch.submit(get, params)
+        try:
+            while not cp.done:
+                if ctx.stop.is_set():
+                    raise Stopped
+                try:
+                    page = ahead.result()
+                except stripe.InvalidRequestError as exc:
+                    if getattr(exc, "param", None) != "starting_after" or fell_back:
+                        raise
+                    fell_back = True  # the cursor object is gone
                     params = _range_params(model, cp, by_time=True)
+                    ahead = prefetch.submit(get, params)
                     continue
-                raise
-            data = page.get("data") or []
-            requests = 1 + complete_sublists(
-                data,
-                expand_fields=model.expand_fields,
-                api_key=ctx.api_key,
-                stripe_account=ctx.stripe_account,
-            )
-            result = engine.upsert(
-                data,
-                observed_at=page.observed_at,
-                api_key=ctx.api_key,
-                stripe_account=ctx.stripe_account,
-                owner_account=ctx.stripe_account,
-            )
-            if data:
-                cp.cursor = data[-1]["id"]
-                cp.cursor_created = data[-1].get("created")
-                params["starting_after"] = cp.cursor
-            cp.pages += 1
-            cp.fetched += len(data)
-            cp.done = not data or not page.get("has_more")
-            unsaved += 1
-            if (
-                cp.done
-                or unsaved >= CHECKPOINT_EVERY
-                or result.written
-                or result.deleted
-            ):
-                cp.save()
-                unsaved = 0
-            stats.add(
-                fetched=len(data),
-                written=result.written,
-                unchanged=result.unchanged,
-                pages=1,
-                requests=requests,
-            )
-            ctx.progress.advance(stats.name, len(data))
-    finally:
-        if unsaved:
-            try:
-                cp.save()
-            except Exception:  # do not hide the error that got us here
-                logger.warning("Could not record the checkpoint of %s", stats.name)
+                data = page.get("data") or []
+                if data and page.get("has_more"):
+                    params = {**params, "starting_after": data[-1]["id"]}
+                    ahead = prefetch.submit(get, params)
+                wrote = _write_page(task, page, data, ctx)
+                unsaved += 1
+                if cp.done or unsaved >= CHECKPOINT_EVERY or wrote:
+                    cp.save()
+                    unsaved = 0
+        finally:
+            if unsaved:
+                try:
+                    cp.save()
+                except Exception:  # do not hide the error that got us here
+                    logger.warning("Could not record the checkpoint of %s", stats.name)
+
+
+def _write_page(task: TypeTask, page: dict, data: list[dict], ctx: RunContext) -> bool:
+    """Mirror one page and move the range's cursor past it. Returns whether
+    the page wrote rows (its checkpoint is then recorded at once)."""
+    model, cp, stats = task.model, task.checkpoint, task.stats
+    requests = 1 + complete_sublists(
+        data,
+        expand_fields=model.expand_fields,
+        api_key=ctx.api_key,
+        stripe_account=ctx.stripe_account,
+    )
+    result = engine.upsert(
+        data,
+        observed_at=page.observed_at,
+        api_key=ctx.api_key,
+        stripe_account=ctx.stripe_account,
+        owner_account=ctx.stripe_account,
+    )
+    if data:
+        cp.cursor = data[-1]["id"]
+        cp.cursor_created = data[-1].get("created")
+    cp.pages += 1
+    cp.fetched += len(data)
+    cp.done = not data or not page.get("has_more")
+    stats.add(
+        fetched=len(data),
+        written=result.written,
+        unchanged=result.unchanged,
+        pages=1,
+        requests=requests,
+    )
+    ctx.progress.advance(stats.name, len(data))
+    return bool(result.written or result.deleted)
 
 
 # -- Any task: outcome and bookkeeping ------------------------------------------------
