@@ -219,3 +219,37 @@ def test_charge_is_ordered_after_customer(fake_stripe):
     table = out[out.index("type ") :]
     assert table.index("Customer") < table.index("Charge")
     assert Charge.objects.count() == 0
+
+
+def test_connected_accounts_are_mirrored_with_their_owner(fake_stripe):
+    platform = fake_stripe.client()
+    accounts = [
+        platform.v1.accounts.create(params={"type": "express"}) for _ in range(2)
+    ]
+    platform.v1.customers.create(params={"email": "platform@example.com"})
+    for account in accounts:
+        connected = fake_stripe.client(stripe_account=account.id)
+        connected.v1.customers.create(params={"email": f"{account.id}@example.com"})
+
+    out, _ = run("Customer", "--stripe-account", accounts[0].id, "--no-progress")
+    [only] = Customer.objects.all()
+    assert (only.email, only.djstripe_owner_account_id) == (
+        f"{accounts[0].id}@example.com",
+        accounts[0].id,
+    )
+
+    out, _ = run("Customer", "Account", "--all-connected-accounts", "--no-progress")
+    owners = dict(Customer.objects.values_list("email", "djstripe_owner_account_id"))
+    assert owners == {
+        "platform@example.com": None,
+        **{f"{a.id}@example.com": a.id for a in accounts},
+    }
+    assert f"== {accounts[1].id}" in out
+    # Each account has checkpoints of its own.
+    scopes = set(SyncCheckpoint.objects.values_list("scope", flat=True))
+    assert len(scopes) == 3
+
+
+def test_one_account_option_at_a_time(fake_stripe):
+    with pytest.raises(CommandError):
+        run("--stripe-account", "acct_1", "--all-connected-accounts")
