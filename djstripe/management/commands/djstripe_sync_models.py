@@ -131,7 +131,7 @@ class Command(BaseCommand):
                 if options["catch_up"]:
                     self._catch_up(key, options["stripe_account"])
                 elif options["verify"]:
-                    self._verify(key, models, options)
+                    self._verify(key, models if model_names else None, options)
                 else:
                     failed += self._backfill_accounts(key, models, options)
             except SyncAborted as exc:
@@ -217,7 +217,7 @@ class Command(BaseCommand):
             f"up to {cursor or '-'}."
         )
 
-    def _verify(self, key: str, models: list, options: dict[str, Any]) -> None:
+    def _verify(self, key: str, models: list | None, options: dict[str, Any]) -> None:
         report = verify(
             models, api_key=key, since=options["since"], until=options["until"]
         )
