@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from django.core import checks
 
-from .settings import REFETCH_POLICIES, SECRET_KEY_PREFIXES, djstripe_settings
+from .settings import REFETCH_POLICIES, djstripe_settings, key_kind
 
 
 def _key_problem(name: str, value: str, live: bool) -> str | None:
     if not value:
         return None
-    if not value.startswith(SECRET_KEY_PREFIXES):
-        if value.startswith(("pk_live_", "pk_test_")):
-            return f"{name} is a publishable key; djstripe needs a secret key (sk_...)."
+    try:
+        kind, livemode = key_kind(value)
+    except ValueError:
+        kind, livemode = "", live
+    if kind == "publishable":
+        return f"{name} is a publishable key; djstripe needs a secret key (sk_...)."
+    if not kind:
         return f"{name} does not look like a Stripe secret key (sk_... or rk_...)."
-    mode = "_live_" if live else "_test_"
-    if mode not in value[:8]:
+    if livemode != live:
         expected = "live" if live else "test"
         return f"{name} holds a key of the other mode; expected a {expected} key."
     return None
@@ -108,3 +111,23 @@ def _check_webhook_storage() -> list[checks.CheckMessage]:
                 )
             )
     return messages
+
+
+@checks.register("djstripe")
+def check_transport_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A malformed timeout would only surface at the first Stripe call."""
+    try:
+        timeouts = djstripe_settings.HTTP_TIMEOUT
+        valid = all(t > 0 for t in timeouts)
+    except (TypeError, ValueError):
+        valid = False
+    if valid:
+        return []
+    return [
+        checks.Error(
+            "DJSTRIPE_HTTP_TIMEOUT must be a positive number of seconds, or a "
+            "(connect, read) pair of them.",
+            hint="For example DJSTRIPE_HTTP_TIMEOUT = (10, 30).",
+            id="djstripe.E007",
+        )
+    ]

@@ -12,8 +12,24 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
-#: Stripe secret keys start with one of these (restricted keys with ``rk_``).
-SECRET_KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
+#: What a Stripe key's prefix says: ``(type, livemode)``. The one table of
+#: key prefixes; :func:`key_kind` and :func:`key_is_live` read it.
+KEY_PREFIXES: dict[str, tuple[str, bool]] = {
+    "sk_live_": ("secret", True),
+    "sk_test_": ("secret", False),
+    "rk_live_": ("restricted", True),
+    "rk_test_": ("restricted", False),
+    "pk_live_": ("publishable", True),
+    "pk_test_": ("publishable", False),
+}
+#: Prefixes of the keys that can call the API on the server's behalf.
+SECRET_KEY_PREFIXES = tuple(
+    prefix for prefix, (kind, _) in KEY_PREFIXES.items() if kind != "publishable"
+)
+
+#: ``(connect, read)`` seconds: a dead host fails fast, a slow list page (a
+#: large expanded page can take several seconds) still completes.
+DEFAULT_HTTP_TIMEOUT = (10.0, 30.0)
 
 #: How webhook processing re-reads an object from Stripe: never, on an exact
 #: timestamp tie with the stored row, or for every event.
@@ -29,6 +45,33 @@ def _days(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return value
+
+
+def key_kind(key: str) -> tuple[str, bool]:
+    """``(type, livemode)`` of a Stripe key, from its prefix.
+
+    :raises ValueError: when ``key`` does not start like a Stripe key.
+    """
+    for prefix, kind in KEY_PREFIXES.items():
+        if key.startswith(prefix):
+            return kind
+    raise ValueError(
+        "Not a Stripe API key (expected sk_, rk_ or pk_ with live_ or test_)."
+    )
+
+
+def key_is_live(key: str) -> bool:
+    """Whether ``key`` is a live-mode key. Anything that is not recognisably
+    live (a test key, a malformed one) counts as test mode: the safe side."""
+    try:
+        return key_kind(key)[1]
+    except ValueError:
+        return False
+
+
+def key_mode(key: str) -> str:
+    """``"live"`` or ``"test"``: the mode of ``key``, for messages and scopes."""
+    return "live" if key_is_live(key) else "test"
 
 
 class DjstripeSettings:
@@ -83,6 +126,16 @@ class DjstripeSettings:
     def RETRY_MAX_DELAY(self) -> float:
         """Upper bound, in seconds, of one backoff sleep (``Retry-After`` included)."""
         return float(_get("DJSTRIPE_RETRY_MAX_DELAY", 30.0))
+
+    @property
+    def HTTP_TIMEOUT(self) -> tuple[float, float]:
+        """``(connect, read)`` timeouts of one HTTP request to Stripe, in
+        seconds. The setting is one number for both, or a pair."""
+        value = _get("DJSTRIPE_HTTP_TIMEOUT", DEFAULT_HTTP_TIMEOUT)
+        if isinstance(value, (int, float)):
+            return (float(value), float(value))
+        connect, read = value
+        return (float(connect), float(read))
 
     @property
     def RATE_LIMIT(self) -> float | None:

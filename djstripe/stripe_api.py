@@ -9,12 +9,18 @@ return plain ``dict`` objects as Stripe sent them. Around stripe-python's
 * one client per (API key, connected account), with the API version pinned
   (stripe-python's own pin unless ``DJSTRIPE_STRIPE_API_VERSION`` says
   otherwise), so every object djstripe stores has one shape;
+* a connect and a read timeout on every request (``DJSTRIPE_HTTP_TIMEOUT``),
+  so that a hung connection fails in seconds, not after stripe-python's 80;
 * retries of 429, 409, 5xx and network errors with exponential backoff that
-  honours ``Retry-After``; a 4xx other than those is final;
+  honours ``Retry-After``; a 4xx other than those is final, and so is a
+  network error that a retry cannot cure (a TLS failure); each retry is
+  logged at WARNING with the status, attempt, delay and Stripe's request id;
 * a token-bucket rate limiter shared by every thread of the process, at
   Stripe's limits (25 requests/s in test mode, 100 live) unless configured;
 * an idempotency key on every write, the same key on each retry of that write;
-* a request counter, for tests and benchmarks.
+* a request counter (requests, retries, 429s), for reports and benchmarks;
+* :func:`describe_failure`, which says in one line why Stripe could not be
+  used at all (unreachable, or the key refused), for commands to print.
 
 Tests replace the HTTP layer beneath all this (:func:`use_http_client`), never
 this module, so that the retry, rate and idempotency logic is what runs.
@@ -23,9 +29,12 @@ this module, so that the retry, rate and idempotency logic is what runs.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime
 import email.utils
+import logging
 import random
+import re
 import threading
 import time
 import uuid
@@ -40,7 +49,7 @@ from django.views.decorators.debug import sensitive_variables
 from stripe import HTTPClient
 
 from ._text import clean_json
-from .settings import djstripe_settings
+from .settings import djstripe_settings, key_is_live, key_mode
 
 __all__ = [
     "RateLimiter",
@@ -50,9 +59,12 @@ __all__ = [
     "counter",
     "create",
     "delete",
+    "describe_failure",
     "get_client",
+    "is_fatal",
     "iter_pages",
     "list_page",
+    "max_retries",
     "request",
     "retrieve",
     "update",
@@ -62,8 +74,12 @@ __all__ = [
 #: Stripe's documented request rates, per second.
 LIVE_RATE_LIMIT = 100.0
 TEST_RATE_LIMIT = 25.0
-#: First backoff delay and its cap, in seconds.
+#: First backoff delay, in seconds (``DJSTRIPE_RETRY_MAX_DELAY`` caps them).
 INITIAL_RETRY_DELAY = 0.5
+#: Stripe's address when ``DJSTRIPE_API_BASE`` is not set.
+STRIPE_API_BASE = "https://api.stripe.com"
+
+logger = logging.getLogger("djstripe.transport")
 
 
 # -- Request counting ----------------------------------------------------------
@@ -71,7 +87,8 @@ INITIAL_RETRY_DELAY = 0.5
 
 @dataclass
 class RequestCounter:
-    """Counts requests sent to Stripe (each retry counts), by method and path.
+    """Counts requests sent to Stripe (each retry counts), by method and path,
+    and how many were retries and how many Stripe turned down with a 429.
 
     ``counter.total`` and ``counter.by_endpoint`` are read by benchmarks and
     tests; :meth:`counting` gives a fresh count for a block of code.
@@ -79,6 +96,7 @@ class RequestCounter:
 
     total: int = 0
     retries: int = 0
+    rate_limited: int = 0
     by_endpoint: Counter = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -89,10 +107,15 @@ class RequestCounter:
             self.retries += retry
             self.by_endpoint[f"{method.upper()} {path}"] += 1
 
+    def record_rate_limited(self) -> None:
+        with self._lock:
+            self.rate_limited += 1
+
     def reset(self) -> None:
         with self._lock:
             self.total = 0
             self.retries = 0
+            self.rate_limited = 0
             self.by_endpoint.clear()
 
     @contextlib.contextmanager
@@ -110,10 +133,13 @@ counter = RequestCounter()
 _block_counters: list[RequestCounter] = []
 
 
+def _counters() -> list[RequestCounter]:
+    return [counter, *_block_counters]
+
+
 def _record(method: str, url: str, *, retry: bool) -> None:
-    counter.record(method, url, retry=retry)
-    for block in list(_block_counters):
-        block.record(method, url, retry=retry)
+    for each in _counters():
+        each.record(method, url, retry=retry)
 
 
 # -- Rate limiting ---------------------------------------------------------------
@@ -166,7 +192,7 @@ _limiters_lock = threading.Lock()
 def _limiter_for(api_key: str) -> RateLimiter | None:
     """The process-wide limiter of ``api_key``'s mode, or None when disabled."""
     rate = djstripe_settings.RATE_LIMIT
-    live = "_live_" in api_key[:8]
+    live = key_is_live(api_key)
     if rate is None:
         rate = LIVE_RATE_LIMIT if live else TEST_RATE_LIMIT
     if rate <= 0:
@@ -249,7 +275,9 @@ class _TransportClient(HTTPClient):
         *,
         _usage: list[str] | None = None,
     ) -> tuple[Any, int, Mapping[str, str]]:
-        retries = djstripe_settings.MAX_RETRIES
+        retries = _retry_limit.get()
+        if retries is None:
+            retries = djstripe_settings.MAX_RETRIES
         limiter = _limiter_for(self.api_key)
         attempt = 0
         while True:
@@ -261,12 +289,18 @@ class _TransportClient(HTTPClient):
                 status, rheaders, error = response[1], response[2], None
             except stripe.APIConnectionError as exc:
                 response, status, rheaders, error = None, None, None, exc
-            if attempt >= retries or not _should_retry(status, rheaders):
+            if status == 429:
+                for each in _counters():
+                    each.record_rate_limited()
+            curable = error is None or error.should_retry
+            if attempt >= retries or not curable or not _should_retry(status, rheaders):
                 if error is not None:
                     raise error
                 return response
             attempt += 1
-            _sleep(backoff_delay(attempt, rheaders))
+            delay = backoff_delay(attempt, rheaders)
+            _log_retry(method, url, status, rheaders, error, attempt, retries, delay)
+            _sleep(delay)
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         return _http_client().request(method, url, headers, post_data)
@@ -275,25 +309,70 @@ class _TransportClient(HTTPClient):
         pass
 
 
+def _log_retry(
+    method: str,
+    url: str,
+    status: int | None,
+    headers: Mapping[str, str] | None,
+    error: Exception | None,
+    attempt: int,
+    retries: int,
+    delay: float,
+) -> None:
+    """One WARNING per retry: what failed, which attempt comes, and when."""
+    what = f"answered {status}" if status is not None else f"failed: {_cause(error)}"
+    request_id = _header(headers, "request-id") or "-"
+    logger.warning(
+        "Stripe %s %s %s (request %s); retry %d of %d in %.1f s",
+        method.upper(),
+        urlsplit(url).path,
+        what,
+        request_id,
+        attempt,
+        retries,
+        delay,
+    )
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    return next((v for k, v in (headers or {}).items() if k.lower() == name), None)
+
+
+_retry_limit: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "djstripe_retry_limit", default=None
+)
+
+
+@contextlib.contextmanager
+def max_retries(retries: int) -> Iterator[None]:
+    """Retry the requests made inside the block (in this thread) at most
+    ``retries`` times, whatever ``DJSTRIPE_MAX_RETRIES`` says: for a probe
+    that should fail fast."""
+    token = _retry_limit.set(min(retries, djstripe_settings.MAX_RETRIES))
+    try:
+        yield
+    finally:
+        _retry_limit.reset(token)
+
+
 # -- The wrapped HTTP client (swapped by tests) ------------------------------------
 
-_default_http_client: HTTPClient | None = None
-_override = threading.local()
+_default_http_clients: dict[tuple[float, float], HTTPClient] = {}
 _global_override: list[HTTPClient] = []
 #: The sleep used between retries (tests replace it to run instantly).
 _sleep: Callable[[float], None] = time.sleep
 
 
 def _http_client() -> HTTPClient:
-    client = getattr(_override, "client", None)
-    if client is not None:
-        return client
     if _global_override:
         return _global_override[-1]
-    global _default_http_client
-    if _default_http_client is None:
-        _default_http_client = stripe.new_default_http_client()
-    return _default_http_client
+    timeout = djstripe_settings.HTTP_TIMEOUT
+    client = _default_http_clients.get(timeout)
+    if client is None:
+        client = _default_http_clients[timeout] = stripe.new_default_http_client(
+            timeout=timeout
+        )
+    return client
 
 
 @contextlib.contextmanager
@@ -309,6 +388,58 @@ def use_http_client(client: HTTPClient) -> Iterator[HTTPClient]:
         yield client
     finally:
         _global_override.remove(client)
+
+
+# -- Failures that stop everything ----------------------------------------------------
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """Whether ``exc`` means no request to Stripe can succeed: Stripe is not
+    reachable (DNS, refused connection, TLS, timeouts, after the retries), or
+    it refused the key itself (401). A 403 concerns one resource, a 404 one
+    object: those are not fatal."""
+    return isinstance(exc, (stripe.APIConnectionError, stripe.AuthenticationError))
+
+
+def api_base() -> str:
+    """The Stripe API this process talks to."""
+    return djstripe_settings.API_BASE or STRIPE_API_BASE
+
+
+def describe_failure(exc: BaseException, api_key: str) -> str:
+    """One line saying why Stripe cannot be used: the API base, the key's
+    mode (never the key) and the cause."""
+    where = f"Stripe at {api_base()} with a {key_mode(api_key)}-mode key"
+    if isinstance(exc, stripe.AuthenticationError):
+        status = getattr(exc, "http_status", None) or 401
+        return f"{where}: the key was refused ({status} invalid API key)."
+    if isinstance(exc, stripe.APIConnectionError):
+        return f"Cannot reach {where}: {_cause(exc)}."
+    return f"{where}: {type(exc).__name__}: {_first_line(exc)}"
+
+
+#: The part of a socket error that names the cause ("[Errno 111] Connection refused").
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
+
+
+def _cause(exc: BaseException | None) -> str:
+    """The root cause of a network error, in a few words."""
+    text = str(exc or "")
+    match = _ERRNO.search(text)
+    if match:
+        return match.group(1).strip().rstrip(".")
+    lowered = text.lower()
+    if "ssl" in lowered or "certificate" in lowered:
+        return "TLS handshake failed (certificate or protocol)"
+    if "timed out" in lowered or "timeout" in lowered:
+        return "timed out (DJSTRIPE_HTTP_TIMEOUT)"
+    return _first_line(exc)
+
+
+def _first_line(exc: BaseException | None) -> str:
+    cause = getattr(exc, "__cause__", None)
+    text = str(cause or exc or "").strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 # -- Clients -----------------------------------------------------------------------

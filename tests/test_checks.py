@@ -36,3 +36,11 @@ def test_webhook_settings_are_checked():
     assert _ids(DJSTRIPE_WEBHOOK_SECRET=["whsec_a", "whsec_b"]) == set()
     assert _ids(DJSTRIPE_WEBHOOK_PROCESSING="celery") == {"djstripe.E003"}
     assert _ids(DJSTRIPE_WEBHOOK_REFETCH={"customer": "sometimes"}) == {"djstripe.E004"}
+
+
+def test_http_timeout_is_checked():
+    assert _ids(DJSTRIPE_HTTP_TIMEOUT=5) == set()
+    assert _ids(DJSTRIPE_HTTP_TIMEOUT=(3, 20)) == set()
+    assert _ids(DJSTRIPE_HTTP_TIMEOUT=0) == {"djstripe.E007"}
+    assert _ids(DJSTRIPE_HTTP_TIMEOUT="soon") == {"djstripe.E007"}
+    assert _ids(DJSTRIPE_HTTP_TIMEOUT=(1, 2, 3)) == {"djstripe.E007"}

@@ -94,7 +94,7 @@ def test_429_is_retried_honouring_retry_after(sleeps):
 
 
 def test_5xx_and_network_errors_are_retried_with_growing_backoff(sleeps):
-    error = stripe.APIConnectionError("network down")
+    error = stripe.APIConnectionError("network down", should_retry=True)
     stub = StubHTTPClient(SERVER_ERROR, error, SERVER_ERROR, OK)
     assert run(stub)["id"] == "cus_1"
     assert len(stub.calls) == 4
@@ -174,6 +174,73 @@ def test_request_counter_counts_every_attempt(sleeps):
         run(stub)
     assert block.total == 2 and block.retries == 1
     assert block.by_endpoint == {"GET /v1/customers/cus_1": 2}
+
+
+def test_every_retry_is_logged_with_status_attempt_delay_and_request_id(sleeps, caplog):
+    stub = StubHTTPClient(RATE_LIMITED, SERVER_ERROR, OK)
+    with caplog.at_level("WARNING", logger="djstripe.transport"):
+        with stripe_api.counter.counting() as block:
+            run(stub)
+    first, second = [r.getMessage() for r in caplog.records]
+    assert first == (
+        "Stripe GET /v1/customers/cus_1 answered 429 (request req_stub); "
+        f"retry 1 of 5 in {sleeps[0]:.1f} s"
+    )
+    assert "answered 500" in second and "retry 2 of 5" in second
+    assert (block.total, block.retries, block.rate_limited) == (3, 2, 1)
+
+
+def test_a_network_error_that_a_retry_cannot_cure_is_final(sleeps):
+    stub = StubHTTPClient(stripe.APIConnectionError("bad certificate"), OK)
+    with pytest.raises(stripe.APIConnectionError):
+        run(stub)
+    assert len(stub.calls) == 1 and sleeps == []
+
+
+def test_the_http_client_gets_the_configured_timeouts(monkeypatch):
+    made = []
+    monkeypatch.setattr(stripe_api, "_default_http_clients", {})
+    monkeypatch.setattr(
+        stripe, "new_default_http_client", lambda **kw: made.append(kw) or object()
+    )
+    saved = stripe_api._global_override[:]
+    stripe_api._global_override.clear()  # no test client: the real one
+    try:
+        with override_settings(DJSTRIPE_HTTP_TIMEOUT=(2, 7)):
+            first = stripe_api._http_client()
+            assert stripe_api._http_client() is first
+        stripe_api._http_client()  # the default: well under stripe-python's 80 s
+    finally:
+        stripe_api._global_override[:] = saved
+    assert made == [{"timeout": (2.0, 7.0)}, {"timeout": (10.0, 30.0)}]
+
+
+def test_failures_are_described_in_one_line_without_the_key():
+    refused = stripe.APIConnectionError(
+        "Unexpected error communicating with Stripe.\n\n(Network error: "
+        "ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=9): Max "
+        "retries exceeded (Caused by NewConnectionError('<urllib3.connection."
+        "HTTPConnection object>: Failed to establish a new connection: [Errno "
+        "111] Connection refused')))"
+    )
+    key = "sk_test_secret1234"
+    with override_settings(DJSTRIPE_API_BASE="http://127.0.0.1:9"):
+        line = stripe_api.describe_failure(refused, key)
+        refused_key = stripe_api.describe_failure(
+            stripe.AuthenticationError("Invalid API Key provided: sk_test_****"),
+            "sk_live_x",
+        )
+    assert line == (
+        "Cannot reach Stripe at http://127.0.0.1:9 with a test-mode key: "
+        "Connection refused."
+    )
+    assert refused_key == (
+        "Stripe at http://127.0.0.1:9 with a live-mode key: the key was "
+        "refused (401 invalid API key)."
+    )
+    assert "\n" not in line and key not in line
+    assert stripe_api.is_fatal(refused)
+    assert not stripe_api.is_fatal(stripe.PermissionError("no"))
 
 
 @override_settings(STRIPE_TEST_SECRET_KEY="", STRIPE_LIVE_MODE=False)

@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 
 from djstripe import stripe_api, sync
 from djstripe.models import Charge, Customer, Event, Product, SyncCheckpoint
-from djstripe.sync import backfill as backfill_module
 from djstripe.sync.backfill import (
     backfill,
     complete_sublists,
@@ -115,7 +114,7 @@ def test_one_upsert_per_page(fake_stripe, monkeypatch):
         calls.append((len(objects), kwargs["observed_at"]))
         return real(objects, **kwargs)
 
-    monkeypatch.setattr(backfill_module.engine, "upsert", spy)
+    monkeypatch.setattr(sync.engine, "upsert", spy)
     backfill([Customer], gap_free=False)
     assert [n for n, _ in calls] == [100, 100, 50]
     # Stamped with Stripe's clock (the fake's), not ours.
@@ -268,7 +267,8 @@ class ListStub(stripe.HTTPClient):
         params = dict(parse_qsl(parts.query))
         self.requests.append(params)
         ids = [item["id"] for item in self.items]
-        start = ids.index(params["starting_after"]) + 1
+        after = params.get("starting_after")
+        start = ids.index(after) + 1 if after else 0
         limit = int(params.get("limit", 10))
         body = {
             "object": "list",
@@ -299,13 +299,15 @@ def test_truncated_sublists_are_completed_from_their_url():
             [invoice], expand_fields=["customer", "lines.data.price"], api_key=KEY
         )
 
-    assert made == 3  # 240 more lines, 100 a page
+    # Listed from the start (right whatever the embedded page's order), 100
+    # a page: the same 3 requests as continuing after the 10 embedded lines.
+    assert made == 3
     assert invoice["lines"]["data"] == lines
     assert invoice["lines"]["has_more"] is False
-    assert [r["starting_after"] for r in stub.requests] == [
-        "il_009",
-        "il_109",
-        "il_209",
+    assert [r.get("starting_after") for r in stub.requests] == [
+        None,
+        "il_099",
+        "il_199",
     ]
     assert {r["limit"] for r in stub.requests} == {"100"}
     assert {r["expand[0]"] for r in stub.requests} == {"data.price"}
@@ -478,9 +480,12 @@ class StatusTap(stripe.HTTPClient):
         super().__init__()
         self.inner = fake.http_client
         self.statuses = statuses
+        self.answered: list[str] = []  # paths answered with an error
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         status = self.statuses.get(urlsplit(url).path)
+        if status is not None:
+            self.answered.append(urlsplit(url).path)
         if status is None:
             return self.inner.request(method, url, headers, post_data)
         kind = "api_error" if status >= 500 else "invalid_request_error"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+import stripe
 from django.core.management import CommandError, call_command
 
 from djstripe import stripe_api
@@ -84,7 +85,7 @@ def test_bad_arguments(fake_stripe):
 def test_fail_on_error_exits_non_zero(fake_stripe, settings):
     settings.DJSTRIPE_MAX_RETRIES = 0
     with stripe_api.use_http_client(StatusTap(fake_stripe, {"/v1/customers": 500})):
-        with pytest.raises(CommandError, match="Sync failed for: Customer"):
+        with pytest.raises(CommandError, match="^1 of 2 types failed: Customer"):
             run("Charge", "Customer", "--fail-on-error", "--no-progress")
     # Charge never started (it comes after Customer), and will on the next run.
     charge = SyncCheckpoint.objects.get(object_type="charge")
@@ -95,10 +96,60 @@ def test_errors_without_fail_on_error_are_reported(fake_stripe, settings):
     settings.DJSTRIPE_MAX_RETRIES = 0
     fake_stripe.insert("customer", {"email": "a@example.com"})
     with stripe_api.use_http_client(StatusTap(fake_stripe, {"/v1/charges": 500})):
-        out, err = run("Charge", "Customer", "--no-progress")
-    assert "Charge: APIError" in err
+        with pytest.raises(CommandError) as failed:
+            run("Charge", "Customer", "--no-progress")
+    # Every other type ran; the run still fails, with one summary line.
     assert Customer.objects.count() == 1
-    assert "error" in out
+    assert str(failed.value) == (
+        "1 of 2 types failed: Charge (500 status 500); "
+        "4 requests, 0 retries, 0 rate-limited (429)."
+    )
+
+
+def test_failures_print_tracebacks_only_when_asked(fake_stripe, settings):
+    settings.DJSTRIPE_MAX_RETRIES = 0
+    tap = StatusTap(fake_stripe, {"/v1/charges": 500})
+    for extra, shown in (([], False), (["--traceback"], True), (["-v", "2"], True)):
+        out, err = io.StringIO(), io.StringIO()
+        with stripe_api.use_http_client(tap), pytest.raises(CommandError):
+            call_command(
+                "djstripe_sync_models",
+                "Charge",
+                "--no-progress",
+                *extra,
+                stdout=out,
+                stderr=err,
+            )
+        assert "Charge: APIError: status 500" in err.getvalue()
+        assert ("Traceback (most recent call last)" in err.getvalue()) is shown
+
+
+def test_a_closed_port_stops_the_run_with_one_clear_line(settings):
+    settings.DJSTRIPE_API_BASE = "http://127.0.0.1:9"  # discard: nothing listens
+    settings.DJSTRIPE_RETRY_MAX_DELAY = 0.01
+    settings.DJSTRIPE_HTTP_TIMEOUT = 2
+    with stripe_api.use_http_client(stripe.new_default_http_client(timeout=2)):
+        with pytest.raises(CommandError) as failed:
+            run("--no-progress")
+    assert str(failed.value) == (
+        "Cannot reach Stripe at http://127.0.0.1:9 with a test-mode key: "
+        "Connection refused."
+    )
+
+
+def test_a_refused_key_stops_every_type_at_once(fake_stripe, settings):
+    settings.DJSTRIPE_MAX_RETRIES = 0
+    statuses = {"/v1/customers": 401, "/v1/charges": 401, "/v1/products": 401}
+    tap = StatusTap(fake_stripe, statuses)
+    with stripe_api.use_http_client(tap):
+        with pytest.raises(CommandError, match="the key was refused") as failed:
+            run("Customer", "Charge", "Product", "--no-progress")
+    assert str(failed.value) == (
+        "Stripe at the fake with a test-mode key: the key was refused "
+        "(401 invalid API key)."
+    ).replace("the fake", stripe_api.api_base())
+    # The first 401 stopped the run: the types after it never asked Stripe.
+    assert len(tap.answered) == 1
 
 
 def test_unreadable_events_only_warn(fake_stripe, settings):
@@ -168,3 +219,37 @@ def test_charge_is_ordered_after_customer(fake_stripe):
     table = out[out.index("type ") :]
     assert table.index("Customer") < table.index("Charge")
     assert Charge.objects.count() == 0
+
+
+def test_connected_accounts_are_mirrored_with_their_owner(fake_stripe):
+    platform = fake_stripe.client()
+    accounts = [
+        platform.v1.accounts.create(params={"type": "express"}) for _ in range(2)
+    ]
+    platform.v1.customers.create(params={"email": "platform@example.com"})
+    for account in accounts:
+        connected = fake_stripe.client(stripe_account=account.id)
+        connected.v1.customers.create(params={"email": f"{account.id}@example.com"})
+
+    out, _ = run("Customer", "--stripe-account", accounts[0].id, "--no-progress")
+    [only] = Customer.objects.all()
+    assert (only.email, only.djstripe_owner_account_id) == (
+        f"{accounts[0].id}@example.com",
+        accounts[0].id,
+    )
+
+    out, _ = run("Customer", "Account", "--all-connected-accounts", "--no-progress")
+    owners = dict(Customer.objects.values_list("email", "djstripe_owner_account_id"))
+    assert owners == {
+        "platform@example.com": None,
+        **{f"{a.id}@example.com": a.id for a in accounts},
+    }
+    assert f"== {accounts[1].id}" in out
+    # Each account has checkpoints of its own.
+    scopes = set(SyncCheckpoint.objects.values_list("scope", flat=True))
+    assert len(scopes) == 3
+
+
+def test_one_account_option_at_a_time(fake_stripe):
+    with pytest.raises(CommandError):
+        run("--stripe-account", "acct_1", "--all-connected-accounts")

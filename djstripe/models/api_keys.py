@@ -10,30 +10,10 @@ from django.db import models
 
 from .. import stripe_api
 from ..fields import StripeEnumField
-from ..settings import djstripe_settings
+from ..settings import KEY_PREFIXES, djstripe_settings, key_kind
 from .base import StripeModel
 
 logger = logging.getLogger("djstripe")
-
-#: Key prefixes and what they say: (type, livemode).
-KEY_PREFIXES = {
-    "sk_live_": ("secret", True),
-    "sk_test_": ("secret", False),
-    "rk_live_": ("restricted", True),
-    "rk_test_": ("restricted", False),
-    "pk_live_": ("publishable", True),
-    "pk_test_": ("publishable", False),
-}
-
-
-def key_kind(secret: str) -> tuple[str, bool]:
-    """``(type, livemode)`` of a Stripe key, from its prefix."""
-    for prefix, kind in KEY_PREFIXES.items():
-        if secret.startswith(prefix):
-            return kind
-    raise ValueError(
-        "Not a Stripe API key (expected sk_, rk_ or pk_ with live_ or test_)."
-    )
 
 
 def redact(secret: str) -> str:

@@ -9,7 +9,6 @@ mirror engine, once for all models.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,6 +26,7 @@ from ..fields import (
 )
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
+from ..sync.parents import ParentList
 
 DASHBOARD_URL = "https://dashboard.stripe.com"
 
@@ -96,6 +96,10 @@ class StripeModel(models.Model):
     #: For resources Stripe serves under a parent (``/v1/transfers/{id}/reversals``):
     #: ``(relation field, sub-path)``. The parent id comes from the stored row.
     stripe_nested_in: ClassVar[tuple[str, str] | None] = None
+    #: Where Stripe lists these objects under a parent (a customer's payment
+    #: methods): a back-fill lists each under every mirrored parent. See
+    #: :class:`djstripe.sync.parents.ParentList`.
+    stripe_parent_lists: ClassVar[tuple[ParentList, ...]] = ()
     #: Stripe fields that get no automatic property (see ``_add_field_properties``).
     stripe_unmapped_fields: ClassVar[tuple[str, ...]] = ()
 
@@ -218,21 +222,6 @@ class StripeModel(models.Model):
             api_key or self.default_api_key,
             stripe_account or self._stripe_account,
         )
-
-    @classmethod
-    def api_list(cls, api_key: str | None = None, **params: Any) -> Iterator[dict]:
-        """Every object of this type in Stripe, fetched a page of 100 at a time."""
-        params.setdefault("limit", 100)
-        if cls.expand_fields:
-            params.setdefault("expand", [f"data.{f}" for f in cls.expand_fields])
-        stripe_account = params.pop("stripe_account", None)
-        for page in stripe_api.iter_pages(
-            cls.stripe_class_url(),
-            params,
-            api_key=api_key,
-            stripe_account=stripe_account,
-        ):
-            yield from page
 
     @classmethod
     def _api_create(

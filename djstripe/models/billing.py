@@ -22,6 +22,7 @@ from ..fields import (
 )
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
+from ..sync.parents import ParentList
 from .base import StripeManager, StripeModel, StripeQuerySet
 
 # -- Discounts ----------------------------------------------------------------
@@ -144,6 +145,9 @@ class TaxId(StripeModel):
     """
 
     stripe_class = stripe.TaxId
+    stripe_parent_lists = (
+        ParentList("customer", "/v1/customers/{id}/tax_ids", embedded="tax_ids"),
+    )
 
     customer = StripeForeignKey("djstripe.Customer", related_name="tax_ids")
     country = StripeCharField(max_length=2)
@@ -283,6 +287,9 @@ class SubscriptionItem(StripeModel):
     """
 
     stripe_class = stripe.SubscriptionItem
+    stripe_parent_lists = (
+        ParentList("subscription", "/v1/subscription_items?subscription={id}", "items"),
+    )
     stripe_parent_field = "subscription"
     stripe_listable = False  # listed per subscription: arrives with its subscription
 
@@ -497,6 +504,9 @@ class LineItem(StripeModel):
     """
 
     stripe_class = stripe.InvoiceLineItem
+    stripe_parent_lists = (
+        ParentList("invoice", "/v1/invoices/{id}/lines", embedded="lines"),
+    )
     stripe_parent_field = "invoice"
     stripe_nested_in = ("invoice", "lines")
 

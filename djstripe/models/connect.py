@@ -12,6 +12,7 @@ from ..fields import (
     StripeForeignKey,
 )
 from ..properties import StripeProperty
+from ..sync.parents import ParentList
 from .base import StripeModel
 
 
@@ -83,6 +84,9 @@ class TransferReversal(StripeModel):
     """
 
     stripe_class = stripe.TransferReversal
+    stripe_parent_lists = (
+        ParentList("transfer", "/v1/transfers/{id}/reversals", "reversals"),
+    )
     stripe_parent_field = "transfer"
     stripe_nested_in = ("transfer", "reversals")
 
@@ -124,6 +128,9 @@ class ApplicationFeeRefund(StripeModel):
     """
 
     stripe_class = stripe.ApplicationFeeRefund
+    stripe_parent_lists = (
+        ParentList("application_fee", "/v1/application_fees/{id}/refunds", "refunds"),
+    )
     stripe_parent_field = "fee"
     stripe_nested_in = ("fee", "refunds")
 

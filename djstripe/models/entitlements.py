@@ -5,6 +5,7 @@ from __future__ import annotations
 import stripe
 
 from ..fields import StripeBooleanField, StripeCharField, StripeForeignKey
+from ..sync.parents import ParentList
 from .base import StripeModel
 
 
@@ -35,6 +36,7 @@ class ProductFeature(StripeModel):
     """
 
     stripe_class = stripe.ProductFeature
+    stripe_parent_lists = (ParentList("product", "/v1/products/{id}/features"),)
     stripe_parent_field = "product"
     stripe_nested_in = ("product", "features")
 
@@ -54,6 +56,9 @@ class ActiveEntitlement(StripeModel):
     """
 
     stripe_class = stripe.entitlements.ActiveEntitlement
+    stripe_parent_lists = (
+        ParentList("customer", "/v1/entitlements/active_entitlements?customer={id}"),
+    )
     stripe_listable = False  # listed per customer only
     stripe_parent_field = "customer"
 

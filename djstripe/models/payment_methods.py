@@ -21,7 +21,11 @@ from ..fields import (
     StripeIntegerField,
 )
 from ..properties import StripeProperty
+from ..sync.parents import ParentList
 from .base import StripeModel, StripeQuerySetMixin
+
+#: A customer's cards, bank accounts and sources: one list for the three.
+CUSTOMER_SOURCES = ParentList("customer", "/v1/customers/{id}/sources", "sources")
 
 
 class PaymentMethod(StripeModel):
@@ -31,6 +35,9 @@ class PaymentMethod(StripeModel):
     """
 
     stripe_class = stripe.PaymentMethod
+    stripe_parent_lists = (
+        ParentList("customer", "/v1/customers/{id}/payment_methods"),
+    )
     stripe_dashboard_item_name = "payment_methods"
 
     customer = StripeForeignKey("djstripe.Customer", related_name="payment_methods")
@@ -91,6 +98,7 @@ class Card(DjstripePaymentSource):
     """
 
     stripe_class = stripe.Card
+    stripe_parent_lists = (CUSTOMER_SOURCES,)
     stripe_nested_in = ("customer", "sources")
 
     brand = StripeCharField(
@@ -116,6 +124,7 @@ class BankAccount(DjstripePaymentSource):
     """
 
     stripe_class = stripe.BankAccount
+    stripe_parent_lists = (CUSTOMER_SOURCES,)
     stripe_nested_in = ("customer", "sources")
 
     bank_name = StripeCharField(max_length=255)
@@ -140,6 +149,7 @@ class Source(DjstripePaymentSource):
     """
 
     stripe_class = stripe.Source
+    stripe_parent_lists = (CUSTOMER_SOURCES,)
 
     currency = StripeCurrencyCodeField()
     status = StripeEnumField(

@@ -11,6 +11,7 @@ import hashlib
 
 from django.apps import apps
 
+from ..settings import key_mode
 from .events import EventMarker
 
 #: ``object_type`` and ``job`` of the Events API cursor row.
@@ -27,7 +28,7 @@ def scope_for(api_key: str, stripe_account: str | None = None) -> str:
 
     Two keys of one account get two scopes; that costs a full pass at worst.
     """
-    mode = "live" if "_live_" in api_key[:8] else "test"
+    mode = key_mode(api_key)
     fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12]
     scope = f"{mode}:{fingerprint}"
     return f"{scope}:{stripe_account}" if stripe_account else scope

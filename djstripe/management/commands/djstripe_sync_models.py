@@ -2,21 +2,26 @@
 
 See docs/syncing.md. The work is done by :mod:`djstripe.sync.backfill`,
 :mod:`djstripe.sync.events` and :mod:`djstripe.sync.verify`; this command
-parses options and prints.
+parses options and prints. It ends with one summary line, and exits non-zero
+when anything failed; tracebacks only with ``--traceback`` or ``-v 2``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import traceback
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from djstripe import stripe_api
 from djstripe.settings import djstripe_settings
 from djstripe.sync.backfill import (
     NoEventCursor,
+    SyncAborted,
+    SyncReport,
     backfill,
     catch_up,
     listable_models,
@@ -77,7 +82,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--fail-on-error",
             action="store_true",
-            help="Stop at the first type that fails, and exit with an error.",
+            help="Stop at the first type that fails (any failure exits non-zero).",
+        )
+        accounts = parser.add_mutually_exclusive_group()
+        accounts.add_argument(
+            "--stripe-account",
+            metavar="acct_...",
+            help="Sync this connected account (its objects owned by it).",
+        )
+        accounts.add_argument(
+            "--all-connected-accounts",
+            action="store_true",
+            help="After the platform, sync every connected account the key reaches.",
         )
         parser.add_argument(
             "--no-progress",
@@ -107,23 +123,57 @@ class Command(BaseCommand):
             models = resolve_models(model_names) if model_names else listable_models()
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        failed: list[str] = []
         for key in keys:
             if len(keys) > 1:
                 self.stdout.write(f"== {scope_for(key)}")
-            if options["catch_up"]:
-                self._catch_up(key)
-            elif options["verify"]:
-                self._verify(key, models, options)
-            else:
-                self._backfill(key, models, options)
+            try:
+                if options["catch_up"]:
+                    self._catch_up(key, options["stripe_account"])
+                elif options["verify"]:
+                    self._verify(key, models if model_names else None, options)
+                else:
+                    failed += self._backfill_accounts(key, models, options)
+            except SyncAborted as exc:
+                self._show_tracebacks([exc.__cause__], options)
+                raise CommandError(str(exc)) from exc
+        if failed:
+            raise CommandError("; ".join(failed))
 
-    def _backfill(self, key: str, models: list, options: dict[str, Any]) -> None:
+    def _backfill_accounts(
+        self, key: str, models: list, options: dict[str, Any]
+    ) -> list[str]:
+        """Back-fill the key's account (or ``--stripe-account``), then with
+        ``--all-connected-accounts`` each connected account; return the
+        summary line of each run that failed."""
+        account = options["stripe_account"]
+        reports = [(account, self._backfill(key, account, models, options))]
+        if options["all_connected_accounts"]:
+            connected = [m for m in models if m.__name__ != "Account"]
+            for account in _connected_accounts(key):
+                self.stdout.write(f"== {account}")
+                report = self._backfill(key, account, connected, options)
+                reports.append((account, report))
+        return [
+            f"{account}: {report.summary()}" if account else report.summary()
+            for account, report in reports
+            if report.errors
+        ]
+
+    def _backfill(
+        self,
+        key: str,
+        stripe_account: str | None,
+        models: list,
+        options: dict[str, Any],
+    ) -> SyncReport:
         workers = options["workers"]
         if workers is None:
             workers = 1 if connection.vendor == "sqlite" else 4
         report = backfill(
             models,
             api_key=key,
+            stripe_account=stripe_account,
             since=options["since"],
             until=options["until"],
             workers=max(1, workers),
@@ -137,18 +187,26 @@ class Command(BaseCommand):
         for stats in report.types.values():
             for message in stats.messages:
                 self.stderr.write(f"{stats.name}: {message}")
-        if report.errors and options["fail_on_error"]:
-            failed = [s.name for s in report.types.values() if s.errors]
-            raise CommandError(f"Sync failed for: {', '.join(failed)}")
+            self._show_tracebacks(stats.exceptions, options)
+        if not report.errors:
+            self.stdout.write(report.summary())
+        return report
+
+    def _show_tracebacks(self, exceptions: list, options: dict[str, Any]) -> None:
+        if not (options.get("traceback") or options.get("verbosity", 1) >= 2):
+            return
+        for exc in exceptions:
+            if exc is not None:
+                self.stderr.write("".join(traceback.format_exception(exc)))
 
     def _progress(self, no_progress: bool) -> Progress:
         if not no_progress and self.stdout.isatty():
             return TerminalProgress(self.stdout)
         return LogProgress(self.stdout.write)
 
-    def _catch_up(self, key: str) -> None:
+    def _catch_up(self, key: str, stripe_account: str | None) -> None:
         try:
-            result = catch_up(api_key=key)
+            result = catch_up(api_key=key, stripe_account=stripe_account)
         except NoEventCursor as exc:
             raise CommandError(str(exc)) from exc
         for warning in result.warnings:
@@ -159,10 +217,19 @@ class Command(BaseCommand):
             f"up to {cursor or '-'}."
         )
 
-    def _verify(self, key: str, models: list, options: dict[str, Any]) -> None:
+    def _verify(self, key: str, models: list | None, options: dict[str, Any]) -> None:
         report = verify(
             models, api_key=key, since=options["since"], until=options["until"]
         )
         self.stdout.write(report.table())
         if not report.clean and options["fail_on_error"]:
             raise CommandError("The mirror differs from Stripe.")
+
+
+def _connected_accounts(key: str) -> list[str]:
+    """The ids of the accounts connected to the key's platform."""
+    return [
+        account["id"]
+        for page in stripe_api.iter_pages("/v1/accounts", api_key=key)
+        for account in page
+    ]
