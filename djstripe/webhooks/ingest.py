@@ -20,7 +20,7 @@ import logging
 import uuid as uuid_module
 from dataclasses import dataclass
 
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.debug import sensitive_variables
 
@@ -39,6 +39,8 @@ PRIVATE_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 #: :data:`REJECTED_HEADER_VALUE_SIZE` characters): enough to diagnose it.
 REJECTED_HEADERS_SIZE = 2048
 REJECTED_HEADER_VALUE_SIZE = 256
+#: Database errors that mean "unavailable" (503, retry), not "this event".
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 @dataclass
@@ -117,7 +119,7 @@ def _processing_failed(trigger, error: ProcessingError) -> HttpResponse:
             f"Event {trigger.event_id} cannot be applied: {trigger.exception}. "
             "It is kept; replay it with djstripe_process_events --failed.",
         )
-    if isinstance(error.__cause__, DatabaseError):
+    if isinstance(error.__cause__, DATABASE_DOWN):
         return _database_failed(trigger, error)
     return _reply(
         500,

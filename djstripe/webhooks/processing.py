@@ -86,7 +86,7 @@ def parse_event(body: bytes | str) -> dict:
         raise InvalidEvent("Body is not valid JSON: nested too deeply.") from None
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
         raise InvalidEvent(f"Body is not valid JSON: {_quote(exc, 120)}") from None
-    data = clean_json(data, text)
+    data = clean_json(data, body)
     check_event(data)
     return data
 
