@@ -592,10 +592,14 @@ class FakeStripe:
                 with self.acting_as(account):
                     status, payload = self._dispatch(method, path, query, headers)
             except FakeStripeError as exc:
-                status, payload = exc.status, exc.body()
+                log = (
+                    f"https://dashboard.stripe.com/test/logs/{request_id}?t={self.now}"
+                )
+                status, payload = exc.status, exc.body(log)
                 out_headers.update(exc.headers)
             finally:
                 self._request = {"id": None, "idempotency_key": None}
+                self._version = None
             if key:
                 out_headers["Idempotency-Key"] = key[1]
                 if account:

@@ -144,7 +144,15 @@ def _is_unrecognized(status: int, body: dict) -> bool:
 
 def _assert_stripe_error(body: dict, param: str | None, code: str | None) -> None:
     error = body["error"]
-    assert set(error) <= {"type", "code", "message", "param", "doc_url"}, error
+    allowed = {"type", "code", "message", "param", "doc_url", "request_log_url"}
+    assert set(error) <= allowed, error
+    assert error["request_log_url"].startswith(
+        "https://dashboard.stripe.com/test/logs/req_"
+    )
+    if code:
+        assert error[
+            "doc_url"
+        ] == "https://stripe.com/docs/error-codes/" + code.replace("_", "-")
     assert error["type"] == "invalid_request_error"
     assert error["message"]
     assert error.get("code") == code
