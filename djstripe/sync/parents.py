@@ -112,6 +112,7 @@ def run_parent_list(task: ParentListTask, ctx: RunContext) -> None:
     if parent_model is None:
         task.stats.skip(f"{task.spec.parent} is not mirrored")
         return
+    ctx.progress.start(task.stats.name)
     outstanding: list[Future] = []
     with ThreadPoolExecutor(FETCHERS, thread_name_prefix="djstripe-lists") as pool:
         try:

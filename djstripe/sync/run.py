@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -67,15 +68,43 @@ class RunContext:
 
 
 def run_plan(plan: Plan, ctx: RunContext, workers: int) -> None:
-    """Run the types of ``plan``, then its parent-scoped lists."""
+    """Run the types of ``plan`` and its lists under a parent.
+
+    A list starts once every range of its parent's type is done, when its
+    parents are mirrored. With several workers the other types keep running
+    meanwhile, so the lists (often most of the requests) start early.
+    """
     for task in plan.types:
         ctx.progress.start(task.stats.name, expected=task.stats.expected)
-    _execute(plan.types, ctx, workers)
-    for task in plan.parent_lists:
-        if ctx.stop.is_set():
-            break
-        ctx.progress.start(task.stats.name)
-        _run_task(task, ctx)
+    if workers <= 1:
+        for task in [*plan.types, *plan.parent_lists]:
+            if ctx.stop.is_set():
+                break
+            _run_task(task, ctx)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="djstripe-sync") as pool:
+        try:
+            _run_in_pool(plan, ctx, pool)
+        except BaseException:
+            ctx.stop.set()
+            pool.shutdown(cancel_futures=True)
+            raise
+
+
+def _run_in_pool(plan: Plan, ctx: RunContext, pool: ThreadPoolExecutor) -> None:
+    ranges_left = Counter(task.model.stripe_object_name for task in plan.types)
+    waiting = list(plan.parent_lists)
+    running = {pool.submit(_run_in_thread, task, ctx): task for task in plan.types}
+    while running or waiting:
+        for task in [t for t in waiting if not ranges_left[t.spec.parent]]:
+            waiting.remove(task)
+            running[pool.submit(_run_in_thread, task, ctx)] = task
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            task = running.pop(future)
+            future.result()
+            if isinstance(task, TypeTask):
+                ranges_left[task.model.stripe_object_name] -= 1
 
 
 # -- Truncated sub-lists --------------------------------------------------------
@@ -286,26 +315,8 @@ def _fail(stats: TypeStats, ctx: RunContext, exc: Exception) -> None:
         ctx.stop.set()
 
 
-def _run_in_thread(task: TypeTask, ctx: RunContext) -> None:
+def _run_in_thread(task: TypeTask | ParentListTask, ctx: RunContext) -> None:
     try:
         _run_task(task, ctx)
     finally:
         connections.close_all()  # this thread's connections only
-
-
-def _execute(tasks: list[TypeTask], ctx: RunContext, workers: int) -> None:
-    if workers <= 1:
-        for task in tasks:
-            if ctx.stop.is_set():
-                break
-            _run_task(task, ctx)
-        return
-    with ThreadPoolExecutor(workers, thread_name_prefix="djstripe-sync") as pool:
-        futures = [pool.submit(_run_in_thread, task, ctx) for task in tasks]
-        try:
-            for future in as_completed(futures):
-                future.result()
-        except BaseException:
-            ctx.stop.set()
-            pool.shutdown(cancel_futures=True)
-            raise
