@@ -24,6 +24,7 @@ from ..fields import (
     StripeForeignKey,
     StripeIdField,
     StripeJSONField,
+    stripe_id_of,
 )
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
@@ -235,6 +236,37 @@ class StripeModel(models.Model):
             yield from page
 
     @classmethod
+    def _api_request(
+        cls,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        /,
+        *,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict:
+        """The one way a model method calls Stripe.
+
+        What Stripe answers is mirrored by the caller, so it is asked for with
+        this model's ``expand_fields``: the answer then has the shape of a read
+        and its expanded objects become rows too. A DELETE answers with a stub
+        or the final object and takes no expansion.
+        """
+        params = dict(params or {})
+        if cls.expand_fields and method != "delete":
+            params.setdefault("expand", list(cls.expand_fields))
+        return stripe_api.request(
+            method,
+            path,
+            params,
+            api_key=api_key,
+            stripe_account=stripe_account,
+            idempotency_key=idempotency_key,
+        )
+
+    @classmethod
     def _api_create(
         cls,
         api_key: str | None = None,
@@ -242,10 +274,9 @@ class StripeModel(models.Model):
         idempotency_key: str | None = None,
         **params: Any,
     ) -> dict:
-        """Create the object in Stripe (not mirrored: callers sync the result)."""
-        if cls.expand_fields:
-            params.setdefault("expand", list(cls.expand_fields))
-        return stripe_api.create(
+        """Create the object in Stripe (not mirrored: see :meth:`_create_mirrored`)."""
+        return cls._api_request(
+            "post",
             cls.stripe_class_url(),
             params,
             api_key=api_key,
@@ -253,54 +284,69 @@ class StripeModel(models.Model):
             idempotency_key=idempotency_key,
         )
 
-    def _api_update(
+    @classmethod
+    def _create_mirrored(
+        cls,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        idempotency_key: str | None = None,
+        **params: Any,
+    ) -> StripeModel:
+        """Create the object in Stripe, then mirror Stripe's answer and return
+        the row: what every ``create``-like model method does."""
+        data = cls._api_create(
+            api_key=api_key,
+            stripe_account=stripe_account,
+            idempotency_key=idempotency_key,
+            **params,
+        )
+        return cls.sync_from_stripe_data(
+            data, api_key=api_key, stripe_account=stripe_account
+        )
+
+    def _api_instance_request(
         self,
+        method: str,
+        action: str = "",
+        /,
         api_key: str | None = None,
         stripe_account: str | None = None,
         idempotency_key: str | None = None,
         **params: Any,
     ) -> dict:
-        """Update the object in Stripe (not mirrored: callers sync the result)."""
-        if self.expand_fields:
-            params.setdefault("expand", list(self.expand_fields))
-        return stripe_api.update(
-            self._collection_url(self.id),
-            self.id,
+        """``method`` on this object's URL (``.../<id>`` or ``.../<id>/<action>``),
+        with this object's mode key and connected account unless given."""
+        path = f"{self._collection_url(self.id)}/{self.id}"
+        return self._api_request(
+            method,
+            f"{path}/{action}" if action else path,
             params,
             api_key=api_key or self.default_api_key,
             stripe_account=stripe_account or self._stripe_account,
             idempotency_key=idempotency_key,
         )
 
-    def _api_action(
-        self,
-        action: str,
-        api_key: str | None = None,
-        stripe_account: str | None = None,
-        idempotency_key: str | None = None,
-        **params: Any,
-    ) -> dict:
+    def _api_update(self, **kwargs: Any) -> dict:
+        """Update the object in Stripe (not mirrored: callers sync the result)."""
+        return self._api_instance_request("post", **kwargs)
+
+    def _api_action(self, action: str, **kwargs: Any) -> dict:
         """``POST .../<id>/<action>`` (``capture``, ``pay``, ``detach``...);
         returns what Stripe returns, for the caller to mirror."""
-        if self.expand_fields:
-            params.setdefault("expand", list(self.expand_fields))
-        return stripe_api.request(
-            "post",
-            f"{self._collection_url(self.id)}/{self.id}/{action}",
-            params,
-            api_key=api_key or self.default_api_key,
-            stripe_account=stripe_account or self._stripe_account,
-            idempotency_key=idempotency_key,
-        )
+        return self._api_instance_request("post", action, **kwargs)
 
     def _api_delete(
         self, api_key: str | None = None, stripe_account: str | None = None
     ) -> dict:
-        return stripe_api.delete(
-            self._collection_url(self.id),
-            self.id,
-            api_key=api_key or self.default_api_key,
-            stripe_account=stripe_account or self._stripe_account,
+        return self._api_instance_request(
+            "delete", api_key=api_key, stripe_account=stripe_account
+        )
+
+    def _mirror(self, data: dict, api_key: str | None = None) -> StripeModel:
+        """Mirror ``data`` (Stripe's answer about this object) as owned by
+        this object's account, and return the fresh row."""
+        return self.sync_from_stripe_data(
+            data, api_key=api_key, stripe_account=self._stripe_account
         )
 
     @classmethod
@@ -360,6 +406,14 @@ class StripeModel(models.Model):
         )
         mode = "" if self.livemode else "/test"
         return f"{DASHBOARD_URL}{account}{mode}/{self.stripe_dashboard_item_name}/{self.id}"
+
+
+def id_of(value: Any) -> str | None:
+    """The Stripe id of a model instance, a Stripe object or an id string:
+    model methods take any of the three wherever Stripe wants an id."""
+    if isinstance(value, StripeModel):
+        return value.id
+    return stripe_id_of(value)
 
 
 def _object_name(model: type[StripeModel]) -> str:

@@ -393,9 +393,7 @@ class Invoice(StripeModel):
     ) -> UpcomingInvoice | None:
         """The preview of the customer's next invoice (never saved), or None
         when there is nothing to invoice."""
-        from .core import Customer
-
-        if isinstance(customer, Customer):
+        if isinstance(customer, StripeModel):
             api_key = api_key or customer.default_api_key
             kwargs.setdefault("customer", customer.id)
         elif customer:
