@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.signals import class_prepared
@@ -144,7 +145,7 @@ class StripeModel(models.Model):
         base_manager_name = "objects"
 
     def __str__(self) -> str:
-        return self.id or super().__str__()
+        return f"<id={self.id}>"
 
     # -- What the engine needs to know -----------------------------------------
 
@@ -384,6 +385,14 @@ class StripeModel(models.Model):
         )
 
     # -- Conveniences --------------------------------------------------------------
+
+    def _related(self, name: str) -> StripeModel | None:
+        """The row the relation ``name`` points at, or None while that object
+        is not mirrored (a relation is an id, written before its row may be)."""
+        try:
+            return getattr(self, name)
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def default_api_key(self) -> str:

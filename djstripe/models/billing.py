@@ -22,6 +22,7 @@ from ..fields import (
 )
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
+from ._money import friendly_minor_amount, get_friendly_currency_amount
 from .base import StripeManager, StripeModel, StripeQuerySet
 
 # -- Discounts ----------------------------------------------------------------
@@ -54,11 +55,27 @@ class Coupon(StripeModel):
     times_redeemed = StripeProperty("How many times it was applied.", default=0)
 
     def __str__(self) -> str:
-        if self.percent_off is not None:
-            off = f"{self.percent_off:g}% off"
+        return self.name or self.human_readable
+
+    @property
+    def human_readable_amount(self) -> str:
+        """``"25% off"``, ``"$4.50 USD off"``."""
+        if self.percent_off:
+            amount = f"{self.percent_off}%"
+        elif self.currency:
+            amount = get_friendly_currency_amount(self.amount_off or 0, self.currency)
         else:
-            off = f"{self.amount_off} {self.currency.upper()} off"
-        return f"{self.name or self.id} ({off})"
+            amount = "(invalid amount)"
+        return f"{amount} off"
+
+    @property
+    def human_readable(self) -> str:
+        """``"$4.50 USD off once"``, ``"25% off for 3 months"``, as dj-stripe."""
+        duration = self.duration
+        if duration == "repeating":
+            months = self.duration_in_months
+            duration = "for 1 month" if months == 1 else f"for {months} months"
+        return f"{self.human_readable_amount} {duration}"
 
 
 class PromotionCode(StripeModel):
@@ -119,8 +136,7 @@ class TaxRate(StripeModel):
     country = StripeProperty("Two-letter country code of the jurisdiction.")
 
     def __str__(self) -> str:
-        kind = "incl." if self.inclusive else "excl."
-        return f"{self.display_name} {self.percentage}% ({kind})"
+        return f"{self.display_name} at {self.percentage}%"
 
 
 class TaxCode(StripeModel):
@@ -134,7 +150,7 @@ class TaxCode(StripeModel):
     name = StripeCharField(max_length=500)
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.id})"
+        return f"{self.name}: {self.id}"
 
 
 class TaxId(StripeModel):
@@ -153,7 +169,10 @@ class TaxId(StripeModel):
     verification = StripeProperty("Verification status of the id.")
 
     def __str__(self) -> str:
-        return f"{self.type} {self.value}"
+        kind = (
+            "Unknown" if self.type == "unknown" else self.type.replace("_", " ").upper()
+        )
+        return f"{kind} {self.value}"
 
 
 class ShippingRate(StripeModel):
@@ -171,6 +190,14 @@ class ShippingRate(StripeModel):
 
     fixed_amount = StripeProperty("The amount and currency of a fixed_amount rate.")
     delivery_estimate = StripeProperty("The estimated delivery range.")
+
+    def __str__(self) -> str:
+        fixed = self.fixed_amount or {}
+        amount = "N/A"
+        if fixed.get("amount") is not None and fixed.get("currency"):
+            amount = friendly_minor_amount(fixed["amount"], fixed["currency"])
+        state = "Active" if self.active else "Archived"
+        return f"{self.display_name} - {amount} ({state})"
 
 
 # -- Subscriptions ----------------------------------------------------------------------
@@ -244,9 +271,6 @@ class Subscription(StripeModel):
     trial_start = StripeProperty("When the trial began.", kind="timestamp")
 
     objects = StripeManager.from_queryset(SubscriptionQuerySet)()
-
-    def __str__(self) -> str:
-        return f"{self.id} ({self.status})"
 
     @property
     def is_valid(self) -> bool:
@@ -380,7 +404,9 @@ class Invoice(StripeModel):
     objects = StripeManager.from_queryset(InvoiceQuerySet)()
 
     def __str__(self) -> str:
-        return f"Invoice {self.number or self.id} ({self.status})"
+        number = self.number or self.stripe_data.get("receipt_number") or self.id
+        amount = get_friendly_currency_amount(self.amount_paid or 0, self.currency)
+        return f"Invoice #{number} for {amount} ({self.status})"
 
     @property
     def paid(self) -> bool:
@@ -483,6 +509,9 @@ class InvoiceItem(StripeModel):
     period = StripeProperty("The period the item covers.")
     proration = StripeProperty("Whether it is a proration.", default=False)
     quantity = StripeProperty("Quantity of units.", default=1)
+
+    def __str__(self) -> str:
+        return self.description or super().__str__()
 
 
 class LineItem(StripeModel):

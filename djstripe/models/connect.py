@@ -12,6 +12,7 @@ from ..fields import (
     StripeForeignKey,
 )
 from ..properties import StripeProperty
+from ._money import get_friendly_currency_amount
 from .base import StripeModel
 
 
@@ -48,8 +49,9 @@ class Account(StripeModel):
     )
 
     def __str__(self) -> str:
+        dashboard = (self.settings or {}).get("dashboard") or {}
         profile = self.business_profile or {}
-        return profile.get("name") or self.email or self.id
+        return dashboard.get("display_name") or profile.get("name") or super().__str__()
 
 
 class Transfer(StripeModel):
@@ -72,8 +74,16 @@ class Transfer(StripeModel):
     destination = StripeForeignKey(Account, related_name="transfers")
     transfer_group = StripeCharField(max_length=255, db_index=True)
 
-    amount_reversed = StripeProperty("Amount reversed, in major units.", kind="amount")
+    amount_reversed = StripeProperty("Amount reversed, in the currency's minor unit.")
     reversed = StripeProperty("Whether the transfer was fully reversed.", default=False)
+
+    def __str__(self) -> str:
+        amount = get_friendly_currency_amount(self.amount or 0, self.currency)
+        if self.reversed:
+            return f"{amount} Reversed"
+        if self.amount_reversed:
+            return f"{amount} Partially Reversed"
+        return amount
 
 
 class TransferReversal(StripeModel):
@@ -95,6 +105,10 @@ class TransferReversal(StripeModel):
     currency = StripeCurrencyCodeField()
     transfer = StripeForeignKey(Transfer, related_name="reversals")
 
+    def __str__(self) -> str:
+        transfer = self._related("transfer")
+        return str(transfer) if transfer else super().__str__()
+
 
 class ApplicationFee(StripeModel):
     """The platform's fee on a connected account's charge.
@@ -113,7 +127,7 @@ class ApplicationFee(StripeModel):
     charge = StripeForeignKey("djstripe.Charge", related_name="application_fees")
     currency = StripeCurrencyCodeField()
 
-    amount_refunded = StripeProperty("Amount refunded, in major units.", kind="amount")
+    amount_refunded = StripeProperty("Amount refunded, in the currency's minor unit.")
     refunded = StripeProperty("Whether the fee was fully refunded.", default=False)
 
 

@@ -20,10 +20,10 @@ from ..fields import (
     StripeIntegerField,
     StripeJSONField,
     stripe_id_of,
-    to_major_units,
     to_minor_units,
 )
 from ..properties import StripeProperty
+from ._money import friendly_minor_amount, get_friendly_currency_amount, humanize
 from .base import StripeManager, StripeModel, StripeQuerySet, id_of
 from .customer import Customer, CustomerQuerySet
 
@@ -36,6 +36,7 @@ __all__ = [
     "Event",
     "File",
     "FileLink",
+    "FileUpload",
     "Mandate",
     "PaymentIntent",
     "Payout",
@@ -71,6 +72,9 @@ class BalanceTransaction(StripeModel):
     net = StripeProperty("Net amount, in the currency's minor unit.")
     reporting_category = StripeProperty("Reporting category (charge, refund...).")
     status = StripeProperty("pending or available.")
+
+    def __str__(self) -> str:
+        return f"{friendly_minor_amount(self.amount, self.currency)} ({humanize(self.status)})"
 
     def get_source_class(self) -> type[StripeModel]:
         """The model that mirrors this transaction's source object."""
@@ -132,7 +136,7 @@ class Product(StripeModel):
     url = StripeProperty("A publicly accessible web page for the product.")
 
     def __str__(self) -> str:
-        return self.name or self.id
+        return self.name
 
     @property
     def default_price(self) -> Price | None:
@@ -141,29 +145,6 @@ class Product(StripeModel):
         if not price_id:
             return None
         return Price.objects.filter(id=price_id).first()
-
-
-#: Currency symbols for human-readable amounts; other currencies show the code only.
-_CURRENCY_SYMBOLS = {
-    "usd": "$",
-    "cad": "$",
-    "aud": "$",
-    "nzd": "$",
-    "eur": "€",
-    "gbp": "£",
-    "jpy": "¥",
-    "cny": "¥",
-    "inr": "₹",
-    "krw": "₩",
-    "chf": "CHF ",
-}
-
-
-def format_amount(amount_minor: int | str | Decimal | None, currency: str) -> str:
-    """``1000, "usd"`` → ``"$10.00 USD"``."""
-    major = to_major_units(amount_minor or 0, currency)
-    symbol = _CURRENCY_SYMBOLS.get(currency.lower(), "")
-    return f"{symbol}{major:,} {currency.upper()}"
 
 
 class Price(StripeModel):
@@ -197,7 +178,10 @@ class Price(StripeModel):
     unit_amount_decimal = StripeProperty("Unit amount as a decimal string.")
 
     def __str__(self) -> str:
-        return self.nickname or self.human_readable_price
+        product = self._related("product")
+        if product is None:
+            return str(self.human_readable_price)
+        return f"{self.human_readable_price} for {product.name}"
 
     @classmethod
     def create(cls, **kwargs):
@@ -243,33 +227,32 @@ class Price(StripeModel):
 
     @property
     def human_readable_price(self) -> str:
-        """The price as a person reads it: ``"$10.00 USD/month"``,
-        ``"Starts at $5.00 USD per unit/every 3 months"``..."""
-        if self.billing_scheme == "tiered":
-            amount = "Starts at " + self._first_tier_amount()
-        else:
-            amount = format_amount(
-                self.unit_amount_decimal or self.unit_amount, self.currency
-            )
+        """The price as dj-stripe words it: ``"$10.00 USD/month"``,
+        ``"$10.00 USD / every 3 months"``, ``"Starts at $5.00 USD per unit +
+        $1.00 USD/month"``, ``"$9.00 USD (one time)"``."""
+        amount = self._human_readable_amount()
         recurring = self.recurring
         if not recurring:
             return f"{amount} (one time)"
         count = recurring.get("interval_count") or 1
         interval = recurring.get("interval", "")
-        period = f"/{interval}" if count == 1 else f"/every {count} {interval}s"
-        metered = " (metered usage)" if recurring.get("usage_type") == "metered" else ""
-        return f"{amount}{period}{metered}"
+        if count == 1:
+            return f"{amount}/{interval}"
+        return f"{amount} / every {count} {interval}s"
 
-    def _first_tier_amount(self) -> str:
-        tier = (self.tiers or [{}])[0]
-        parts = []
-        unit = tier.get("unit_amount_decimal") or tier.get("unit_amount")
-        flat = tier.get("flat_amount_decimal") or tier.get("flat_amount")
-        if unit is not None:
-            parts.append(f"{format_amount(unit, self.currency)} per unit")
-        if flat is not None:
-            parts.append(format_amount(flat, self.currency))
-        return " + ".join(parts) or format_amount(0, self.currency)
+    def _human_readable_amount(self) -> str:
+        if self.billing_scheme != "tiered":
+            return friendly_minor_amount(self.unit_amount, self.currency)
+        if not self.tiers:
+            return "0"
+        tier = self.tiers[0]
+        amount = (
+            f"Starts at {friendly_minor_amount(tier.get('unit_amount'), self.currency)}"
+            " per unit"
+        )
+        if tier.get("flat_amount") is not None:  # Stripe shows a flat fee of 0 too
+            amount += f" + {friendly_minor_amount(tier['flat_amount'], self.currency)}"
+        return amount
 
 
 # -- Payments -----------------------------------------------------------------------------
@@ -317,12 +300,12 @@ class Charge(StripeModel):
     source = StripeForeignKey("djstripe.DjstripePaymentSource", related_name="charges")
     status = StripeEnumField(enum=("succeeded", "pending", "failed"), db_index=True)
 
-    amount_captured = StripeProperty("Amount captured, in major units.", kind="amount")
-    amount_refunded = StripeProperty("Amount refunded, in major units.", kind="amount")
+    amount_captured = StripeProperty("Amount captured, in the currency's minor unit.")
+    amount_refunded = StripeProperty("Amount refunded, in the currency's minor unit.")
     application = StripeProperty("The Connect application that created the charge.")
     application_fee = StripeProperty("The application fee (Connect), if any.")
     application_fee_amount = StripeProperty(
-        "The application fee amount, in major units.", kind="amount"
+        "The application fee amount, in the currency's minor unit."
     )
     billing_details = StripeProperty("Billing information of the payment method.")
     captured = StripeProperty("Whether the charge was captured.", default=False)
@@ -348,7 +331,8 @@ class Charge(StripeModel):
     objects = StripeManager.from_queryset(ChargeQuerySet)()
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency.upper()} ({self.human_readable_status})"
+        amount = get_friendly_currency_amount(self.amount or 0, self.currency)
+        return f"{amount} ({self.human_readable_status})"
 
     @property
     def fee(self) -> int | None:
@@ -371,18 +355,15 @@ class Charge(StripeModel):
 
     @property
     def human_readable_status(self) -> str:
-        """The status as a person would say it: Paid, Refunded, Pending..."""
-        if not self.captured and self.status == "succeeded":
+        """The status as dj-stripe words it: Uncaptured, Disputed, Refunded,
+        else the status (Succeeded, Pending, Failed)."""
+        if not self.captured:
             return "Uncaptured"
-        if self.refunded:
-            return "Refunded"
-        if self.amount_refunded:
-            return "Partially refunded"
         if self.disputed:
             return "Disputed"
-        return {"succeeded": "Paid", "failed": "Failed", "pending": "Pending"}.get(
-            self.status, self.status.capitalize()
-        )
+        if self.refunded:
+            return "Refunded"
+        return humanize(self.status)
 
     def capture(self, **kwargs) -> Charge:
         """Capture the payment of an existing, uncaptured, charge. This is the
@@ -495,6 +476,11 @@ class Dispute(StripeModel):
     reason = StripeProperty("fraudulent, duplicate, product_not_received...")
     status = StripeProperty("warning_needs_response, needs_response, won, lost...")
 
+    def __str__(self) -> str:
+        # dj-stripe's format, trailing space included.
+        amount = friendly_minor_amount(self.amount, self.currency)
+        return f"{amount} ({humanize(self.status)}) "
+
     @classmethod
     def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
         transactions = data.get("balance_transactions") or [None]
@@ -526,7 +512,7 @@ class PaymentIntent(StripeModel):
     )
     status = StripeEnumField(db_index=True)
 
-    amount_received = StripeProperty("Amount received, in major units.", kind="amount")
+    amount_received = StripeProperty("Amount received, in the currency's minor unit.")
     capture_method = StripeProperty("automatic, automatic_async or manual.")
     client_secret = StripeProperty("The secret for confirming the intent client-side.")
     latest_charge = StripeProperty("The id of the latest charge.")
@@ -592,7 +578,7 @@ class Payout(StripeModel):
     original_payout = StripeForeignKey("self", related_name="+")
     reversed_by = StripeForeignKey("self", related_name="+")
 
-    amount = StripeProperty("Amount paid out, in major units.", kind="amount")
+    amount = StripeProperty("Amount paid out, in the currency's minor unit.")
     arrival_date = StripeProperty(
         "When the payout is expected to arrive.", kind="timestamp"
     )
@@ -636,6 +622,13 @@ class File(StripeModel):
         """Files are ``file`` objects (``file_upload`` in old API versions)."""
         return data.get("object") in ("file", "file_upload")
 
+    def __str__(self) -> str:
+        return self.filename or ""
+
+
+#: dj-stripe's (and stripe-python's) older name for File.
+FileUpload = File
+
 
 class FileLink(StripeModel):
     """To share the contents of a File object with non-Stripe users, you can
@@ -651,6 +644,9 @@ class FileLink(StripeModel):
 
     expires_at = StripeProperty("When the link stops working.", kind="timestamp")
     url = StripeProperty("The public URL of the file.")
+
+    def __str__(self) -> str:
+        return self.url or ""
 
 
 class Mandate(StripeModel):
@@ -714,7 +710,7 @@ class Event(StripeModel):
         get_latest_by = "created"
 
     def __str__(self) -> str:
-        return f"{self.type} ({self.id})"
+        return f"type={self.type}, id={self.id}"
 
     @property
     def customer(self) -> Customer | None:

@@ -110,7 +110,9 @@ class Customer(StripeModel):
         ]
 
     def __str__(self) -> str:
-        return self.name or self.email or self.id
+        if self.subscriber_id is not None and self.subscriber is not None:
+            return str(self.subscriber)
+        return self.name or self.description or self.id
 
     @classmethod
     def stripe_extra_values(cls, data: dict) -> dict[str, Any]:

@@ -21,7 +21,8 @@ from ..fields import (
     StripeIntegerField,
 )
 from ..properties import StripeProperty
-from .base import StripeModel, StripeQuerySetMixin
+from ._money import humanize
+from .base import StripeModel, StripeQuerySetMixin, id_of
 
 
 class PaymentMethod(StripeModel):
@@ -42,10 +43,31 @@ class PaymentMethod(StripeModel):
     card = StripeProperty("Card details, for type card (brand, last4, exp_month...).")
 
     def __str__(self) -> str:
-        card = self.card or {}
-        if card:
-            return f"{card.get('brand', 'card')} **** {card.get('last4', '')}".strip()
-        return f"{self.type} {self.id}"
+        last4 = (self.stripe_data.get(self.type) or {}).get("last4")
+        kind = humanize(self.type)
+        return f"{kind} ending in {last4}" if last4 else kind
+
+    @classmethod
+    def attach(
+        cls,
+        payment_method: str | PaymentMethod,
+        customer: str | StripeModel,
+        api_key: str | None = None,
+    ) -> PaymentMethod:
+        """Attach a payment method to a customer (``POST
+        /v1/payment_methods/{id}/attach``) and mirror what Stripe returns."""
+        path = f"{cls.stripe_class_url()}/{id_of(payment_method)}/attach"
+        stripe_account = getattr(customer, "_stripe_account", None)
+        data = cls._api_request(
+            "post",
+            path,
+            {"customer": id_of(customer)},
+            api_key=api_key or getattr(customer, "default_api_key", None),
+            stripe_account=stripe_account,
+        )
+        return cls.sync_from_stripe_data(
+            data, api_key=api_key, stripe_account=stripe_account
+        )
 
     def detach(self, api_key: str | None = None) -> PaymentMethod:
         """Detach the method from its customer in Stripe and mirror the result."""
@@ -106,7 +128,19 @@ class Card(DjstripePaymentSource):
         get_latest_by = "created"
 
     def __str__(self) -> str:
-        return f"{self.brand} **** {self.last4}"
+        customer = self._related("customer")
+        if customer is not None:
+            default = self.id in (
+                customer.default_payment_method_id,
+                id_of(customer.stripe_data.get("default_source")),
+            )
+            flag = "Default" if default else ""
+            return f"{self.brand} {self.last4} {flag} Expires {self.exp_month} {self.exp_year}"
+        account = self._related("account")
+        if account is not None:
+            flag = "Default" if self.stripe_data.get("default_for_currency") else ""
+            return f"{self.brand} {account.default_currency} {flag} {self.last4}"
+        return self.id or ""
 
 
 class BankAccount(DjstripePaymentSource):
@@ -129,8 +163,13 @@ class BankAccount(DjstripePaymentSource):
     class Meta:
         get_latest_by = "created"
 
-    def __str__(self) -> str:
-        return f"{self.bank_name} **** {self.last4}"
+    @property
+    def human_readable_status(self) -> str:
+        """``"Pending Verification"`` for a new account, else the status
+        (``"Verified"``, ``"Verification failed"``...)."""
+        if self.status == "new":
+            return "Pending Verification"
+        return humanize(self.status)
 
 
 class Source(DjstripePaymentSource):
@@ -146,6 +185,9 @@ class Source(DjstripePaymentSource):
         enum=("canceled", "chargeable", "consumed", "failed", "pending")
     )
     type = StripeEnumField(help_text="The source type (ach_credit_transfer, card...).")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
 
     class Meta:
         get_latest_by = "created"
