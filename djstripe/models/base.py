@@ -9,12 +9,15 @@ mirror engine, once for all models.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.db.models.signals import class_prepared
 from django.dispatch import receiver
 
@@ -50,6 +53,32 @@ class StripeQuerySetMixin:
         lookups that work the same on SQLite and PostgreSQL.
         """
         return self.filter(**{f"stripe_data__{k}": v for k, v in lookups.items()})
+
+    def during(self, year: int, month: int) -> StripeQuerySet:
+        """Objects Stripe created in the month (UTC), as dj-stripe's managers."""
+        start, end = month_range(year, month)
+        return self.filter(created__gte=start, created__lt=end)
+
+
+def stripe_now() -> datetime.datetime:
+    """Now, on the clock the mirror stamps rows with: the wall clock, or the
+    clock a fake Stripe installed (:func:`djstripe.sync.use_clock`), so that a
+    subscription's period is compared with the time its data came from."""
+    return sync.engine._now()
+
+
+def stripe_int(path: str) -> Cast:
+    """An integer field of ``stripe_data`` (``"amount_refunded"``) as a SQL
+    expression, for sums over what Stripe sent (minor units)."""
+    return Cast(KT(f"stripe_data__{path}"), models.BigIntegerField())
+
+
+def month_range(year: int, month: int) -> tuple[datetime.datetime, datetime.datetime]:
+    """``[first instant of the month, first instant of the next)``, in UTC: Stripe's
+    timestamps are UTC, so a month is the same whatever the site's time zone."""
+    start = datetime.datetime(year, month, 1, tzinfo=datetime.UTC)
+    end = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=datetime.UTC)
+    return start, end
 
 
 class StripeQuerySet(StripeQuerySetMixin, models.QuerySet):
@@ -336,12 +365,9 @@ class StripeModel(models.Model):
         returns what Stripe returns, for the caller to mirror."""
         return self._api_instance_request("post", action, **kwargs)
 
-    def _api_delete(
-        self, api_key: str | None = None, stripe_account: str | None = None
-    ) -> dict:
-        return self._api_instance_request(
-            "delete", api_key=api_key, stripe_account=stripe_account
-        )
+    def _api_delete(self, **kwargs: Any) -> dict:
+        """``DELETE .../<id>`` (extra keyword arguments: Stripe's parameters)."""
+        return self._api_instance_request("delete", **kwargs)
 
     def _mirror(self, data: dict, api_key: str | None = None) -> StripeModel:
         """Mirror ``data`` (Stripe's answer about this object) as owned by

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 import stripe
 from django.db.models import Count, Q, Sum
-from django.utils import timezone
 
 from .. import stripe_api
 from ..fields import (
@@ -19,11 +19,21 @@ from ..fields import (
     StripeEnumField,
     StripeForeignKey,
     StripeIntegerField,
+    StripeJSONField,
+    stripe_id_of,
+    timestamp_to_datetime,
 )
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
 from ._money import friendly_minor_amount, get_friendly_currency_amount
-from .base import StripeManager, StripeModel, StripeQuerySet
+from .base import (
+    StripeManager,
+    StripeModel,
+    StripeQuerySet,
+    id_of,
+    month_range,
+    stripe_now,
+)
 
 # -- Discounts ----------------------------------------------------------------
 
@@ -202,23 +212,66 @@ class ShippingRate(StripeModel):
 
 # -- Subscriptions ----------------------------------------------------------------------
 
-#: Statuses in which the customer has (or will have, after a trial) access.
-ACTIVE_STATUSES = ("active", "trialing")
+#: Statuses dj-stripe calls current: the customer has access.
+CURRENT_STATUSES = ("active", "trialing")
 #: Statuses that are not a subscription the customer is paying for.
 INVALID_STATUSES = ("canceled", "incomplete", "incomplete_expired")
 
 
 class SubscriptionQuerySet(StripeQuerySet):
+    """dj-stripe's subscription queries, with its meaning of each name."""
+
     def active(self) -> SubscriptionQuerySet:
-        """Subscriptions giving access now: active or trialing, and not ended."""
-        now = timezone.now()
-        return self.filter(status__in=ACTIVE_STATUSES).filter(
-            Q(ended_at__isnull=True) | Q(ended_at__gt=now)
-        )
+        """Subscriptions whose status is ``active`` (dj-stripe's meaning:
+        trialing ones are not counted)."""
+        return self.filter(status="active")
+
+    def canceled(self) -> SubscriptionQuerySet:
+        return self.filter(status="canceled")
 
     def valid(self) -> SubscriptionQuerySet:
         """Subscriptions that aren't canceled, incomplete or incomplete_expired."""
         return self.exclude(status__in=INVALID_STATUSES)
+
+    def period_current(
+        self, at: datetime.datetime | None = None
+    ) -> SubscriptionQuerySet:
+        """Subscriptions whose billing period or trial runs past ``at`` (now)."""
+        at = at or stripe_now()
+        return self.filter(Q(current_period_end__gt=at) | Q(trial_end__gt=at))
+
+    def started_during(self, year: int, month: int) -> SubscriptionQuerySet:
+        """Subscriptions (not trialing) that started in the month, UTC."""
+        start, end = month_range(year, month)
+        return self.exclude(status="trialing").filter(
+            start_date__gte=start, start_date__lt=end
+        )
+
+    def canceled_during(self, year: int, month: int) -> SubscriptionQuerySet:
+        """Canceled subscriptions whose cancellation fell in the month, UTC."""
+        start, end = month_range(year, month)
+        return self.canceled().filter(canceled_at__gte=start, canceled_at__lt=end)
+
+    def _plan_summary(self) -> SubscriptionQuerySet:
+        return self.values("plan").order_by().annotate(count=Count("plan"))
+
+    def started_plan_summary_for(self, year: int, month: int) -> SubscriptionQuerySet:
+        """``[{"plan": "price_...", "count": 3}, ...]`` for those started in the month."""
+        return self.started_during(year, month)._plan_summary()
+
+    def active_plan_summary(self) -> SubscriptionQuerySet:
+        """``[{"plan": "price_...", "count": 12}, ...]`` for active subscriptions."""
+        return self.active()._plan_summary()
+
+    def canceled_plan_summary_for(self, year: int, month: int) -> SubscriptionQuerySet:
+        return self.canceled_during(year, month)._plan_summary()
+
+    def churn(self) -> Decimal:
+        """Canceled subscriptions divided by active ones (0 when none is active)."""
+        active = self.active().count()
+        if not active:
+            return Decimal(0)
+        return Decimal(self.canceled().count()) / Decimal(active)
 
     def count_by_status(self) -> dict[str, int]:
         """``{"active": 12, "past_due": 2, ...}``."""
@@ -226,8 +279,26 @@ class SubscriptionQuerySet(StripeQuerySet):
         return {row["status"]: row["n"] for row in rows}
 
 
+def _single_item(data: dict) -> dict:
+    """The subscription's item when it has exactly one (else ``{}``): what
+    Stripe's older API versions mirrored at the top (``plan``, ``quantity``)."""
+    items = (data.get("items") or {}).get("data") or []
+    return items[0] if len(items) == 1 and isinstance(items[0], dict) else {}
+
+
+def _first_item(data: dict) -> dict:
+    items = (data.get("items") or {}).get("data") or []
+    return items[0] if items and isinstance(items[0], dict) else {}
+
+
 class Subscription(StripeModel):
-    """A customer's recurring payment for one or more prices.
+    """Subscriptions allow you to charge a customer on a recurring basis.
+
+    ``plan``, ``quantity``, ``discount`` and the current period are what
+    dj-stripe offers on the subscription; Stripe's newer API versions moved
+    them to the items, so they are taken from there when the subscription
+    does not carry them (the plan and quantity of its single item, the period
+    of its first).
 
     Stripe documentation: https://stripe.com/docs/api/subscriptions?lang=python
     """
@@ -258,6 +329,23 @@ class Subscription(StripeModel):
     ended_at = StripeDateTimeField()
     start_date = StripeDateTimeField()
     trial_end = StripeDateTimeField()
+    current_period_start = StripeDateTimeField(
+        help_text="Start of the period the subscription was last invoiced for."
+    )
+    current_period_end = StripeDateTimeField(
+        help_text="End of the period the subscription was last invoiced for."
+    )
+    plan = StripeForeignKey(
+        "djstripe.Price",
+        # The plan is embedded whole: read its id, keep the object in stripe_data.
+        stripe_path="plan.id",
+        related_name="+",
+        help_text="The plan (price) of a single-item subscription.",
+    )
+    quantity = StripeIntegerField(
+        help_text="The quantity of a single-item subscription."
+    )
+    discount = StripeJSONField(help_text="The discount applied, if any.")
     default_payment_method = StripeForeignKey(
         "djstripe.PaymentMethod", related_name="+"
     )
@@ -272,32 +360,103 @@ class Subscription(StripeModel):
 
     objects = StripeManager.from_queryset(SubscriptionQuerySet)()
 
-    @property
+    @classmethod
+    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+        """Where the subscription does not carry them, the plan, quantity and
+        period of its items."""
+        values: dict[str, Any] = {}
+        single, first = _single_item(data), _first_item(data)
+        if data.get("plan") is None:
+            price = single.get("price") or single.get("plan")
+            values["plan_id"] = stripe_id_of(price)
+        if data.get("quantity") is None:
+            values["quantity"] = single.get("quantity")
+        for name in ("current_period_start", "current_period_end"):
+            if data.get(name) is None:
+                values[name] = timestamp_to_datetime(first.get(name))
+        return values
+
+    # -- Status ------------------------------------------------------------------
+
+    def is_status_current(self) -> bool:
+        """Whether the status is active or trialing."""
+        return self.status in CURRENT_STATUSES
+
+    def is_period_current(self) -> bool:
+        """Whether the current period, or the trial, has not ended."""
+        now = stripe_now()
+        return _after(self.current_period_end, now) or _after(self.trial_end, now)
+
+    def is_status_temporarily_current(self) -> bool:
+        """Canceled at period end, and the period still runs: the customer
+        keeps access until it ends."""
+        return bool(
+            self.canceled_at
+            and self.cancel_at_period_end
+            and _after(self.current_period_end, stripe_now())
+        )
+
     def is_valid(self) -> bool:
-        return self.status not in INVALID_STATUSES
+        """Whether both the status and the period are current."""
+        return self.is_status_current() and self.is_period_current()
 
     def is_active(self) -> bool:
-        """Whether the subscription gives access now."""
-        ended = self.ended_at is not None and self.ended_at <= timezone.now()
-        return self.status in ACTIVE_STATUSES and not ended
+        """Whether the subscription gives access now (status and period current)."""
+        return self.is_valid()
 
-    def update(self, api_key: str | None = None, **kwargs: Any) -> Subscription:
-        """Change the subscription in Stripe and mirror the result."""
-        return self.sync_from_stripe_data(self._api_update(api_key=api_key, **kwargs))
+    # -- Write-through -------------------------------------------------------------
 
-    def cancel(
-        self, *, at_period_end: bool = False, api_key: str | None = None
+    def update(
+        self, plan: Any = None, api_key: str | None = None, **kwargs: Any
     ) -> Subscription:
-        """Cancel now, or at the end of the current period."""
+        """Change the subscription in Stripe and mirror the result (``plan``:
+        a Price or Plan, or its id, for API versions that accept it)."""
+        if plan is not None:
+            kwargs["plan"] = id_of(plan)
+        return self._mirror(self._api_update(api_key=api_key, **kwargs), api_key)
+
+    def extend(self, delta: datetime.timedelta) -> Subscription:
+        """Extend the subscription by ``delta`` without charging for it: the
+        trial (or a new one, from the period's end) ends ``delta`` later."""
+        if delta.total_seconds() < 0:
+            raise ValueError("delta must be a positive timedelta.")
+        if self.trial_end is not None and self.trial_end > stripe_now():
+            period_end = self.trial_end
+        else:
+            period_end = self.current_period_end
+        trial_end = int((period_end + delta).timestamp())
+        return self.update(proration_behavior="none", trial_end=trial_end)
+
+    def cancel(self, at_period_end: bool = False, **kwargs: Any) -> Subscription:
+        """Cancel now (``DELETE``), or at the end of the period.
+
+        During a trial the subscription is always canceled now, so the card is
+        not charged. Canceling one Stripe already canceled mirrors it as is.
+        Other keyword arguments (``invoice_now``, ``prorate``...) go to Stripe.
+        """
+        if self.trial_end is not None and self.trial_end > stripe_now():
+            at_period_end = False
         if at_period_end:
-            return self.update(api_key=api_key, cancel_at_period_end=True)
-        data = stripe_api.delete(
-            self.stripe_class_url(),
-            self.id,
-            api_key=api_key or self.default_api_key,
-            stripe_account=self._stripe_account,
-        )
-        return self.sync_from_stripe_data(data)
+            data = self._api_update(cancel_at_period_end=True, **kwargs)
+        else:
+            try:
+                data = self._api_delete(**kwargs)
+            except stripe.InvalidRequestError as error:
+                if error.code != "resource_missing":
+                    raise
+                data = self.api_retrieve()  # canceled already: mirror what it is
+        return self._mirror(data)
+
+    def reactivate(self) -> Subscription | None:
+        """Undo a cancellation at period end, while the period runs. Returns
+        None for a subscription without a plan, as dj-stripe."""
+        if not self.plan_id:
+            return None
+        return self.update(cancel_at_period_end=False)
+
+
+def _after(moment: datetime.datetime | None, now: datetime.datetime) -> bool:
+    return moment is not None and moment > now
 
 
 class SubscriptionItem(StripeModel):
@@ -337,6 +496,44 @@ class SubscriptionSchedule(StripeModel):
 
     phases = StripeProperty("The schedule's phases.", default=())
     end_behavior = StripeProperty("release or cancel, once the last phase ends.")
+
+    def release(
+        self,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        **kwargs: Any,
+    ) -> SubscriptionSchedule:
+        """Stop the schedule and leave its subscription in place (``POST
+        .../release``); returns the released schedule."""
+        return self._mirror(
+            self._api_action(
+                "release", api_key=api_key, stripe_account=stripe_account, **kwargs
+            )
+        )
+
+    def cancel(
+        self,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        **kwargs: Any,
+    ) -> SubscriptionSchedule:
+        """Cancel the schedule and its subscription now (``POST .../cancel``)."""
+        return self._mirror(
+            self._api_action(
+                "cancel", api_key=api_key, stripe_account=stripe_account, **kwargs
+            )
+        )
+
+    def update(
+        self,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        **kwargs: Any,
+    ) -> SubscriptionSchedule:
+        """Change the schedule (its phases, end behavior...) in Stripe."""
+        return self._mirror(
+            self._api_update(api_key=api_key, stripe_account=stripe_account, **kwargs)
+        )
 
 
 # -- Invoices ----------------------------------------------------------------------------
@@ -439,17 +636,21 @@ class Invoice(StripeModel):
 
     def pay(self, api_key: str | None = None, **kwargs: Any) -> Invoice:
         """Attempt payment now, and mirror the result."""
-        return self.sync_from_stripe_data(
-            self._api_action("pay", api_key=api_key, **kwargs)
-        )
+        return self._mirror(self._api_action("pay", api_key=api_key, **kwargs))
+
+    def retry(self, **kwargs: Any) -> bool:
+        """Attempt payment again unless the invoice is paid. Returns whether
+        an attempt was made; a declined payment raises Stripe's error."""
+        if self.status == "paid":
+            return False
+        self.pay(**kwargs)
+        return True
 
     def finalize(self, api_key: str | None = None, **kwargs: Any) -> Invoice:
-        return self.sync_from_stripe_data(
-            self._api_action("finalize", api_key=api_key, **kwargs)
-        )
+        return self._mirror(self._api_action("finalize", api_key=api_key, **kwargs))
 
     def void(self, api_key: str | None = None) -> Invoice:
-        return self.sync_from_stripe_data(self._api_action("void", api_key=api_key))
+        return self._mirror(self._api_action("void", api_key=api_key))
 
 
 class UpcomingInvoice:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import stripe
+from django.db.models import Sum
 
 from ..fields import (
     StripeCharField,
@@ -12,8 +15,9 @@ from ..fields import (
     StripeForeignKey,
 )
 from ..properties import StripeProperty
+from ..settings import djstripe_settings
 from ._money import get_friendly_currency_amount
-from .base import StripeModel
+from .base import StripeManager, StripeModel, StripeQuerySet, stripe_int
 
 
 class Account(StripeModel):
@@ -48,10 +52,32 @@ class Account(StripeModel):
         "Account options for customizing how the account functions."
     )
 
+    @classmethod
+    def get_default_account(cls, api_key: str | None = None) -> Account | None:
+        """The account the secret key belongs to (``GET /v1/account``), mirrored.
+
+        None for a restricted key (``rk_``), which Stripe does not let read
+        its account.
+        """
+        api_key = api_key or djstripe_settings.STRIPE_SECRET_KEY
+        if api_key.startswith("rk_"):
+            return None
+        data = cls._api_request("get", "/v1/account", api_key=api_key)
+        return cls.sync_from_stripe_data(data, api_key=api_key)
+
     def __str__(self) -> str:
         dashboard = (self.settings or {}).get("dashboard") or {}
         profile = self.business_profile or {}
         return dashboard.get("display_name") or profile.get("name") or super().__str__()
+
+
+class TransferQuerySet(StripeQuerySet):
+    def paid_totals_for(self, year: int, month: int) -> dict[str, Any]:
+        """``{"total_amount": 12000}``: what was transferred in the month, in
+        the minor units Stripe sent, as dj-stripe reports it."""
+        return self.during(year, month).aggregate(
+            total_amount=Sum(stripe_int("amount"))
+        )
 
 
 class Transfer(StripeModel):
@@ -76,6 +102,8 @@ class Transfer(StripeModel):
 
     amount_reversed = StripeProperty("Amount reversed, in the currency's minor unit.")
     reversed = StripeProperty("Whether the transfer was fully reversed.", default=False)
+
+    objects = StripeManager.from_queryset(TransferQuerySet)()
 
     def __str__(self) -> str:
         amount = get_friendly_currency_amount(self.amount or 0, self.currency)

@@ -24,7 +24,7 @@ from ..fields import (
 )
 from ..properties import StripeProperty
 from ._money import friendly_minor_amount, get_friendly_currency_amount, humanize
-from .base import StripeManager, StripeModel, StripeQuerySet, id_of
+from .base import StripeManager, StripeModel, StripeQuerySet, id_of, stripe_int
 from .customer import Customer, CustomerQuerySet
 
 __all__ = [
@@ -264,6 +264,19 @@ class ChargeQuerySet(StripeQuerySet):
 
     def failed(self) -> ChargeQuerySet:
         return self.filter(status="failed")
+
+    def paid_totals_for(self, year: int, month: int) -> dict[str, Any]:
+        """dj-stripe's month report of paid charges: ``{"total_amount":
+        Decimal("30.00"), "total_refunded": 500}``: the amount column (major
+        units) and the refunded amount as Stripe sent it (minor units)."""
+        return (
+            self.during(year, month)
+            .filter(stripe_data__paid=True)
+            .aggregate(
+                total_amount=models.Sum("amount"),
+                total_refunded=models.Sum(stripe_int("amount_refunded")),
+            )
+        )
 
     def revenue_by_currency(self) -> dict[str, Decimal]:
         """Gross amount of succeeded charges per currency, in major units."""

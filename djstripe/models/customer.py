@@ -20,8 +20,8 @@ from ..exceptions import MultipleSubscriptionException
 from ..fields import StripeCharField, StripeForeignKey, stripe_id_of, to_minor_units
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
-from .base import StripeManager, StripeModel, StripeQuerySet, id_of
-from .billing import Coupon, Invoice, InvoiceItem, Subscription
+from .base import StripeManager, StripeModel, StripeQuerySet, id_of, stripe_now
+from .billing import CURRENT_STATUSES, Coupon, Invoice, InvoiceItem, Subscription
 from .payment_methods import DjstripePaymentSource, PaymentMethod
 
 if TYPE_CHECKING:
@@ -163,7 +163,16 @@ class Customer(StripeModel):
     @property
     def active_subscriptions(self) -> models.QuerySet:
         """Returns active subscriptions (subscriptions with an active status that end in the future)."""
-        return self.subscriptions.active()
+        return self.subscriptions.active().filter(current_period_end__gt=stripe_now())
+
+    def _current_subscriptions(self) -> models.QuerySet:
+        """Valid subscriptions whose status and period are current (dj-stripe's
+        ``Subscription.is_valid()``), as one query."""
+        return (
+            self.subscriptions.valid()
+            .filter(status__in=CURRENT_STATUSES)
+            .period_current()
+        )
 
     @property
     def valid_subscriptions(self) -> models.QuerySet:
@@ -199,7 +208,7 @@ class Customer(StripeModel):
 
         :returns: True if there exists an active subscription, False otherwise.
         """
-        return self.active_subscriptions.exists()
+        return self._current_subscriptions().exists()
 
     def is_subscribed_to(self, product: Product | str) -> bool:
         """Checks to see if this customer has an active subscription to the given product.
@@ -208,9 +217,11 @@ class Customer(StripeModel):
         :type product: Product or string (product ID)
         :returns: True if there exists an active subscription, False otherwise.
         """
-        return self.active_subscriptions.filter(
-            items__price__product_id=id_of(product)
-        ).exists()
+        return (
+            self._current_subscriptions()
+            .filter(items__price__product_id=id_of(product))
+            .exists()
+        )
 
     # -- Creating ----------------------------------------------------------------
 
