@@ -375,3 +375,189 @@ def test_transfer_reversal_str_is_its_transfer():
         ]
     )
     assert str(TransferReversal.objects.get(id="trr_1")) == "$10.00 USD Reversed"
+
+
+# -- Models dj-stripe has --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "object_name,model_name,table",
+    [
+        (
+            "issuing.authorization",
+            "IssuingAuthorization",
+            "djstripe_issuing_authorization",
+        ),
+        ("issuing.card", "IssuingCard", "djstripe_issuing_card"),
+        ("issuing.cardholder", "IssuingCardholder", "djstripe_issuing_cardholder"),
+        ("issuing.dispute", "IssuingDispute", "djstripe_issuing_dispute"),
+        ("issuing.transaction", "IssuingTransaction", "djstripe_issuing_transaction"),
+        ("identity.verification_session", "VerificationSession", None),
+        ("identity.verification_report", "VerificationReport", None),
+    ],
+)
+def test_issuing_and_identity_objects_are_mirrored(object_name, model_name, table):
+    from django.contrib import admin
+
+    import djstripe.models
+
+    model = getattr(djstripe.models, model_name)
+    assert sync.model_for(object_name) is model
+    if table:
+        assert model._meta.db_table == table  # a dj-stripe database carries over
+    sync.upsert([{"id": "x_1", "object": object_name, "created": 1700000000}])
+    assert model.objects.get(id="x_1").created is not None
+    assert admin.site.is_registered(model)
+
+
+def test_issuing_relations_are_filled_before_their_rows_exist():
+    from djstripe.models import IssuingTransaction
+
+    sync.upsert(
+        [
+            {
+                "id": "ipi_1",
+                "object": "issuing.transaction",
+                "authorization": "iauth_1",
+                "card": "ic_1",
+                "cardholder": "ich_1",
+                "type": "capture",
+                "currency": "usd",
+            }
+        ]
+    )
+    row = IssuingTransaction.objects.get(id="ipi_1")
+    assert (row.authorization_id, row.card_id, row.cardholder_id) == (
+        "iauth_1",
+        "ic_1",
+        "ich_1",
+    )
+
+
+def test_verification_session_hides_its_secrets():
+    from djstripe.models import VerificationSession
+
+    sync.upsert(
+        [
+            {
+                "id": "vs_1",
+                "object": "identity.verification_session",
+                "client_secret": "vs_1_secret_abc",
+                "url": "https://verify.stripe.com/start/abc",
+                "status": "requires_input",
+            }
+        ]
+    )
+    session = VerificationSession.objects.get(id="vs_1")
+    assert session.client_secret is None and session.url is None
+    assert session.status == "requires_input"
+
+
+def test_file_upload_is_file():
+    from djstripe.models import FileUpload
+
+    assert FileUpload is File
+    sync.upsert([stripe_fixture("file", id="file_1", object="file_upload")])
+    assert FileUpload.objects.get(id="file_1")
+
+
+def test_idempotency_key():
+    import datetime
+
+    from django.utils import timezone
+
+    from djstripe.models import IdempotencyKey
+
+    key = IdempotencyKey.objects.create(action="customer:create:1", livemode=False)
+    assert str(key) == str(key.uuid) and not key.is_expired
+    IdempotencyKey.objects.filter(pk=key.pk).update(
+        created=timezone.now() - datetime.timedelta(hours=25)
+    )
+    assert IdempotencyKey.objects.get(pk=key.pk).is_expired
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IdempotencyKey.objects.create(action="customer:create:1", livemode=False)
+
+
+def test_djstripe_payment_method_and_customer_payment_methods():
+    from djstripe.models import DjstripePaymentMethod
+
+    sync.upsert(
+        [
+            stripe_fixture("customer", id="cus_pm", metadata={}),
+            stripe_fixture("card", id="card_a", customer="cus_pm"),
+            stripe_fixture("bank_account", id="ba_a", customer="cus_pm"),
+        ]
+    )
+    source = DjstripePaymentMethod.objects.get(id="card_a")
+    assert source.type == "card" and isinstance(source.resolve(), Card)
+    assert source.object_model is Card
+    customer = Customer.objects.get(id="cus_pm")
+    assert sorted(type(m).__name__ for m in customer.customer_payment_methods) == [
+        "BankAccount",
+        "Card",
+    ]
+    made = DjstripePaymentMethod.from_stripe_object(
+        stripe_fixture("card", id="card_b", customer="cus_pm")
+    )
+    assert isinstance(made, Card) and made.id == "card_b"
+
+
+# -- sync_from_stripe_data --------------------------------------------------------------
+
+
+def test_sync_from_stripe_data_fills_relations_of_missing_rows():
+    data = stripe_fixture(
+        "charge",
+        id="ch_rel",
+        customer="cus_absent",
+        invoice="in_absent",
+        payment_intent="pi_absent",
+        balance_transaction="txn_absent",
+    )
+    charge = Charge.sync_from_stripe_data(data)
+    assert (
+        charge.customer_id,
+        charge.invoice_id,
+        charge.payment_intent_id,
+        charge.balance_transaction_id,
+    ) == ("cus_absent", "in_absent", "pi_absent", "txn_absent")
+    assert not Customer.objects.filter(id="cus_absent").exists()
+
+
+def _same_second():
+    import datetime
+
+    moment = datetime.datetime(2030, 1, 1, 12, 0, 0, tzinfo=datetime.UTC)
+    return sync.use_clock(lambda: moment)
+
+
+def test_a_same_second_tie_that_stripe_cannot_settle_keeps_the_callers_data(caplog):
+    first = stripe_fixture("customer", id="cus_tie", email="old@example.com")
+    second = stripe_fixture("customer", id="cus_tie", email="new@example.com")
+    with _same_second():
+        Customer.sync_from_stripe_data(first)
+        # The suite has no network: re-reading from Stripe fails.
+        row = Customer.sync_from_stripe_data(second)
+    assert row.email == "new@example.com"
+    assert Customer.objects.get(id="cus_tie").email == "new@example.com"
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        "cus_tie" in r.getMessage() and "keeping" in r.getMessage() for r in warnings
+    )
+
+
+def test_a_same_second_tie_is_settled_by_stripe_and_said(fake_stripe, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="djstripe.models.base")
+    created = fake_stripe.create("customer", {"email": "stripe@example.com"})
+    # The fake's clock stands still: both copies are stamped the same second.
+    Customer.sync_from_stripe_data(dict(created, email="a@example.com"))
+    row = Customer.sync_from_stripe_data(dict(created, email="b@example.com"))
+    assert row.email == "stripe@example.com"  # what Stripe says now
+    assert any(
+        "re-read from Stripe" in r.getMessage() and created["id"] in r.getMessage()
+        for r in caplog.records
+    )

@@ -176,6 +176,7 @@ def test_add_invoice_item_and_send_invoice(fake_stripe, customer):
     assert isinstance(upcoming, UpcomingInvoice)
     assert upcoming.total == Decimal("12.34")
     assert [line.amount for line in upcoming.lines] == [Decimal("12.34")]
+    assert list(upcoming.invoiceitems) == [item]
     assert not Invoice.objects.exists()  # a preview is never saved
 
     assert customer.send_invoice() is True

@@ -10,6 +10,7 @@ mirror engine, once for all models.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -34,6 +35,8 @@ from ..properties import StripeProperty
 from ..settings import djstripe_settings
 
 DASHBOARD_URL = "https://dashboard.stripe.com"
+
+logger = logging.getLogger(__name__)
 
 
 class StripeQuerySetMixin:
@@ -385,15 +388,37 @@ class StripeModel(models.Model):
     ) -> StripeModel:
         """Mirror ``data`` (a Stripe object of this type) and return its row.
 
-        Nested expanded objects are mirrored too. The staleness gate applies:
-        if the row holds newer data, the row is returned unchanged.
+        Nested expanded objects are mirrored too, and every relation column is
+        filled from the ids in ``data``, whether the related rows exist yet or
+        not. The staleness gate applies: if the row holds newer data, the row
+        is returned unchanged. If it holds different data stamped with the
+        same second, Stripe is asked which is current; if Stripe cannot be
+        asked, ``data`` (the caller's explicit word) wins, and a warning says so.
         """
-        sync.upsert(
-            [data],
-            api_key=api_key,
-            stripe_account=stripe_account,
-            owner_account=stripe_account,
-        )
+        options = {"api_key": api_key, "stripe_account": stripe_account}
+        result = sync.upsert([data], owner_account=stripe_account, **options)
+        if result.refetched:
+            logger.info(
+                "%s %s: the stored copy differs within the same second; "
+                "re-read from Stripe",
+                cls.__name__,
+                data.get("id"),
+            )
+        if result.unresolved_ties:
+            logger.warning(
+                "%s %s: the stored copy differs within the same second and "
+                "Stripe could not be asked which is current; keeping the data "
+                "passed to sync_from_stripe_data",
+                cls.__name__,
+                data.get("id"),
+            )
+            sync.upsert(
+                [data],
+                owner_account=stripe_account,
+                refetch="never",
+                _tie_wins=True,
+                **options,
+            )
         return cls._base_manager.get(id=data["id"])
 
     @classmethod

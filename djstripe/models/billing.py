@@ -675,15 +675,69 @@ class UpcomingInvoice:
             f"<UpcomingInvoice customer={self.invoice.customer_id} total={self.total}>"
         )
 
+    def __str__(self) -> str:
+        return str(self.invoice)
+
     @property
-    def lines(self) -> list[LineItem]:
+    def id(self) -> None:
+        """None: an upcoming invoice has no id of its own yet."""
+        return None
+
+    @property
+    def lines(self) -> PreviewList:
+        """The preview's lines, as unsaved :class:`LineItem` objects."""
         data = (self.stripe_data.get("lines") or {}).get("data") or []
-        return [LineItem.from_stripe_data(line) for line in data]
+        return PreviewList(LineItem.from_stripe_data(line) for line in data)
+
+    #: dj-stripe's name for :attr:`lines`.
+    lineitems = lines
+
+    @property
+    def invoiceitems(self) -> Any:
+        """The mirrored invoice items the preview's lines come from."""
+        lines = (self.stripe_data.get("lines") or {}).get("data") or []
+        ids = {_invoice_item_of(line) for line in lines} - {None}
+        return InvoiceItem.objects.filter(id__in=ids)
+
+    @property
+    def default_tax_rates(self) -> Any:
+        """The mirrored tax rates the preview applies by default."""
+        ids = [
+            stripe_id_of(rate)
+            for rate in self.stripe_data.get("default_tax_rates") or []
+        ]
+        return TaxRate.objects.filter(id__in=ids)
+
+    def get_stripe_dashboard_url(self) -> str:
+        """No page: the dashboard shows only real invoices."""
+        return ""
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(
-            "An upcoming invoice is a preview; it cannot be saved."
-        )
+        """Nothing to save: Stripe has no such invoice yet (dj-stripe's
+        UpcomingInvoice ignores ``save()`` too)."""
+
+
+class PreviewList(list):
+    """A list that answers the queryset calls templates make (``all``,
+    ``count``, ``exists``, ``first``), for objects that are not rows."""
+
+    def all(self) -> PreviewList:
+        return self
+
+    def count(self) -> int:  # type: ignore[override]
+        return len(self)
+
+    def exists(self) -> bool:
+        return bool(self)
+
+    def first(self) -> Any:
+        return self[0] if self else None
+
+
+def _invoice_item_of(line: dict) -> str | None:
+    """The invoice item a line comes from (its place moved in API 2025-03-31)."""
+    details = (line.get("parent") or {}).get("invoice_item_details") or {}
+    return stripe_id_of(details.get("invoice_item") or line.get("invoice_item"))
 
 
 class InvoiceItem(StripeModel):

@@ -8,6 +8,7 @@ path, ``djstripe.models.core.Customer``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -130,6 +131,12 @@ class Customer(StripeModel):
         if not source_id:
             return None
         return DjstripePaymentSource.objects.filter(id=source_id).first()
+
+    @property
+    def customer_payment_methods(self) -> Iterator[StripeModel]:
+        """An iterable of all of the customer's payment methods
+        (sources, then legacy cards)"""
+        yield from self.sources.iterator()
 
     @property
     def coupon(self) -> StripeModel | None:

@@ -104,6 +104,30 @@ class DjstripePaymentSource(PolymorphicModel, StripeModel):
         get_latest_by = "created"
         verbose_name = "payment source"
 
+    @property
+    def type(self) -> str:
+        """The kind of source: ``card``, ``bank_account`` or ``source``."""
+        return self.stripe_data.get("object", "")
+
+    @property
+    def object_model(self) -> type[StripeModel]:
+        """The model of this kind of source (Card, BankAccount, Source)."""
+        return type(self.get_real_instance())
+
+    def resolve(self) -> StripeModel:
+        """This source as its concrete type (a Card, a BankAccount...)."""
+        return self.get_real_instance()
+
+    @classmethod
+    def from_stripe_object(cls, data: dict) -> DjstripePaymentSource:
+        """Mirror a card, bank account or source and return its row."""
+        cls.sync_from_stripe_data(data)
+        return cls.objects.get(id=data["id"])
+
+
+#: dj-stripe's name for the family's shared table.
+DjstripePaymentMethod = DjstripePaymentSource
+
 
 class Card(DjstripePaymentSource):
     """A card attached to a customer (legacy Sources API) or a connected
