@@ -328,6 +328,8 @@ class Customer(StripeModel):
         :type price: Price or string (price ID)
         :returns: the new Subscription.
         """
+        if items and price:
+            raise TypeError("Please define only one of items and price arguments.")
         if items is None and price is None:
             raise ValueError("Pass items or price.")
         items = list(items or [])
