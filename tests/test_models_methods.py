@@ -326,3 +326,18 @@ def test_stripe_errors_leave_the_mirror_alone(fake_stripe, user):
     assert not Charge.objects.exists()
     assert BalanceTransaction.objects.count() == 0
     assert Subscription.objects.count() == 0
+
+
+def test_create_names_the_customer_after_the_subscriber(fake_stripe):
+    user = get_user_model().objects.create(
+        username="grace",
+        email="grace@example.com",
+        first_name="Grace",
+        last_name="Hopper",
+    )
+    customer = Customer.create(user)
+    assert fake_stripe.get("customer", customer.id)["name"] == "Grace Hopper"
+    other = get_user_model().objects.create(
+        username="ada2", email="ada2@example.com", first_name="Ada", last_name="L."
+    )
+    assert Customer.create(other, name="A. L.").name == "A. L."

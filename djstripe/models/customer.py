@@ -267,6 +267,9 @@ class Customer(StripeModel):
         email = getattr(subscriber, "email", "")
         if email and "email" not in kwargs:
             kwargs["email"] = email
+        full_name = getattr(subscriber, "get_full_name", lambda: "")()
+        if full_name and "name" not in kwargs:  # as dj-stripe: the user's full name
+            kwargs["name"] = full_name
         return cls._create_mirrored(
             api_key=api_key,
             stripe_account=stripe_account,
