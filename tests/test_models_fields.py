@@ -85,6 +85,17 @@ def test_plain_properties_read_the_stored_object(model):
 #: Properties the reference keeps for fields Stripe has since removed.
 LEGACY_PROPERTIES = {
     ("Session", "display_items"): "removed from Checkout in API 2020-08-27",
+    **{
+        (
+            "Subscription",
+            name,
+        ): "moved to the items in API 2025-03-31 (dj-stripe's name)"
+        for name in ("current_period_start", "current_period_end", "discount")
+    },
+    **{
+        ("Subscription", name): "a single item's, as older API versions had it"
+        for name in ("plan", "quantity")
+    },
     (
         "Charge",
         "invoice",

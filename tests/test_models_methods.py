@@ -109,7 +109,7 @@ def test_charge_takes_major_units(fake_stripe, customer):
     assert charge.amount == Decimal("10.50")
     assert charge.status == "succeeded"
     assert charge.customer == customer
-    assert charge.human_readable_status == "Paid"
+    assert charge.human_readable_status == "Succeeded"
     # The balance transaction came expanded and is mirrored with the charge.
     txn = charge.balance_transaction
     assert txn.get_source_class() is Charge
@@ -176,6 +176,7 @@ def test_add_invoice_item_and_send_invoice(fake_stripe, customer):
     assert isinstance(upcoming, UpcomingInvoice)
     assert upcoming.total == Decimal("12.34")
     assert [line.amount for line in upcoming.lines] == [Decimal("12.34")]
+    assert list(upcoming.invoiceitems) == [item]
     assert not Invoice.objects.exists()  # a preview is never saved
 
     assert customer.send_invoice() is True
@@ -223,7 +224,7 @@ def test_capture_an_uncaptured_charge(fake_stripe, customer):
 
     assert fake_stripe.get("charge", charge.id)["captured"] is True
     assert captured.captured is True
-    assert captured.human_readable_status == "Paid"
+    assert captured.human_readable_status == "Succeeded"
 
 
 def test_partial_then_full_refund(fake_stripe, customer):
@@ -235,8 +236,8 @@ def test_partial_then_full_refund(fake_stripe, customer):
     assert fake_stripe.get("refund", refund.id)["amount"] == 500
     assert refund.amount == Decimal("5.00") and refund.charge == charge
     charge.refresh_from_db()  # the refund came back with the charge expanded
-    assert charge.amount_refunded == Decimal("5.00")
-    assert charge.human_readable_status == "Partially refunded"
+    assert charge.amount_refunded == 500  # a property: as Stripe sent it
+    assert charge.human_readable_status == "Succeeded"
 
     charge.refund()
     charge.refresh_from_db()
@@ -274,7 +275,7 @@ def test_price_create_and_get_or_create(fake_stripe, stripe_client):
 
     assert fake_stripe.get("price", price.id)["product"] == product.id
     assert price.product == product
-    assert price.human_readable_price == "$25.00 USD/every 3 months"
+    assert price.human_readable_price == "$25.00 USD / every 3 months"
 
     same, created = Price.get_or_create(lookup_key="gold_quarterly")
     assert (same, created) == (price, False)
@@ -325,3 +326,18 @@ def test_stripe_errors_leave_the_mirror_alone(fake_stripe, user):
     assert not Charge.objects.exists()
     assert BalanceTransaction.objects.count() == 0
     assert Subscription.objects.count() == 0
+
+
+def test_create_names_the_customer_after_the_subscriber(fake_stripe):
+    user = get_user_model().objects.create(
+        username="grace",
+        email="grace@example.com",
+        first_name="Grace",
+        last_name="Hopper",
+    )
+    customer = Customer.create(user)
+    assert fake_stripe.get("customer", customer.id)["name"] == "Grace Hopper"
+    other = get_user_model().objects.create(
+        username="ada2", email="ada2@example.com", first_name="Ada", last_name="L."
+    )
+    assert Customer.create(other, name="A. L.").name == "A. L."

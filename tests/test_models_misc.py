@@ -33,12 +33,12 @@ def _price(**changes) -> Price:
         ({}, "$20.00 USD/month"),
         (
             {"recurring": {"interval": "month", "interval_count": 3}},
-            "$20.00 USD/every 3 months",
+            "$20.00 USD / every 3 months",
         ),
         ({"recurring": None, "type": "one_time"}, "$20.00 USD (one time)"),
         (
             {"currency": "jpy", "unit_amount": 500, "unit_amount_decimal": "500"},
-            "¥500 JPY/month",
+            "500.00 JPY/month",
         ),
         (
             {
@@ -48,7 +48,7 @@ def _price(**changes) -> Price:
                     "usage_type": "metered",
                 }
             },
-            "$20.00 USD/month (metered usage)",
+            "$20.00 USD/month",
         ),
         (
             {
@@ -200,8 +200,9 @@ def test_upcoming_invoice_is_never_saved():
     preview = UpcomingInvoice(data)
     assert preview.total == Decimal("10.00") and preview.customer_id == "cus_1"
     assert len(preview.lines) == 1
-    with pytest.raises(NotImplementedError):
-        preview.save()
+    assert preview.lineitems.count() == 1 and preview.lineitems.all().first()
+    assert preview.id is None and preview.get_stripe_dashboard_url() == ""
+    preview.save()  # ignored, as dj-stripe: a preview is never a row
     assert not Invoice.objects.exists()
 
 

@@ -35,6 +35,7 @@ from .core import (
     Event,
     File,
     FileLink,
+    FileUpload,
     Mandate,
     PaymentIntent,
     Payout,
@@ -43,11 +44,22 @@ from .core import (
     Refund,
     SetupIntent,
 )
+from .customer import CustomerQuerySet
 from .entitlements import ActiveEntitlement, Feature, ProductFeature
 from .fraud import EarlyFraudWarning, Review
+from .idempotency import IdempotencyKey
+from .identity import VerificationReport, VerificationSession
+from .issuing import (
+    IssuingAuthorization,
+    IssuingCard,
+    IssuingCardholder,
+    IssuingDispute,
+    IssuingTransaction,
+)
 from .payment_methods import (
     BankAccount,
     Card,
+    DjstripePaymentMethod,
     DjstripePaymentSource,
     PaymentMethod,
     Source,
@@ -57,9 +69,9 @@ from .sync_state import DeletedStripeObject, SyncCheckpoint
 from .webhooks import WebhookEndpoint, WebhookEventTrigger
 
 __all__ = [
-    "APIKey",
     "Account",
     "ActiveEntitlement",
+    "APIKey",
     "ApplicationFee",
     "ApplicationFeeRefund",
     "BalanceTransaction",
@@ -69,17 +81,26 @@ __all__ = [
     "CountrySpec",
     "Coupon",
     "Customer",
+    "CustomerQuerySet",
     "DeletedStripeObject",
     "Discount",
     "Dispute",
+    "DjstripePaymentMethod",
     "DjstripePaymentSource",
     "EarlyFraudWarning",
     "Event",
     "Feature",
     "File",
     "FileLink",
+    "FileUpload",
+    "IdempotencyKey",
     "Invoice",
     "InvoiceItem",
+    "IssuingAuthorization",
+    "IssuingCard",
+    "IssuingCardholder",
+    "IssuingDispute",
+    "IssuingTransaction",
     "LineItem",
     "Mandate",
     "PaymentIntent",
@@ -108,6 +129,8 @@ __all__ = [
     "Transfer",
     "TransferReversal",
     "UpcomingInvoice",
+    "VerificationReport",
+    "VerificationSession",
     "WebhookEndpoint",
     "WebhookEventTrigger",
 ]

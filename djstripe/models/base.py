@@ -9,10 +9,15 @@ mirror engine, once for all models.
 
 from __future__ import annotations
 
+import datetime
+import logging
 from typing import Any, ClassVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.db.models.signals import class_prepared
 from django.dispatch import receiver
 
@@ -23,12 +28,15 @@ from ..fields import (
     StripeForeignKey,
     StripeIdField,
     StripeJSONField,
+    stripe_id_of,
 )
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
 from ..sync.parents import ParentList
 
 DASHBOARD_URL = "https://dashboard.stripe.com"
+
+logger = logging.getLogger(__name__)
 
 
 class StripeQuerySetMixin:
@@ -48,6 +56,32 @@ class StripeQuerySetMixin:
         lookups that work the same on SQLite and PostgreSQL.
         """
         return self.filter(**{f"stripe_data__{k}": v for k, v in lookups.items()})
+
+    def during(self, year: int, month: int) -> StripeQuerySet:
+        """Objects Stripe created in the month (UTC), as dj-stripe's managers."""
+        start, end = month_range(year, month)
+        return self.filter(created__gte=start, created__lt=end)
+
+
+def stripe_now() -> datetime.datetime:
+    """Now, on the clock the mirror stamps rows with: the wall clock, or the
+    clock a fake Stripe installed (:func:`djstripe.sync.use_clock`), so that a
+    subscription's period is compared with the time its data came from."""
+    return sync.engine._now()
+
+
+def stripe_int(path: str) -> Cast:
+    """An integer field of ``stripe_data`` (``"amount_refunded"``) as a SQL
+    expression, for sums over what Stripe sent (minor units)."""
+    return Cast(KT(f"stripe_data__{path}"), models.BigIntegerField())
+
+
+def month_range(year: int, month: int) -> tuple[datetime.datetime, datetime.datetime]:
+    """``[first instant of the month, first instant of the next)``, in UTC: Stripe's
+    timestamps are UTC, so a month is the same whatever the site's time zone."""
+    start = datetime.datetime(year, month, 1, tzinfo=datetime.UTC)
+    end = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=datetime.UTC)
+    return start, end
 
 
 class StripeQuerySet(StripeQuerySetMixin, models.QuerySet):
@@ -147,7 +181,7 @@ class StripeModel(models.Model):
         base_manager_name = "objects"
 
     def __str__(self) -> str:
-        return self.id or super().__str__()
+        return f"<id={self.id}>"
 
     # -- What the engine needs to know -----------------------------------------
 
@@ -224,6 +258,37 @@ class StripeModel(models.Model):
         )
 
     @classmethod
+    def _api_request(
+        cls,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        /,
+        *,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict:
+        """The one way a model method calls Stripe.
+
+        What Stripe answers is mirrored by the caller, so it is asked for with
+        this model's ``expand_fields``: the answer then has the shape of a read
+        and its expanded objects become rows too. A DELETE answers with a stub
+        or the final object and takes no expansion.
+        """
+        params = dict(params or {})
+        if cls.expand_fields and method != "delete":
+            params.setdefault("expand", list(cls.expand_fields))
+        return stripe_api.request(
+            method,
+            path,
+            params,
+            api_key=api_key,
+            stripe_account=stripe_account,
+            idempotency_key=idempotency_key,
+        )
+
+    @classmethod
     def _api_create(
         cls,
         api_key: str | None = None,
@@ -231,10 +296,9 @@ class StripeModel(models.Model):
         idempotency_key: str | None = None,
         **params: Any,
     ) -> dict:
-        """Create the object in Stripe (not mirrored: callers sync the result)."""
-        if cls.expand_fields:
-            params.setdefault("expand", list(cls.expand_fields))
-        return stripe_api.create(
+        """Create the object in Stripe (not mirrored: see :meth:`_create_mirrored`)."""
+        return cls._api_request(
+            "post",
             cls.stripe_class_url(),
             params,
             api_key=api_key,
@@ -242,54 +306,66 @@ class StripeModel(models.Model):
             idempotency_key=idempotency_key,
         )
 
-    def _api_update(
+    @classmethod
+    def _create_mirrored(
+        cls,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        idempotency_key: str | None = None,
+        **params: Any,
+    ) -> StripeModel:
+        """Create the object in Stripe, then mirror Stripe's answer and return
+        the row: what every ``create``-like model method does."""
+        data = cls._api_create(
+            api_key=api_key,
+            stripe_account=stripe_account,
+            idempotency_key=idempotency_key,
+            **params,
+        )
+        return cls.sync_from_stripe_data(
+            data, api_key=api_key, stripe_account=stripe_account
+        )
+
+    def _api_instance_request(
         self,
+        method: str,
+        action: str = "",
+        /,
         api_key: str | None = None,
         stripe_account: str | None = None,
         idempotency_key: str | None = None,
         **params: Any,
     ) -> dict:
-        """Update the object in Stripe (not mirrored: callers sync the result)."""
-        if self.expand_fields:
-            params.setdefault("expand", list(self.expand_fields))
-        return stripe_api.update(
-            self._collection_url(self.id),
-            self.id,
+        """``method`` on this object's URL (``.../<id>`` or ``.../<id>/<action>``),
+        with this object's mode key and connected account unless given."""
+        path = f"{self._collection_url(self.id)}/{self.id}"
+        return self._api_request(
+            method,
+            f"{path}/{action}" if action else path,
             params,
             api_key=api_key or self.default_api_key,
             stripe_account=stripe_account or self._stripe_account,
             idempotency_key=idempotency_key,
         )
 
-    def _api_action(
-        self,
-        action: str,
-        api_key: str | None = None,
-        stripe_account: str | None = None,
-        idempotency_key: str | None = None,
-        **params: Any,
-    ) -> dict:
+    def _api_update(self, **kwargs: Any) -> dict:
+        """Update the object in Stripe (not mirrored: callers sync the result)."""
+        return self._api_instance_request("post", **kwargs)
+
+    def _api_action(self, action: str, **kwargs: Any) -> dict:
         """``POST .../<id>/<action>`` (``capture``, ``pay``, ``detach``...);
         returns what Stripe returns, for the caller to mirror."""
-        if self.expand_fields:
-            params.setdefault("expand", list(self.expand_fields))
-        return stripe_api.request(
-            "post",
-            f"{self._collection_url(self.id)}/{self.id}/{action}",
-            params,
-            api_key=api_key or self.default_api_key,
-            stripe_account=stripe_account or self._stripe_account,
-            idempotency_key=idempotency_key,
-        )
+        return self._api_instance_request("post", action, **kwargs)
 
-    def _api_delete(
-        self, api_key: str | None = None, stripe_account: str | None = None
-    ) -> dict:
-        return stripe_api.delete(
-            self._collection_url(self.id),
-            self.id,
-            api_key=api_key or self.default_api_key,
-            stripe_account=stripe_account or self._stripe_account,
+    def _api_delete(self, **kwargs: Any) -> dict:
+        """``DELETE .../<id>`` (extra keyword arguments: Stripe's parameters)."""
+        return self._api_instance_request("delete", **kwargs)
+
+    def _mirror(self, data: dict, api_key: str | None = None) -> StripeModel:
+        """Mirror ``data`` (Stripe's answer about this object) as owned by
+        this object's account, and return the fresh row."""
+        return self.sync_from_stripe_data(
+            data, api_key=api_key, stripe_account=self._stripe_account
         )
 
     @classmethod
@@ -301,15 +377,37 @@ class StripeModel(models.Model):
     ) -> StripeModel:
         """Mirror ``data`` (a Stripe object of this type) and return its row.
 
-        Nested expanded objects are mirrored too. The staleness gate applies:
-        if the row holds newer data, the row is returned unchanged.
+        Nested expanded objects are mirrored too, and every relation column is
+        filled from the ids in ``data``, whether the related rows exist yet or
+        not. The staleness gate applies: if the row holds newer data, the row
+        is returned unchanged. If it holds different data stamped with the
+        same second, Stripe is asked which is current; if Stripe cannot be
+        asked, ``data`` (the caller's explicit word) wins, and a warning says so.
         """
-        sync.upsert(
-            [data],
-            api_key=api_key,
-            stripe_account=stripe_account,
-            owner_account=stripe_account,
-        )
+        options = {"api_key": api_key, "stripe_account": stripe_account}
+        result = sync.upsert([data], owner_account=stripe_account, **options)
+        if result.refetched:
+            logger.info(
+                "%s %s: the stored copy differs within the same second; "
+                "re-read from Stripe",
+                cls.__name__,
+                data.get("id"),
+            )
+        if result.unresolved_ties:
+            logger.warning(
+                "%s %s: the stored copy differs within the same second and "
+                "Stripe could not be asked which is current; keeping the data "
+                "passed to sync_from_stripe_data",
+                cls.__name__,
+                data.get("id"),
+            )
+            sync.upsert(
+                [data],
+                owner_account=stripe_account,
+                refetch="never",
+                _tie_wins=True,
+                **options,
+            )
         return cls._base_manager.get(id=data["id"])
 
     @classmethod
@@ -327,6 +425,14 @@ class StripeModel(models.Model):
         )
 
     # -- Conveniences --------------------------------------------------------------
+
+    def _related(self, name: str) -> StripeModel | None:
+        """The row the relation ``name`` points at, or None while that object
+        is not mirrored (a relation is an id, written before its row may be)."""
+        try:
+            return getattr(self, name)
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def default_api_key(self) -> str:
@@ -349,6 +455,14 @@ class StripeModel(models.Model):
         )
         mode = "" if self.livemode else "/test"
         return f"{DASHBOARD_URL}{account}{mode}/{self.stripe_dashboard_item_name}/{self.id}"
+
+
+def id_of(value: Any) -> str | None:
+    """The Stripe id of a model instance, a Stripe object or an id string:
+    model methods take any of the three wherever Stripe wants an id."""
+    if isinstance(value, StripeModel):
+        return value.id
+    return stripe_id_of(value)
 
 
 def _object_name(model: type[StripeModel]) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 import stripe
 from django.db.models import Count, Q, Sum
-from django.utils import timezone
 
 from .. import stripe_api
 from ..fields import (
@@ -19,11 +19,22 @@ from ..fields import (
     StripeEnumField,
     StripeForeignKey,
     StripeIntegerField,
+    StripeJSONField,
+    stripe_id_of,
+    timestamp_to_datetime,
 )
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
 from ..sync.parents import ParentList
-from .base import StripeManager, StripeModel, StripeQuerySet
+from ._money import friendly_minor_amount, get_friendly_currency_amount
+from .base import (
+    StripeManager,
+    StripeModel,
+    StripeQuerySet,
+    id_of,
+    month_range,
+    stripe_now,
+)
 
 # -- Discounts ----------------------------------------------------------------
 
@@ -55,11 +66,27 @@ class Coupon(StripeModel):
     times_redeemed = StripeProperty("How many times it was applied.", default=0)
 
     def __str__(self) -> str:
-        if self.percent_off is not None:
-            off = f"{self.percent_off:g}% off"
+        return self.name or self.human_readable
+
+    @property
+    def human_readable_amount(self) -> str:
+        """``"25% off"``, ``"$4.50 USD off"``."""
+        if self.percent_off:
+            amount = f"{self.percent_off}%"
+        elif self.currency:
+            amount = get_friendly_currency_amount(self.amount_off or 0, self.currency)
         else:
-            off = f"{self.amount_off} {self.currency.upper()} off"
-        return f"{self.name or self.id} ({off})"
+            amount = "(invalid amount)"
+        return f"{amount} off"
+
+    @property
+    def human_readable(self) -> str:
+        """``"$4.50 USD off once"``, ``"25% off for 3 months"``, as dj-stripe."""
+        duration = self.duration
+        if duration == "repeating":
+            months = self.duration_in_months
+            duration = "for 1 month" if months == 1 else f"for {months} months"
+        return f"{self.human_readable_amount} {duration}"
 
 
 class PromotionCode(StripeModel):
@@ -120,8 +147,7 @@ class TaxRate(StripeModel):
     country = StripeProperty("Two-letter country code of the jurisdiction.")
 
     def __str__(self) -> str:
-        kind = "incl." if self.inclusive else "excl."
-        return f"{self.display_name} {self.percentage}% ({kind})"
+        return f"{self.display_name} at {self.percentage}%"
 
 
 class TaxCode(StripeModel):
@@ -135,7 +161,7 @@ class TaxCode(StripeModel):
     name = StripeCharField(max_length=500)
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.id})"
+        return f"{self.name}: {self.id}"
 
 
 class TaxId(StripeModel):
@@ -157,7 +183,10 @@ class TaxId(StripeModel):
     verification = StripeProperty("Verification status of the id.")
 
     def __str__(self) -> str:
-        return f"{self.type} {self.value}"
+        kind = (
+            "Unknown" if self.type == "unknown" else self.type.replace("_", " ").upper()
+        )
+        return f"{kind} {self.value}"
 
 
 class ShippingRate(StripeModel):
@@ -176,26 +205,77 @@ class ShippingRate(StripeModel):
     fixed_amount = StripeProperty("The amount and currency of a fixed_amount rate.")
     delivery_estimate = StripeProperty("The estimated delivery range.")
 
+    def __str__(self) -> str:
+        fixed = self.fixed_amount or {}
+        amount = "N/A"
+        if fixed.get("amount") is not None and fixed.get("currency"):
+            amount = friendly_minor_amount(fixed["amount"], fixed["currency"])
+        state = "Active" if self.active else "Archived"
+        return f"{self.display_name} - {amount} ({state})"
+
 
 # -- Subscriptions ----------------------------------------------------------------------
 
-#: Statuses in which the customer has (or will have, after a trial) access.
-ACTIVE_STATUSES = ("active", "trialing")
+#: Statuses dj-stripe calls current: the customer has access.
+CURRENT_STATUSES = ("active", "trialing")
 #: Statuses that are not a subscription the customer is paying for.
 INVALID_STATUSES = ("canceled", "incomplete", "incomplete_expired")
 
 
 class SubscriptionQuerySet(StripeQuerySet):
+    """dj-stripe's subscription queries, with its meaning of each name."""
+
     def active(self) -> SubscriptionQuerySet:
-        """Subscriptions giving access now: active or trialing, and not ended."""
-        now = timezone.now()
-        return self.filter(status__in=ACTIVE_STATUSES).filter(
-            Q(ended_at__isnull=True) | Q(ended_at__gt=now)
-        )
+        """Subscriptions whose status is ``active`` (dj-stripe's meaning:
+        trialing ones are not counted)."""
+        return self.filter(status="active")
+
+    def canceled(self) -> SubscriptionQuerySet:
+        return self.filter(status="canceled")
 
     def valid(self) -> SubscriptionQuerySet:
         """Subscriptions that aren't canceled, incomplete or incomplete_expired."""
         return self.exclude(status__in=INVALID_STATUSES)
+
+    def period_current(
+        self, at: datetime.datetime | None = None
+    ) -> SubscriptionQuerySet:
+        """Subscriptions whose billing period or trial runs past ``at`` (now)."""
+        at = at or stripe_now()
+        return self.filter(Q(current_period_end__gt=at) | Q(trial_end__gt=at))
+
+    def started_during(self, year: int, month: int) -> SubscriptionQuerySet:
+        """Subscriptions (not trialing) that started in the month, UTC."""
+        start, end = month_range(year, month)
+        return self.exclude(status="trialing").filter(
+            start_date__gte=start, start_date__lt=end
+        )
+
+    def canceled_during(self, year: int, month: int) -> SubscriptionQuerySet:
+        """Canceled subscriptions whose cancellation fell in the month, UTC."""
+        start, end = month_range(year, month)
+        return self.canceled().filter(canceled_at__gte=start, canceled_at__lt=end)
+
+    def _plan_summary(self) -> SubscriptionQuerySet:
+        return self.values("plan").order_by().annotate(count=Count("plan"))
+
+    def started_plan_summary_for(self, year: int, month: int) -> SubscriptionQuerySet:
+        """``[{"plan": "price_...", "count": 3}, ...]`` for those started in the month."""
+        return self.started_during(year, month)._plan_summary()
+
+    def active_plan_summary(self) -> SubscriptionQuerySet:
+        """``[{"plan": "price_...", "count": 12}, ...]`` for active subscriptions."""
+        return self.active()._plan_summary()
+
+    def canceled_plan_summary_for(self, year: int, month: int) -> SubscriptionQuerySet:
+        return self.canceled_during(year, month)._plan_summary()
+
+    def churn(self) -> Decimal:
+        """Canceled subscriptions divided by active ones (0 when none is active)."""
+        active = self.active().count()
+        if not active:
+            return Decimal(0)
+        return Decimal(self.canceled().count()) / Decimal(active)
 
     def count_by_status(self) -> dict[str, int]:
         """``{"active": 12, "past_due": 2, ...}``."""
@@ -203,8 +283,26 @@ class SubscriptionQuerySet(StripeQuerySet):
         return {row["status"]: row["n"] for row in rows}
 
 
+def _single_item(data: dict) -> dict:
+    """The subscription's item when it has exactly one (else ``{}``): what
+    Stripe's older API versions mirrored at the top (``plan``, ``quantity``)."""
+    items = (data.get("items") or {}).get("data") or []
+    return items[0] if len(items) == 1 and isinstance(items[0], dict) else {}
+
+
+def _first_item(data: dict) -> dict:
+    items = (data.get("items") or {}).get("data") or []
+    return items[0] if items and isinstance(items[0], dict) else {}
+
+
 class Subscription(StripeModel):
-    """A customer's recurring payment for one or more prices.
+    """Subscriptions allow you to charge a customer on a recurring basis.
+
+    ``plan``, ``quantity``, ``discount`` and the current period are what
+    dj-stripe offers on the subscription; Stripe's newer API versions moved
+    them to the items, so they are taken from there when the subscription
+    does not carry them (the plan and quantity of its single item, the period
+    of its first).
 
     Stripe documentation: https://stripe.com/docs/api/subscriptions?lang=python
     """
@@ -235,6 +333,23 @@ class Subscription(StripeModel):
     ended_at = StripeDateTimeField()
     start_date = StripeDateTimeField()
     trial_end = StripeDateTimeField()
+    current_period_start = StripeDateTimeField(
+        help_text="Start of the period the subscription was last invoiced for."
+    )
+    current_period_end = StripeDateTimeField(
+        help_text="End of the period the subscription was last invoiced for."
+    )
+    plan = StripeForeignKey(
+        "djstripe.Price",
+        # The plan is embedded whole: read its id, keep the object in stripe_data.
+        stripe_path="plan.id",
+        related_name="+",
+        help_text="The plan (price) of a single-item subscription.",
+    )
+    quantity = StripeIntegerField(
+        help_text="The quantity of a single-item subscription."
+    )
+    discount = StripeJSONField(help_text="The discount applied, if any.")
     default_payment_method = StripeForeignKey(
         "djstripe.PaymentMethod", related_name="+"
     )
@@ -249,35 +364,103 @@ class Subscription(StripeModel):
 
     objects = StripeManager.from_queryset(SubscriptionQuerySet)()
 
-    def __str__(self) -> str:
-        return f"{self.id} ({self.status})"
+    @classmethod
+    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+        """Where the subscription does not carry them, the plan, quantity and
+        period of its items."""
+        values: dict[str, Any] = {}
+        single, first = _single_item(data), _first_item(data)
+        if data.get("plan") is None:
+            price = single.get("price") or single.get("plan")
+            values["plan_id"] = stripe_id_of(price)
+        if data.get("quantity") is None:
+            values["quantity"] = single.get("quantity")
+        for name in ("current_period_start", "current_period_end"):
+            if data.get(name) is None:
+                values[name] = timestamp_to_datetime(first.get(name))
+        return values
 
-    @property
+    # -- Status ------------------------------------------------------------------
+
+    def is_status_current(self) -> bool:
+        """Whether the status is active or trialing."""
+        return self.status in CURRENT_STATUSES
+
+    def is_period_current(self) -> bool:
+        """Whether the current period, or the trial, has not ended."""
+        now = stripe_now()
+        return _after(self.current_period_end, now) or _after(self.trial_end, now)
+
+    def is_status_temporarily_current(self) -> bool:
+        """Canceled at period end, and the period still runs: the customer
+        keeps access until it ends."""
+        return bool(
+            self.canceled_at
+            and self.cancel_at_period_end
+            and _after(self.current_period_end, stripe_now())
+        )
+
     def is_valid(self) -> bool:
-        return self.status not in INVALID_STATUSES
+        """Whether both the status and the period are current."""
+        return self.is_status_current() and self.is_period_current()
 
     def is_active(self) -> bool:
-        """Whether the subscription gives access now."""
-        ended = self.ended_at is not None and self.ended_at <= timezone.now()
-        return self.status in ACTIVE_STATUSES and not ended
+        """Whether the subscription gives access now (status and period current)."""
+        return self.is_valid()
 
-    def update(self, api_key: str | None = None, **kwargs: Any) -> Subscription:
-        """Change the subscription in Stripe and mirror the result."""
-        return self.sync_from_stripe_data(self._api_update(api_key=api_key, **kwargs))
+    # -- Write-through -------------------------------------------------------------
 
-    def cancel(
-        self, *, at_period_end: bool = False, api_key: str | None = None
+    def update(
+        self, plan: Any = None, api_key: str | None = None, **kwargs: Any
     ) -> Subscription:
-        """Cancel now, or at the end of the current period."""
+        """Change the subscription in Stripe and mirror the result (``plan``:
+        a Price or Plan, or its id, for API versions that accept it)."""
+        if plan is not None:
+            kwargs["plan"] = id_of(plan)
+        return self._mirror(self._api_update(api_key=api_key, **kwargs), api_key)
+
+    def extend(self, delta: datetime.timedelta) -> Subscription:
+        """Extend the subscription by ``delta`` without charging for it: the
+        trial (or a new one, from the period's end) ends ``delta`` later."""
+        if delta.total_seconds() < 0:
+            raise ValueError("delta must be a positive timedelta.")
+        if self.trial_end is not None and self.trial_end > stripe_now():
+            period_end = self.trial_end
+        else:
+            period_end = self.current_period_end
+        trial_end = int((period_end + delta).timestamp())
+        return self.update(proration_behavior="none", trial_end=trial_end)
+
+    def cancel(self, at_period_end: bool = False, **kwargs: Any) -> Subscription:
+        """Cancel now (``DELETE``), or at the end of the period.
+
+        During a trial the subscription is always canceled now, so the card is
+        not charged. Canceling one Stripe already canceled mirrors it as is.
+        Other keyword arguments (``invoice_now``, ``prorate``...) go to Stripe.
+        """
+        if self.trial_end is not None and self.trial_end > stripe_now():
+            at_period_end = False
         if at_period_end:
-            return self.update(api_key=api_key, cancel_at_period_end=True)
-        data = stripe_api.delete(
-            self.stripe_class_url(),
-            self.id,
-            api_key=api_key or self.default_api_key,
-            stripe_account=self._stripe_account,
-        )
-        return self.sync_from_stripe_data(data)
+            data = self._api_update(cancel_at_period_end=True, **kwargs)
+        else:
+            try:
+                data = self._api_delete(**kwargs)
+            except stripe.InvalidRequestError as error:
+                if error.code != "resource_missing":
+                    raise
+                data = self.api_retrieve()  # canceled already: mirror what it is
+        return self._mirror(data)
+
+    def reactivate(self) -> Subscription | None:
+        """Undo a cancellation at period end, while the period runs. Returns
+        None for a subscription without a plan, as dj-stripe."""
+        if not self.plan_id:
+            return None
+        return self.update(cancel_at_period_end=False)
+
+
+def _after(moment: datetime.datetime | None, now: datetime.datetime) -> bool:
+    return moment is not None and moment > now
 
 
 class SubscriptionItem(StripeModel):
@@ -320,6 +503,44 @@ class SubscriptionSchedule(StripeModel):
 
     phases = StripeProperty("The schedule's phases.", default=())
     end_behavior = StripeProperty("release or cancel, once the last phase ends.")
+
+    def release(
+        self,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        **kwargs: Any,
+    ) -> SubscriptionSchedule:
+        """Stop the schedule and leave its subscription in place (``POST
+        .../release``); returns the released schedule."""
+        return self._mirror(
+            self._api_action(
+                "release", api_key=api_key, stripe_account=stripe_account, **kwargs
+            )
+        )
+
+    def cancel(
+        self,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        **kwargs: Any,
+    ) -> SubscriptionSchedule:
+        """Cancel the schedule and its subscription now (``POST .../cancel``)."""
+        return self._mirror(
+            self._api_action(
+                "cancel", api_key=api_key, stripe_account=stripe_account, **kwargs
+            )
+        )
+
+    def update(
+        self,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        **kwargs: Any,
+    ) -> SubscriptionSchedule:
+        """Change the schedule (its phases, end behavior...) in Stripe."""
+        return self._mirror(
+            self._api_update(api_key=api_key, stripe_account=stripe_account, **kwargs)
+        )
 
 
 # -- Invoices ----------------------------------------------------------------------------
@@ -387,7 +608,9 @@ class Invoice(StripeModel):
     objects = StripeManager.from_queryset(InvoiceQuerySet)()
 
     def __str__(self) -> str:
-        return f"Invoice {self.number or self.id} ({self.status})"
+        number = self.number or self.stripe_data.get("receipt_number") or self.id
+        amount = get_friendly_currency_amount(self.amount_paid or 0, self.currency)
+        return f"Invoice #{number} for {amount} ({self.status})"
 
     @property
     def paid(self) -> bool:
@@ -400,9 +623,7 @@ class Invoice(StripeModel):
     ) -> UpcomingInvoice | None:
         """The preview of the customer's next invoice (never saved), or None
         when there is nothing to invoice."""
-        from .core import Customer
-
-        if isinstance(customer, Customer):
+        if isinstance(customer, StripeModel):
             api_key = api_key or customer.default_api_key
             kwargs.setdefault("customer", customer.id)
         elif customer:
@@ -422,17 +643,21 @@ class Invoice(StripeModel):
 
     def pay(self, api_key: str | None = None, **kwargs: Any) -> Invoice:
         """Attempt payment now, and mirror the result."""
-        return self.sync_from_stripe_data(
-            self._api_action("pay", api_key=api_key, **kwargs)
-        )
+        return self._mirror(self._api_action("pay", api_key=api_key, **kwargs))
+
+    def retry(self, **kwargs: Any) -> bool:
+        """Attempt payment again unless the invoice is paid. Returns whether
+        an attempt was made; a declined payment raises Stripe's error."""
+        if self.status == "paid":
+            return False
+        self.pay(**kwargs)
+        return True
 
     def finalize(self, api_key: str | None = None, **kwargs: Any) -> Invoice:
-        return self.sync_from_stripe_data(
-            self._api_action("finalize", api_key=api_key, **kwargs)
-        )
+        return self._mirror(self._api_action("finalize", api_key=api_key, **kwargs))
 
     def void(self, api_key: str | None = None) -> Invoice:
-        return self.sync_from_stripe_data(self._api_action("void", api_key=api_key))
+        return self._mirror(self._api_action("void", api_key=api_key))
 
 
 class UpcomingInvoice:
@@ -457,15 +682,69 @@ class UpcomingInvoice:
             f"<UpcomingInvoice customer={self.invoice.customer_id} total={self.total}>"
         )
 
+    def __str__(self) -> str:
+        return str(self.invoice)
+
     @property
-    def lines(self) -> list[LineItem]:
+    def id(self) -> None:
+        """None: an upcoming invoice has no id of its own yet."""
+        return None
+
+    @property
+    def lines(self) -> PreviewList:
+        """The preview's lines, as unsaved :class:`LineItem` objects."""
         data = (self.stripe_data.get("lines") or {}).get("data") or []
-        return [LineItem.from_stripe_data(line) for line in data]
+        return PreviewList(LineItem.from_stripe_data(line) for line in data)
+
+    #: dj-stripe's name for :attr:`lines`.
+    lineitems = lines
+
+    @property
+    def invoiceitems(self) -> Any:
+        """The mirrored invoice items the preview's lines come from."""
+        lines = (self.stripe_data.get("lines") or {}).get("data") or []
+        ids = {_invoice_item_of(line) for line in lines} - {None}
+        return InvoiceItem.objects.filter(id__in=ids)
+
+    @property
+    def default_tax_rates(self) -> Any:
+        """The mirrored tax rates the preview applies by default."""
+        ids = [
+            stripe_id_of(rate)
+            for rate in self.stripe_data.get("default_tax_rates") or []
+        ]
+        return TaxRate.objects.filter(id__in=ids)
+
+    def get_stripe_dashboard_url(self) -> str:
+        """No page: the dashboard shows only real invoices."""
+        return ""
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(
-            "An upcoming invoice is a preview; it cannot be saved."
-        )
+        """Nothing to save: Stripe has no such invoice yet (dj-stripe's
+        UpcomingInvoice ignores ``save()`` too)."""
+
+
+class PreviewList(list):
+    """A list that answers the queryset calls templates make (``all``,
+    ``count``, ``exists``, ``first``), for objects that are not rows."""
+
+    def all(self) -> PreviewList:
+        return self
+
+    def count(self) -> int:  # type: ignore[override]
+        return len(self)
+
+    def exists(self) -> bool:
+        return bool(self)
+
+    def first(self) -> Any:
+        return self[0] if self else None
+
+
+def _invoice_item_of(line: dict) -> str | None:
+    """The invoice item a line comes from (its place moved in API 2025-03-31)."""
+    details = (line.get("parent") or {}).get("invoice_item_details") or {}
+    return stripe_id_of(details.get("invoice_item") or line.get("invoice_item"))
 
 
 class InvoiceItem(StripeModel):
@@ -492,6 +771,9 @@ class InvoiceItem(StripeModel):
     period = StripeProperty("The period the item covers.")
     proration = StripeProperty("Whether it is a proration.", default=False)
     quantity = StripeProperty("Quantity of units.", default=1)
+
+    def __str__(self) -> str:
+        return self.description or super().__str__()
 
 
 class LineItem(StripeModel):

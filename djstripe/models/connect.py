@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import stripe
+from django.db.models import Sum
 
 from ..fields import (
     StripeCharField,
@@ -12,8 +15,10 @@ from ..fields import (
     StripeForeignKey,
 )
 from ..properties import StripeProperty
+from ..settings import djstripe_settings
 from ..sync.parents import ParentList
-from .base import StripeModel
+from ._money import get_friendly_currency_amount
+from .base import StripeManager, StripeModel, StripeQuerySet, stripe_int
 
 
 class Account(StripeModel):
@@ -48,9 +53,32 @@ class Account(StripeModel):
         "Account options for customizing how the account functions."
     )
 
+    @classmethod
+    def get_default_account(cls, api_key: str | None = None) -> Account | None:
+        """The account the secret key belongs to (``GET /v1/account``), mirrored.
+
+        None for a restricted key (``rk_``), which Stripe does not let read
+        its account.
+        """
+        api_key = api_key or djstripe_settings.STRIPE_SECRET_KEY
+        if api_key.startswith("rk_"):
+            return None
+        data = cls._api_request("get", "/v1/account", api_key=api_key)
+        return cls.sync_from_stripe_data(data, api_key=api_key)
+
     def __str__(self) -> str:
+        dashboard = (self.settings or {}).get("dashboard") or {}
         profile = self.business_profile or {}
-        return profile.get("name") or self.email or self.id
+        return dashboard.get("display_name") or profile.get("name") or super().__str__()
+
+
+class TransferQuerySet(StripeQuerySet):
+    def paid_totals_for(self, year: int, month: int) -> dict[str, Any]:
+        """``{"total_amount": 12000}``: what was transferred in the month, in
+        the minor units Stripe sent, as dj-stripe reports it."""
+        return self.during(year, month).aggregate(
+            total_amount=Sum(stripe_int("amount"))
+        )
 
 
 class Transfer(StripeModel):
@@ -73,8 +101,18 @@ class Transfer(StripeModel):
     destination = StripeForeignKey(Account, related_name="transfers")
     transfer_group = StripeCharField(max_length=255, db_index=True)
 
-    amount_reversed = StripeProperty("Amount reversed, in major units.", kind="amount")
+    amount_reversed = StripeProperty("Amount reversed, in the currency's minor unit.")
     reversed = StripeProperty("Whether the transfer was fully reversed.", default=False)
+
+    objects = StripeManager.from_queryset(TransferQuerySet)()
+
+    def __str__(self) -> str:
+        amount = get_friendly_currency_amount(self.amount or 0, self.currency)
+        if self.reversed:
+            return f"{amount} Reversed"
+        if self.amount_reversed:
+            return f"{amount} Partially Reversed"
+        return amount
 
 
 class TransferReversal(StripeModel):
@@ -99,6 +137,10 @@ class TransferReversal(StripeModel):
     currency = StripeCurrencyCodeField()
     transfer = StripeForeignKey(Transfer, related_name="reversals")
 
+    def __str__(self) -> str:
+        transfer = self._related("transfer")
+        return str(transfer) if transfer else super().__str__()
+
 
 class ApplicationFee(StripeModel):
     """The platform's fee on a connected account's charge.
@@ -117,7 +159,7 @@ class ApplicationFee(StripeModel):
     charge = StripeForeignKey("djstripe.Charge", related_name="application_fees")
     currency = StripeCurrencyCodeField()
 
-    amount_refunded = StripeProperty("Amount refunded, in major units.", kind="amount")
+    amount_refunded = StripeProperty("Amount refunded, in the currency's minor unit.")
     refunded = StripeProperty("Whether the fee was fully refunded.", default=False)
 
 

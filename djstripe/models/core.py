@@ -7,10 +7,8 @@ from typing import Any
 
 import stripe
 from django.db import models
-from django.db.models import Exists, OuterRef
 
 from .. import stripe_api, sync
-from ..exceptions import MultipleSubscriptionException
 from ..fields import (
     StripeBooleanField,
     StripeCharField,
@@ -22,19 +20,31 @@ from ..fields import (
     StripeIntegerField,
     StripeJSONField,
     stripe_id_of,
-    to_major_units,
     to_minor_units,
 )
 from ..properties import StripeProperty
-from ..settings import djstripe_settings
-from .base import StripeManager, StripeModel, StripeQuerySet
+from ._money import friendly_minor_amount, get_friendly_currency_amount, humanize
+from .base import StripeManager, StripeModel, StripeQuerySet, id_of, stripe_int
+from .customer import Customer, CustomerQuerySet
 
-
-def _id(value: Any) -> str | None:
-    """The Stripe id of a model instance, a Stripe dict or an id string."""
-    if isinstance(value, StripeModel):
-        return value.id
-    return stripe_id_of(value)
+__all__ = [
+    "BalanceTransaction",
+    "Charge",
+    "Customer",
+    "CustomerQuerySet",
+    "Dispute",
+    "Event",
+    "File",
+    "FileLink",
+    "FileUpload",
+    "Mandate",
+    "PaymentIntent",
+    "Payout",
+    "Price",
+    "Product",
+    "Refund",
+    "SetupIntent",
+]
 
 
 class BalanceTransaction(StripeModel):
@@ -62,6 +72,9 @@ class BalanceTransaction(StripeModel):
     net = StripeProperty("Net amount, in the currency's minor unit.")
     reporting_category = StripeProperty("Reporting category (charge, refund...).")
     status = StripeProperty("pending or available.")
+
+    def __str__(self) -> str:
+        return f"{friendly_minor_amount(self.amount, self.currency)} ({humanize(self.status)})"
 
     def get_source_class(self) -> type[StripeModel]:
         """The model that mirrors this transaction's source object."""
@@ -96,538 +109,6 @@ _SOURCE_OBJECT_BY_TYPE = {
 }
 
 
-# -- Customers ---------------------------------------------------------------------
-
-
-class CustomerQuerySet(StripeQuerySet):
-    def not_purged(self) -> CustomerQuerySet:
-        """Customers that still exist in Stripe."""
-        return self.filter(date_purged__isnull=True)
-
-    def with_failed_payment(self) -> CustomerQuerySet:
-        """Customers with a failed charge or an open invoice whose payment
-        was attempted and failed."""
-        failed_charge = Charge.objects.filter(customer=OuterRef("id"), status="failed")
-        Invoice = sync.model_for("invoice")
-        failed_invoice = Invoice.objects.filter(
-            customer=OuterRef("id"), status="open", attempt_count__gt=0
-        )
-        return self.filter(Exists(failed_charge) | Exists(failed_invoice))
-
-
-class Customer(StripeModel):
-    """Customer objects allow you to perform recurring charges and track
-    multiple charges that are associated with the same customer.
-
-    Stripe documentation: https://stripe.com/docs/api?lang=python#customers
-    """
-
-    stripe_class = stripe.Customer
-    stripe_dashboard_item_name = "customers"
-    expand_fields = ["default_source", "invoice_settings.default_payment_method"]
-    stripe_local_fields = ("date_purged",)
-    stripe_soft_delete_field = "date_purged"
-
-    email = StripeCharField(max_length=5000, db_index=True)
-    default_payment_method = StripeForeignKey(
-        "djstripe.PaymentMethod",
-        stripe_path="invoice_settings.default_payment_method",
-        related_name="+",
-        help_text="The customer's default payment method for invoices and subscriptions.",
-    )
-    subscriber = models.ForeignKey(
-        djstripe_settings.SUBSCRIBER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="djstripe_customers",
-        help_text="The subscriber (by default a user) this customer belongs to.",
-    )
-    date_purged = models.DateTimeField(
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="When the customer was deleted.",
-    )
-
-    address = StripeProperty("The customer's address.")
-    balance = StripeProperty(
-        "Current balance, in the currency's minor unit.", default=0
-    )
-    currency = StripeProperty("The currency the customer is billed in.")
-    deleted = StripeProperty(
-        "Whether the customer was deleted in Stripe.", default=False
-    )
-    delinquent = StripeProperty(
-        "Whether the latest invoice is past due.", default=False
-    )
-    discount = StripeProperty("The discount applied to the customer.")
-    invoice_prefix = StripeProperty("Prefix of the customer's invoice numbers.")
-    name = StripeProperty("The customer's full name or business name.")
-    phone = StripeProperty("The customer's phone number.")
-    preferred_locales = StripeProperty("Preferred languages, in order.", default=())
-    shipping = StripeProperty("Shipping information.")
-    tax_exempt = StripeProperty("none, exempt or reverse.")
-
-    objects = StripeManager.from_queryset(CustomerQuerySet)()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["subscriber", "livemode", "djstripe_owner_account"],
-                condition=models.Q(date_purged__isnull=True),
-                name="djstripe_customer_one_per_subscriber",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name or self.email or self.id
-
-    @classmethod
-    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
-        """Link the subscriber stored in the customer's metadata."""
-        key = djstripe_settings.SUBSCRIBER_CUSTOMER_KEY
-        value = (data.get("metadata") or {}).get(key)
-        return {"subscriber_id": _int_or_none(value)}
-
-    # -- Reading ---------------------------------------------------------------
-
-    @property
-    def default_source(self) -> StripeModel | None:
-        """The default payment source, as its concrete type (Card, BankAccount, Source)."""
-        source_id = stripe_id_of(self.stripe_data.get("default_source"))
-        if not source_id:
-            return None
-        from .payment_methods import DjstripePaymentSource
-
-        return DjstripePaymentSource.objects.filter(id=source_id).first()
-
-    @property
-    def coupon(self) -> StripeModel | None:
-        """The Coupon of the customer's discount, if any."""
-        discount = self.discount or {}
-        coupon = discount.get("coupon") or (discount.get("source") or {}).get("coupon")
-        coupon_id = stripe_id_of(coupon)
-        if not coupon_id:
-            return None
-        return sync.model_for("coupon").objects.filter(id=coupon_id).first()
-
-    @property
-    def credits(self) -> int:
-        """The customer is considered to have credits if their balance is below 0."""
-        return abs(min(self.balance, 0))
-
-    @property
-    def pending_charges(self) -> int:
-        """The customer is considered to have pending charges if their balance is above 0."""
-        return max(self.balance, 0)
-
-    @property
-    def entitlements(self) -> list[str]:
-        """Lookup keys of the features the customer is entitled to now."""
-        return list(
-            self.active_entitlements.order_by("lookup_key").values_list(
-                "lookup_key", flat=True
-            )
-        )
-
-    @property
-    def active_subscriptions(self) -> models.QuerySet:
-        """Returns active subscriptions (subscriptions with an active status that end in the future)."""
-        return self.subscriptions.active()
-
-    @property
-    def valid_subscriptions(self) -> models.QuerySet:
-        """Returns this customer's valid subscriptions (subscriptions that aren't
-        canceled, incomplete or incomplete_expired).
-
-        incomplete subscriptions are excluded because their initial payment
-        has not yet succeeded (eg. subscriptions created with
-        payment_behavior="default_incomplete"), so the customer is not yet
-        paying for them.
-        """
-        return self.subscriptions.valid()
-
-    @property
-    def subscription(self) -> StripeModel | None:
-        """Shortcut to get this customer's subscription.
-
-        :returns: None if the customer has no subscriptions, the subscription if
-            the customer has a subscription.
-        :raises MultipleSubscriptionException: Raised if the customer has multiple
-            subscriptions. In this case, use Customer.subscriptions instead.
-        """
-        subscriptions = list(self.valid_subscriptions[:2])
-        if len(subscriptions) > 1:
-            raise MultipleSubscriptionException(
-                "This customer has multiple subscriptions. Use Customer.subscriptions "
-                "to access them."
-            )
-        return subscriptions[0] if subscriptions else None
-
-    def has_any_active_subscription(self):
-        """Checks to see if this customer has an active subscription to any plan.
-
-        :returns: True if there exists an active subscription, False otherwise.
-        """
-        return self.active_subscriptions.exists()
-
-    def is_subscribed_to(self, product: Product | str) -> bool:
-        """Checks to see if this customer has an active subscription to the given product.
-
-        :param product: The product for which to check for an active subscription.
-        :type product: Product or string (product ID)
-        :returns: True if there exists an active subscription, False otherwise.
-        """
-        return self.active_subscriptions.filter(
-            items__price__product_id=_id(product)
-        ).exists()
-
-    # -- Creating ----------------------------------------------------------------
-
-    @classmethod
-    def create(
-        cls,
-        subscriber,
-        idempotency_key=None,
-        stripe_account=None,
-        livemode: bool | None = None,
-        api_key=None,
-        metadata=None,
-        **kwargs,
-    ):
-        """Create a dj-stripe customer for the given subscriber.
-
-        :param livemode: the mode to create the customer in (default:
-            ``STRIPE_LIVE_MODE``, read when called).
-        :param metadata: A set of key/value pairs to store on the Stripe
-            Customer. The configured SUBSCRIBER_CUSTOMER_KEY is always set
-            to the subscriber's pk and takes precedence over a value supplied
-            here, as dj-stripe relies on it to link the Customer to the
-            subscriber.
-        :type metadata: dict
-
-        Any additional keyword arguments are forwarded to the Stripe Customer
-        create call, saving a round-trip vs. creating then updating.
-        """
-        if livemode is None:
-            livemode = djstripe_settings.STRIPE_LIVE_MODE
-        api_key = api_key or djstripe_settings.get_default_api_key(livemode)
-        metadata = {
-            **(metadata or {}),
-            djstripe_settings.SUBSCRIBER_CUSTOMER_KEY: str(subscriber.pk),
-        }
-        email = getattr(subscriber, "email", "")
-        if email and "email" not in kwargs:
-            kwargs["email"] = email
-        data = cls._api_create(
-            api_key=api_key,
-            stripe_account=stripe_account,
-            idempotency_key=idempotency_key,
-            metadata=metadata,
-            **kwargs,
-        )
-        return cls.sync_from_stripe_data(
-            data, api_key=api_key, stripe_account=stripe_account
-        )
-
-    @classmethod
-    def get_or_create(
-        cls,
-        subscriber,
-        livemode=None,
-        stripe_account=None,
-        api_key=None,
-        **kwargs,
-    ):
-        """Get or create a dj-stripe customer.
-
-        :param subscriber: The subscriber model instance for which to get or create a customer.
-        :type subscriber: User
-        :param livemode: Whether to get the subscriber in live or test mode.
-        :type livemode: bool
-
-        Any additional keyword arguments (eg. metadata) are passed through
-        to :meth:`create` and on to the Stripe Customer create call when a new
-        customer has to be created.
-
-        :returns: ``(customer, created)``
-        """
-        if livemode is None:
-            livemode = djstripe_settings.STRIPE_LIVE_MODE
-        existing = (
-            cls.objects.not_purged()
-            .filter(
-                subscriber=subscriber,
-                livemode=livemode,
-                djstripe_owner_account=stripe_account,
-            )
-            .first()
-        )
-        if existing is not None:
-            return existing, False
-        customer = cls.create(
-            subscriber,
-            stripe_account=stripe_account,
-            livemode=livemode,
-            api_key=api_key,
-            **kwargs,
-        )
-        return customer, True
-
-    def subscribe(self, *, items=None, price=None, **kwargs):
-        """Subscribes this customer to all the prices in the items dict (Recommended).
-
-        :param items: A list of up to 20 subscription items, each with an attached price
-            (``[{"price": price_or_id, "quantity": 2}]``; a bare Price or id is accepted).
-        :param price: The price to which to subscribe the customer.
-        :type price: Price or string (price ID)
-        :returns: the new Subscription.
-        """
-        if items is None and price is None:
-            raise ValueError("Pass items or price.")
-        items = list(items or [])
-        if price is not None:
-            items.append({"price": price})
-        Subscription = sync.model_for("subscription")
-        data = Subscription._api_create(
-            api_key=self.default_api_key,
-            stripe_account=self._stripe_account,
-            customer=self.id,
-            items=[_subscription_item(item) for item in items],
-            **kwargs,
-        )
-        return Subscription.sync_from_stripe_data(
-            data, stripe_account=self._stripe_account
-        )
-
-    def charge(
-        self,
-        amount: Decimal,
-        *,
-        application_fee: Decimal | None = None,
-        source: str | StripeModel | None = None,
-        **kwargs,
-    ) -> Charge:
-        """Creates a charge for this customer.
-
-        :param amount: The amount to charge.
-        :type amount: Decimal. Precision is 2; anything more will be ignored.
-        :param application_fee: the platform's fee (Connect), in major units.
-        :param source: The source to use for this charge. Must be a source attributed
-            to this customer. If None, the customer's default source is used. Can be
-            either the id of the source or the source object itself.
-        :type source: string, Source
-
-        Other keyword arguments (``currency``, default the customer's currency or
-        usd; ``description``...) go to Stripe's charge create call.
-        """
-        if not isinstance(amount, Decimal):
-            raise ValueError("You must supply a decimal value representing dollars.")
-        currency = kwargs.pop("currency", None) or self.currency or "usd"
-        params: dict[str, Any] = {
-            "customer": self.id,
-            "amount": to_minor_units(amount, currency),
-            "currency": currency,
-        }
-        if application_fee is not None:
-            params["application_fee_amount"] = to_minor_units(application_fee, currency)
-        if source is not None:
-            params["source"] = _id(source)
-        data = Charge._api_create(
-            api_key=self.default_api_key,
-            stripe_account=self._stripe_account,
-            **params,
-            **kwargs,
-        )
-        return Charge.sync_from_stripe_data(data, stripe_account=self._stripe_account)
-
-    def add_coupon(self, coupon, idempotency_key=None):
-        """Add a coupon to a Customer.
-
-        The coupon can be a Coupon object, or a valid Stripe Coupon ID.
-        """
-        data = self._api_update(coupon=_id(coupon), idempotency_key=idempotency_key)
-        return self.sync_from_stripe_data(data, stripe_account=self._stripe_account)
-
-    def add_invoice_item(
-        self,
-        amount,
-        currency,
-        description=None,
-        discountable=None,
-        invoice=None,
-        metadata=None,
-        subscription=None,
-    ):
-        """Adds an arbitrary charge or credit to the customer's upcoming invoice.
-
-        Different than creating a charge. Charges are separate bills that get
-        processed immediately. Invoice items are appended to the customer's next
-        invoice. This is extremely useful when adding surcharges to subscriptions.
-
-        :param amount: The amount to charge.
-        :type amount: Decimal. Precision is 2; anything more will be ignored.
-        :param currency: 3-letter ISO code for currency
-        :param description: An arbitrary string.
-        :param discountable: Controls whether discounts apply to this invoice item.
-        :param invoice: An existing invoice to add this invoice item to
-            (Invoice or invoice id). When left blank, the item goes on the next
-            upcoming scheduled invoice.
-        :param metadata: A set of key/value pairs.
-        :param subscription: A subscription to add this invoice item to
-            (Subscription or subscription id).
-        :returns: the new InvoiceItem.
-        """
-        if not isinstance(amount, Decimal):
-            raise ValueError("You must supply a decimal value representing dollars.")
-        params = {
-            "customer": self.id,
-            "amount": to_minor_units(amount, currency),
-            "currency": currency,
-            "description": description,
-            "discountable": discountable,
-            "invoice": _id(invoice),
-            "metadata": metadata,
-            "subscription": _id(subscription),
-        }
-        InvoiceItem = sync.model_for("invoiceitem")
-        data = InvoiceItem._api_create(
-            api_key=self.default_api_key,
-            stripe_account=self._stripe_account,
-            **{k: v for k, v in params.items() if v is not None},
-        )
-        return InvoiceItem.sync_from_stripe_data(
-            data, stripe_account=self._stripe_account
-        )
-
-    def add_payment_method(self, payment_method, set_default=True):
-        """Adds an already existing payment method to this customer's account
-
-        :param payment_method: PaymentMethod to be attached to the customer
-        :type payment_method: str, PaymentMethod
-        :param set_default: If true, this will be set as the default_payment_method
-        :type set_default: bool
-        :rtype: PaymentMethod
-        """
-        PaymentMethod = sync.model_for("payment_method")
-        data = stripe_api.request(
-            "post",
-            f"{PaymentMethod.stripe_class_url()}/{_id(payment_method)}/attach",
-            {"customer": self.id},
-            api_key=self.default_api_key,
-            stripe_account=self._stripe_account,
-        )
-        objects = [data]
-        if set_default:
-            objects.append(
-                self._api_update(
-                    invoice_settings={"default_payment_method": data["id"]}
-                )
-            )
-        sync.upsert(objects, owner_account=self._stripe_account)
-        self.refresh_from_db()
-        return PaymentMethod.objects.get(id=data["id"])
-
-    def purge(self):
-        """Customers are soft deleted as deleted customers are still accessible
-        by the Stripe API and sync for all RelatedModels would fail"""
-        try:
-            self._api_delete()
-        except stripe.InvalidRequestError as error:
-            if error.code != "resource_missing":  # already deleted in Stripe
-                raise
-        sync.delete(type(self), self.id)
-        self.refresh_from_db()
-
-    def send_invoice(self, **kwargs):
-        """Pay and send the customer's latest invoice.
-
-        Creates an invoice from the customer's pending invoice items and pays it.
-
-        :returns: True if an invoice was able to be created and paid, False
-            otherwise (typically if there was nothing to invoice).
-        """
-        Invoice = sync.model_for("invoice")
-        kwargs.setdefault("pending_invoice_items_behavior", "include")
-        try:
-            data = Invoice._api_create(
-                api_key=self.default_api_key,
-                stripe_account=self._stripe_account,
-                customer=self.id,
-                **kwargs,
-            )
-        except stripe.InvalidRequestError:
-            return False
-        invoice = Invoice.sync_from_stripe_data(
-            data, stripe_account=self._stripe_account
-        )
-        if not (data.get("lines") or {}).get("data"):
-            invoice._api_delete()  # an empty draft: nothing to invoice
-            sync.delete(Invoice, invoice.id)
-            return False
-        try:
-            invoice.pay()
-        except stripe.StripeError:
-            return False
-        return True
-
-    def upcoming_invoice(self, **kwargs):
-        """Gets the upcoming preview invoice (singular) for this customer.
-
-        See :meth:`Invoice.upcoming() <djstripe.models.Invoice.upcoming>`.
-        The customer argument to the upcoming() call is automatically set
-        by this method.
-        """
-        kwargs.pop("customer", None)
-        return sync.model_for("invoice").upcoming(customer=self, **kwargs)
-
-    def sync_entitlements(self) -> list[str]:
-        """Re-read the customer's active entitlements from Stripe, mirror them,
-        drop those that ended, and return their lookup keys."""
-        path = "/v1/entitlements/active_entitlements"
-        entitlements = [
-            item
-            for page in stripe_api.iter_pages(
-                path,
-                {"customer": self.id},
-                api_key=self.default_api_key,
-                stripe_account=self._stripe_account,
-            )
-            for item in page
-        ]
-        # The entitlements do not name their customer: mirror them as the
-        # summary Stripe sends in webhooks, which does.
-        summary = {
-            "object": "entitlements.active_entitlement_summary",
-            "customer": self.id,
-            "entitlements": {"object": "list", "data": entitlements},
-        }
-        sync.upsert([summary], owner_account=self._stripe_account)
-        self.active_entitlements.exclude(
-            id__in=[e["id"] for e in entitlements]
-        ).delete()
-        return self.entitlements
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _subscription_item(item: Any) -> dict:
-    """``{"price": "price_..."}`` from a Price, an id or an item dict."""
-    if not isinstance(item, dict):
-        return {"price": _id(item)}
-    item = dict(item)
-    for key in ("price", "plan"):
-        if key in item:
-            item[key] = _id(item[key])
-    return item
-
-
 # -- Products and prices ---------------------------------------------------------------
 
 
@@ -655,7 +136,7 @@ class Product(StripeModel):
     url = StripeProperty("A publicly accessible web page for the product.")
 
     def __str__(self) -> str:
-        return self.name or self.id
+        return self.name
 
     @property
     def default_price(self) -> Price | None:
@@ -664,29 +145,6 @@ class Product(StripeModel):
         if not price_id:
             return None
         return Price.objects.filter(id=price_id).first()
-
-
-#: Currency symbols for human-readable amounts; other currencies show the code only.
-_CURRENCY_SYMBOLS = {
-    "usd": "$",
-    "cad": "$",
-    "aud": "$",
-    "nzd": "$",
-    "eur": "€",
-    "gbp": "£",
-    "jpy": "¥",
-    "cny": "¥",
-    "inr": "₹",
-    "krw": "₩",
-    "chf": "CHF ",
-}
-
-
-def format_amount(amount_minor: int | str | Decimal | None, currency: str) -> str:
-    """``1000, "usd"`` → ``"$10.00 USD"``."""
-    major = to_major_units(amount_minor or 0, currency)
-    symbol = _CURRENCY_SYMBOLS.get(currency.lower(), "")
-    return f"{symbol}{major:,} {currency.upper()}"
 
 
 class Price(StripeModel):
@@ -720,13 +178,16 @@ class Price(StripeModel):
     unit_amount_decimal = StripeProperty("Unit amount as a decimal string.")
 
     def __str__(self) -> str:
-        return self.nickname or self.human_readable_price
+        product = self._related("product")
+        if product is None:
+            return str(self.human_readable_price)
+        return f"{self.human_readable_price} for {product.name}"
 
     @classmethod
     def create(cls, **kwargs):
         """Create a price in Stripe and mirror it. ``product`` may be a Product."""
         if "product" in kwargs:
-            kwargs["product"] = _id(kwargs["product"])
+            kwargs["product"] = id_of(kwargs["product"])
         data = cls._api_create(**kwargs)
         return cls.sync_from_stripe_data(
             data, stripe_account=kwargs.get("stripe_account")
@@ -766,33 +227,32 @@ class Price(StripeModel):
 
     @property
     def human_readable_price(self) -> str:
-        """The price as a person reads it: ``"$10.00 USD/month"``,
-        ``"Starts at $5.00 USD per unit/every 3 months"``..."""
-        if self.billing_scheme == "tiered":
-            amount = "Starts at " + self._first_tier_amount()
-        else:
-            amount = format_amount(
-                self.unit_amount_decimal or self.unit_amount, self.currency
-            )
+        """The price as dj-stripe words it: ``"$10.00 USD/month"``,
+        ``"$10.00 USD / every 3 months"``, ``"Starts at $5.00 USD per unit +
+        $1.00 USD/month"``, ``"$9.00 USD (one time)"``."""
+        amount = self._human_readable_amount()
         recurring = self.recurring
         if not recurring:
             return f"{amount} (one time)"
         count = recurring.get("interval_count") or 1
         interval = recurring.get("interval", "")
-        period = f"/{interval}" if count == 1 else f"/every {count} {interval}s"
-        metered = " (metered usage)" if recurring.get("usage_type") == "metered" else ""
-        return f"{amount}{period}{metered}"
+        if count == 1:
+            return f"{amount}/{interval}"
+        return f"{amount} / every {count} {interval}s"
 
-    def _first_tier_amount(self) -> str:
-        tier = (self.tiers or [{}])[0]
-        parts = []
-        unit = tier.get("unit_amount_decimal") or tier.get("unit_amount")
-        flat = tier.get("flat_amount_decimal") or tier.get("flat_amount")
-        if unit is not None:
-            parts.append(f"{format_amount(unit, self.currency)} per unit")
-        if flat is not None:
-            parts.append(format_amount(flat, self.currency))
-        return " + ".join(parts) or format_amount(0, self.currency)
+    def _human_readable_amount(self) -> str:
+        if self.billing_scheme != "tiered":
+            return friendly_minor_amount(self.unit_amount, self.currency)
+        if not self.tiers:
+            return "0"
+        tier = self.tiers[0]
+        amount = (
+            f"Starts at {friendly_minor_amount(tier.get('unit_amount'), self.currency)}"
+            " per unit"
+        )
+        if tier.get("flat_amount") is not None:  # Stripe shows a flat fee of 0 too
+            amount += f" + {friendly_minor_amount(tier['flat_amount'], self.currency)}"
+        return amount
 
 
 # -- Payments -----------------------------------------------------------------------------
@@ -804,6 +264,19 @@ class ChargeQuerySet(StripeQuerySet):
 
     def failed(self) -> ChargeQuerySet:
         return self.filter(status="failed")
+
+    def paid_totals_for(self, year: int, month: int) -> dict[str, Any]:
+        """dj-stripe's month report of paid charges: ``{"total_amount":
+        Decimal("30.00"), "total_refunded": 500}``: the amount column (major
+        units) and the refunded amount as Stripe sent it (minor units)."""
+        return (
+            self.during(year, month)
+            .filter(stripe_data__paid=True)
+            .aggregate(
+                total_amount=models.Sum("amount"),
+                total_refunded=models.Sum(stripe_int("amount_refunded")),
+            )
+        )
 
     def revenue_by_currency(self) -> dict[str, Decimal]:
         """Gross amount of succeeded charges per currency, in major units."""
@@ -840,12 +313,12 @@ class Charge(StripeModel):
     source = StripeForeignKey("djstripe.DjstripePaymentSource", related_name="charges")
     status = StripeEnumField(enum=("succeeded", "pending", "failed"), db_index=True)
 
-    amount_captured = StripeProperty("Amount captured, in major units.", kind="amount")
-    amount_refunded = StripeProperty("Amount refunded, in major units.", kind="amount")
+    amount_captured = StripeProperty("Amount captured, in the currency's minor unit.")
+    amount_refunded = StripeProperty("Amount refunded, in the currency's minor unit.")
     application = StripeProperty("The Connect application that created the charge.")
     application_fee = StripeProperty("The application fee (Connect), if any.")
     application_fee_amount = StripeProperty(
-        "The application fee amount, in major units.", kind="amount"
+        "The application fee amount, in the currency's minor unit."
     )
     billing_details = StripeProperty("Billing information of the payment method.")
     captured = StripeProperty("Whether the charge was captured.", default=False)
@@ -871,7 +344,8 @@ class Charge(StripeModel):
     objects = StripeManager.from_queryset(ChargeQuerySet)()
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency.upper()} ({self.human_readable_status})"
+        amount = get_friendly_currency_amount(self.amount or 0, self.currency)
+        return f"{amount} ({self.human_readable_status})"
 
     @property
     def fee(self) -> int | None:
@@ -894,18 +368,15 @@ class Charge(StripeModel):
 
     @property
     def human_readable_status(self) -> str:
-        """The status as a person would say it: Paid, Refunded, Pending..."""
-        if not self.captured and self.status == "succeeded":
+        """The status as dj-stripe words it: Uncaptured, Disputed, Refunded,
+        else the status (Succeeded, Pending, Failed)."""
+        if not self.captured:
             return "Uncaptured"
-        if self.refunded:
-            return "Refunded"
-        if self.amount_refunded:
-            return "Partially refunded"
         if self.disputed:
             return "Disputed"
-        return {"succeeded": "Paid", "failed": "Failed", "pending": "Pending"}.get(
-            self.status, self.status.capitalize()
-        )
+        if self.refunded:
+            return "Refunded"
+        return humanize(self.status)
 
     def capture(self, **kwargs) -> Charge:
         """Capture the payment of an existing, uncaptured, charge. This is the
@@ -1018,6 +489,11 @@ class Dispute(StripeModel):
     reason = StripeProperty("fraudulent, duplicate, product_not_received...")
     status = StripeProperty("warning_needs_response, needs_response, won, lost...")
 
+    def __str__(self) -> str:
+        # dj-stripe's format, trailing space included.
+        amount = friendly_minor_amount(self.amount, self.currency)
+        return f"{amount} ({humanize(self.status)}) "
+
     @classmethod
     def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
         transactions = data.get("balance_transactions") or [None]
@@ -1049,7 +525,7 @@ class PaymentIntent(StripeModel):
     )
     status = StripeEnumField(db_index=True)
 
-    amount_received = StripeProperty("Amount received, in major units.", kind="amount")
+    amount_received = StripeProperty("Amount received, in the currency's minor unit.")
     capture_method = StripeProperty("automatic, automatic_async or manual.")
     client_secret = StripeProperty("The secret for confirming the intent client-side.")
     latest_charge = StripeProperty("The id of the latest charge.")
@@ -1115,7 +591,7 @@ class Payout(StripeModel):
     original_payout = StripeForeignKey("self", related_name="+")
     reversed_by = StripeForeignKey("self", related_name="+")
 
-    amount = StripeProperty("Amount paid out, in major units.", kind="amount")
+    amount = StripeProperty("Amount paid out, in the currency's minor unit.")
     arrival_date = StripeProperty(
         "When the payout is expected to arrive.", kind="timestamp"
     )
@@ -1159,6 +635,13 @@ class File(StripeModel):
         """Files are ``file`` objects (``file_upload`` in old API versions)."""
         return data.get("object") in ("file", "file_upload")
 
+    def __str__(self) -> str:
+        return self.filename or ""
+
+
+#: dj-stripe's (and stripe-python's) older name for File.
+FileUpload = File
+
 
 class FileLink(StripeModel):
     """To share the contents of a File object with non-Stripe users, you can
@@ -1174,6 +657,9 @@ class FileLink(StripeModel):
 
     expires_at = StripeProperty("When the link stops working.", kind="timestamp")
     url = StripeProperty("The public URL of the file.")
+
+    def __str__(self) -> str:
+        return self.url or ""
 
 
 class Mandate(StripeModel):
@@ -1237,7 +723,7 @@ class Event(StripeModel):
         get_latest_by = "created"
 
     def __str__(self) -> str:
-        return f"{self.type} ({self.id})"
+        return f"type={self.type}, id={self.id}"
 
     @property
     def customer(self) -> Customer | None:

@@ -22,7 +22,8 @@ from ..fields import (
 )
 from ..properties import StripeProperty
 from ..sync.parents import ParentList
-from .base import StripeModel, StripeQuerySetMixin
+from ._money import humanize
+from .base import StripeModel, StripeQuerySetMixin, id_of
 
 #: A customer's cards, bank accounts and sources: one list for the three.
 CUSTOMER_SOURCES = ParentList("customer", "/v1/customers/{id}/sources", "sources")
@@ -49,10 +50,31 @@ class PaymentMethod(StripeModel):
     card = StripeProperty("Card details, for type card (brand, last4, exp_month...).")
 
     def __str__(self) -> str:
-        card = self.card or {}
-        if card:
-            return f"{card.get('brand', 'card')} **** {card.get('last4', '')}".strip()
-        return f"{self.type} {self.id}"
+        last4 = (self.stripe_data.get(self.type) or {}).get("last4")
+        kind = humanize(self.type)
+        return f"{kind} ending in {last4}" if last4 else kind
+
+    @classmethod
+    def attach(
+        cls,
+        payment_method: str | PaymentMethod,
+        customer: str | StripeModel,
+        api_key: str | None = None,
+    ) -> PaymentMethod:
+        """Attach a payment method to a customer (``POST
+        /v1/payment_methods/{id}/attach``) and mirror what Stripe returns."""
+        path = f"{cls.stripe_class_url()}/{id_of(payment_method)}/attach"
+        stripe_account = getattr(customer, "_stripe_account", None)
+        data = cls._api_request(
+            "post",
+            path,
+            {"customer": id_of(customer)},
+            api_key=api_key or getattr(customer, "default_api_key", None),
+            stripe_account=stripe_account,
+        )
+        return cls.sync_from_stripe_data(
+            data, api_key=api_key, stripe_account=stripe_account
+        )
 
     def detach(self, api_key: str | None = None) -> PaymentMethod:
         """Detach the method from its customer in Stripe and mirror the result."""
@@ -89,6 +111,30 @@ class DjstripePaymentSource(PolymorphicModel, StripeModel):
         get_latest_by = "created"
         verbose_name = "payment source"
 
+    @property
+    def type(self) -> str:
+        """The kind of source: ``card``, ``bank_account`` or ``source``."""
+        return self.stripe_data.get("object", "")
+
+    @property
+    def object_model(self) -> type[StripeModel]:
+        """The model of this kind of source (Card, BankAccount, Source)."""
+        return type(self.get_real_instance())
+
+    def resolve(self) -> StripeModel:
+        """This source as its concrete type (a Card, a BankAccount...)."""
+        return self.get_real_instance()
+
+    @classmethod
+    def from_stripe_object(cls, data: dict) -> DjstripePaymentSource:
+        """Mirror a card, bank account or source and return its row."""
+        cls.sync_from_stripe_data(data)
+        return cls.objects.get(id=data["id"])
+
+
+#: dj-stripe's name for the family's shared table.
+DjstripePaymentMethod = DjstripePaymentSource
+
 
 class Card(DjstripePaymentSource):
     """A card attached to a customer (legacy Sources API) or a connected
@@ -114,7 +160,19 @@ class Card(DjstripePaymentSource):
         get_latest_by = "created"
 
     def __str__(self) -> str:
-        return f"{self.brand} **** {self.last4}"
+        customer = self._related("customer")
+        if customer is not None:
+            default = self.id in (
+                customer.default_payment_method_id,
+                id_of(customer.stripe_data.get("default_source")),
+            )
+            flag = "Default" if default else ""
+            return f"{self.brand} {self.last4} {flag} Expires {self.exp_month} {self.exp_year}"
+        account = self._related("account")
+        if account is not None:
+            flag = "Default" if self.stripe_data.get("default_for_currency") else ""
+            return f"{self.brand} {account.default_currency} {flag} {self.last4}"
+        return self.id or ""
 
 
 class BankAccount(DjstripePaymentSource):
@@ -138,8 +196,13 @@ class BankAccount(DjstripePaymentSource):
     class Meta:
         get_latest_by = "created"
 
-    def __str__(self) -> str:
-        return f"{self.bank_name} **** {self.last4}"
+    @property
+    def human_readable_status(self) -> str:
+        """``"Pending Verification"`` for a new account, else the status
+        (``"Verified"``, ``"Verification failed"``...)."""
+        if self.status == "new":
+            return "Pending Verification"
+        return humanize(self.status)
 
 
 class Source(DjstripePaymentSource):
@@ -156,6 +219,9 @@ class Source(DjstripePaymentSource):
         enum=("canceled", "chargeable", "consumed", "failed", "pending")
     )
     type = StripeEnumField(help_text="The source type (ach_credit_transfer, card...).")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
 
     class Meta:
         get_latest_by = "created"
