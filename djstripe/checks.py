@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import checks
 
 from .settings import REFETCH_POLICIES, SECRET_KEY_PREFIXES, djstripe_settings
@@ -80,6 +81,35 @@ def check_webhook_settings(app_configs=None, **kwargs) -> list[checks.CheckMessa
             checks.Error(
                 f"DJSTRIPE_WEBHOOK_REFETCH values must be one of {REFETCH_POLICIES}.",
                 id="djstripe.E004",
+            )
+        )
+    return messages
+
+
+# -- dj-stripe 2.11 settings ---------------------------------------------------------
+
+
+@checks.register("djstripe")
+def check_dj_stripe_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """dj-stripe settings whose other values djstripe does not follow."""
+    messages: list[checks.CheckMessage] = []
+    if djstripe_settings.WEBHOOK_VALIDATION != "verify_signature":
+        messages.append(
+            checks.Error(
+                "DJSTRIPE_WEBHOOK_VALIDATION must be 'verify_signature': djstripe "
+                "verifies every webhook's signature and never trusts an unsigned one.",
+                hint="Remove the setting, or set it to 'verify_signature'.",
+                id="djstripe.E101",
+            )
+        )
+    to_field = getattr(settings, "DJSTRIPE_FOREIGN_KEY_TO_FIELD", "id")
+    if to_field != "id":
+        messages.append(
+            checks.Warning(
+                f"DJSTRIPE_FOREIGN_KEY_TO_FIELD is {to_field!r}; djstripe's relations "
+                "always point at the Stripe id.",
+                hint="Remove the setting (djstripe's migration converts the columns).",
+                id="djstripe.W101",
             )
         )
     return messages

@@ -201,3 +201,12 @@ def test_process_webhook_view_answers_like_the_function_view():
     assert view(_request(data, secret="whsec_wrong")).status_code == 400
     assert view(RequestFactory().get("/stripe/webhook/")).status_code == 405
     assert WebhookEventTrigger.objects.count() == 3
+
+
+def test_call_handlers_calls_with_the_event_keyword():
+    calls = []
+    event = Event.sync_from_stripe_data(_customer_event("customer.updated"))
+    with registry.isolated():
+        webhooks.handler("customer.updated")(lambda **kw: calls.append(kw))
+        webhooks.call_handlers(event)
+    assert calls == [{"event": event}]

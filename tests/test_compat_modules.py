@@ -299,3 +299,110 @@ def test_quantum_amount_keeps_minor_units_and_decimal_converts():
     assert stamp.stripe_value({"created": 0}) == datetime.datetime(
         1970, 1, 1, tzinfo=datetime.UTC
     )
+
+
+ENUM_NAMES = [
+    "APIKeyType", "ApiErrorCode", "AccountType", "BalanceTransactionReportingCategory",
+    "BalanceTransactionStatus", "BalanceTransactionType", "BankAccountHolderType",
+    "BankAccountStatus", "BillingScheme", "BusinessType", "CaptureMethod",
+    "CardCheckResult", "CardBrand", "CardFundingType", "CardTokenizationMethod",
+    "ChargeStatus", "ConfirmationMethod", "CouponDuration", "CustomerTaxExempt",
+    "DisputeReason", "DisputeStatus", "FilePurpose", "FileType",
+    "InvoiceBillingReason", "InvoiceCollectionMethod", "InvoiceStatus", "IntentUsage",
+    "IntentStatus", "MandateStatus", "MandateType", "OrderStatus",
+    "PaymentIntentStatus", "SetupIntentStatus", "PaymentMethodType",
+    "PayoutFailureCode", "PayoutMethod", "PayoutSourceType", "PayoutStatus",
+    "PayoutType", "PaymentIntentCancellationReason", "PlanAggregateUsage",
+    "PlanInterval", "PriceTiersMode", "PriceType", "PriceUsageType", "PlanTiersMode",
+    "PlanUsageType", "ProductType", "SetupIntentCancellationReason",
+    "ScheduledQueryRunStatus", "SourceFlow", "SourceStatus", "SourceType",
+    "LegacySourceType", "RefundFailureReason", "RefundReason", "RefundStatus",
+    "SessionBillingAddressCollection", "SessionMode", "SourceUsage",
+    "SourceCodeVerificationStatus", "SourceRedirectFailureReason",
+    "SourceRedirectStatus", "SubmitTypeStatus", "SubscriptionScheduleEndBehavior",
+    "SubscriptionScheduleStatus", "SubscriptionStatus", "SubscriptionProrationBehavior",
+    "ShippingRateType", "ShippingRateTaxBehavior", "TaxIdType", "UsageAction",
+    "WebhookEndpointStatus", "DjstripePaymentMethodType",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ENUM_NAMES)
+def test_every_enum_has_string_members_and_sorted_labelled_choices(name):
+    enum = getattr(enums, name)
+    assert issubclass(enum, enums.Enum)
+    values = [value for value, _label in enum.choices]
+    assert values and values == sorted(values) and len(values) == len(enum)
+    members = {
+        key: value
+        for key, value in vars(enum).items()
+        if not key.startswith("_") and isinstance(value, str)
+    }
+    assert sorted(members.values()) == values
+    for value, label in enum.choices:
+        assert value in enum and str(enum.humanize(value)) == str(label) != ""
+
+
+@pytest.mark.parametrize(
+    "setting, attribute, value",
+    [
+        ("DJSTRIPE_PRORATION_POLICY", "PRORATION_POLICY", "always_invoice"),
+        ("DJSTRIPE_SUBSCRIPTION_REDIRECT", "SUBSCRIPTION_REDIRECT", "/pricing/"),
+        (
+            "DJSTRIPE_SUBSCRIPTION_REQUIRED_EXCEPTION_URLS",
+            "SUBSCRIPTION_REQUIRED_EXCEPTION_URLS",
+            ("home",),
+        ),
+        ("DJSTRIPE_USE_NATIVE_JSONFIELD", "USE_NATIVE_JSONFIELD", True),
+        ("DJSTRIPE_WEBHOOK_TOLERANCE", "WEBHOOK_TOLERANCE", 60),
+        ("DJSTRIPE_WEBHOOK_VALIDATION", "WEBHOOK_VALIDATION", "verify_signature"),
+        ("DJSTRIPE_WEBHOOK_URL", "DJSTRIPE_WEBHOOK_URL", r"^hooks/$"),
+        ("STRIPE_API_VERSION", "STRIPE_API_VERSION", "2020-08-27"),
+        ("DJSTRIPE_SUBSCRIBER_MODEL", "get_subscriber_model_string", "auth.User"),
+    ],
+)
+def test_settings_read_dj_stripes_names(settings, setting, attribute, value):
+    setattr(settings, setting, value)
+    read = getattr(djstripe_settings, attribute)
+    assert (read() if callable(read) else read) == value
+
+
+def test_stripe_secret_key_follows_the_mode(settings):
+    assert djstripe_settings.STRIPE_SECRET_KEY == settings.STRIPE_TEST_SECRET_KEY
+    settings.STRIPE_LIVE_MODE = True
+    assert djstripe_settings.STRIPE_SECRET_KEY == settings.STRIPE_LIVE_SECRET_KEY
+
+
+def test_checks_refuse_dj_stripe_settings_djstripe_does_not_follow(settings):
+    from djstripe.checks import check_dj_stripe_settings
+
+    assert check_dj_stripe_settings() == []
+    settings.DJSTRIPE_WEBHOOK_VALIDATION = "retrieve_event"
+    settings.DJSTRIPE_FOREIGN_KEY_TO_FIELD = "djstripe_id"
+    assert [m.id for m in check_dj_stripe_settings()] == [
+        "djstripe.E101",
+        "djstripe.W101",
+    ]
+
+
+def test_clear_expired_idempotency_keys_says_when_there_is_no_model():
+    from django.apps import apps
+
+    if "idempotencykey" in apps.get_app_config("djstripe").models:
+        pytest.skip("this installation has an IdempotencyKey model")
+    with pytest.raises(LookupError):
+        utils.clear_expired_idempotency_keys()
+
+
+def test_currency_sigils_are_dj_stripes():
+    assert utils.CURRENCY_SIGILS == {"CAD": "$", "EUR": "€", "GBP": "£", "USD": "$"}
+
+
+def test_field_deconstruct_mixin_keeps_display_attributes_out_of_migrations():
+    class Field(fields.FieldDeconstructMixin, models.CharField):
+        pass
+
+    field = Field(
+        max_length=5, help_text="shown", verbose_name="v", choices=[("a", "A")]
+    )
+    _name, _path, _args, kwargs = field.deconstruct()
+    assert kwargs == {"max_length": 5}

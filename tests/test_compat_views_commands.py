@@ -18,11 +18,10 @@ def _user(name):
     return get_user_model().objects.create(username=name, email=f"{name}@example.com")
 
 
-class _Page(SubscriptionMixin, TemplateView):
-    template_name = "unused.html"
-
-
 def test_subscription_mixin_context(fake_stripe, settings):
+    class Page(SubscriptionMixin, TemplateView):
+        template_name = "unused.html"
+
     settings.STRIPE_TEST_PUBLIC_KEY = "pk_test_page"
     Price.create(
         currency="usd",
@@ -33,7 +32,7 @@ def test_subscription_mixin_context(fake_stripe, settings):
     Price.create(currency="usd", unit_amount=900, product_data={"name": "Once"})
     request = RequestFactory().get("/")
     request.user = _user("ada")
-    view = _Page()
+    view = Page()
     view.setup(request)
     context = view.get_context_data()
     assert context["STRIPE_PUBLIC_KEY"] == "pk_test_page"
@@ -105,3 +104,18 @@ def test_clear_expired_idempotency_keys_without_the_model():
         pytest.skip("IdempotencyKey exists: covered by the test below")
     out, err = _run("djstripe_clear_expired_idempotency_keys")
     assert "no IdempotencyKey model" in err and out == ""
+
+
+def test_verbosity_aware_output_mixin(capsys):
+    from djstripe.mixins import VerbosityAwareOutputMixin
+
+    out = VerbosityAwareOutputMixin()
+    for verbosity in (0, 1, 2):
+        out.set_verbosity({"verbosity": verbosity})
+        out.output(f"normal {verbosity}")
+        out.verbose_output(f"verbose {verbosity}")
+    assert capsys.readouterr().out.split("\n")[:-1] == [
+        "normal 1",
+        "normal 2",
+        "verbose 2",
+    ]
