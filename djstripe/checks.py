@@ -102,6 +102,16 @@ def check_dj_stripe_settings(app_configs=None, **kwargs) -> list[checks.CheckMes
                 id="djstripe.E101",
             )
         )
+    if djstripe_settings.WEBHOOK_EVENT_CALLBACK is not None:
+        messages.append(
+            checks.Warning(
+                "DJSTRIPE_WEBHOOK_EVENT_CALLBACK is not called: djstripe processes "
+                "each verified event itself.",
+                hint="To process events in a task queue, set "
+                "DJSTRIPE_WEBHOOK_PROCESSING = 'task' and remove the callback.",
+                id="djstripe.W102",
+            )
+        )
     to_field = getattr(settings, "DJSTRIPE_FOREIGN_KEY_TO_FIELD", "id")
     if to_field != "id":
         messages.append(

@@ -378,8 +378,10 @@ def test_checks_refuse_dj_stripe_settings_djstripe_does_not_follow(settings):
     assert check_dj_stripe_settings() == []
     settings.DJSTRIPE_WEBHOOK_VALIDATION = "retrieve_event"
     settings.DJSTRIPE_FOREIGN_KEY_TO_FIELD = "djstripe_id"
+    settings.DJSTRIPE_WEBHOOK_EVENT_CALLBACK = print
     assert [m.id for m in check_dj_stripe_settings()] == [
         "djstripe.E101",
+        "djstripe.W102",
         "djstripe.W101",
     ]
 
