@@ -380,9 +380,13 @@ def _resource_class(collection: str) -> type | None:
 def _resource_method(cls: type, names: tuple[str, ...]) -> Callable | None:
     """The first of ``names`` that ``cls`` has: a method of stripe-python's, or
     a test's patch of one (which replaces the class attribute)."""
+    resource_classes = [
+        klass for klass in cls.__mro__ if issubclass(klass, stripe.APIResource)
+    ]  # never StripeObject's dict methods (``update``, ``get``...)
     for name in names:
-        if name in vars(cls) or f"_cls_{name}" in vars(cls):
-            return getattr(cls, name)
+        for klass in resource_classes:
+            if name in vars(klass) or f"_cls_{name}" in vars(klass):
+                return getattr(cls, name)
     return None
 
 

@@ -221,3 +221,5 @@ def test_nested_and_list_requests_are_not_routed():
         stripe_api._resource_call("get", "/v1/transfers/tr_1/reversals/trr_1") is None
     )
     assert stripe_api._resource_call("get", "/v2/core/events/evt_1") is None
+    # A dict method of StripeObject is not an action of the API.
+    assert stripe_api._resource_call("post", "/v1/customers/cus_1/update") is None
