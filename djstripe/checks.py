@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
 from .settings import REFETCH_POLICIES, SECRET_KEY_PREFIXES, djstripe_settings
 
@@ -112,6 +113,11 @@ def check_dj_stripe_settings(app_configs=None, **kwargs) -> list[checks.CheckMes
                 id="djstripe.W102",
             )
         )
+    if getattr(settings, "DJSTRIPE_SUBSCRIBER_MODEL", None):
+        try:
+            djstripe_settings.get_subscriber_model()
+        except ImproperlyConfigured as exc:
+            messages.append(checks.Error(str(exc), id="djstripe.E102"))
     to_field = getattr(settings, "DJSTRIPE_FOREIGN_KEY_TO_FIELD", "id")
     if to_field != "id":
         messages.append(

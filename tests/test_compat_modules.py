@@ -386,6 +386,18 @@ def test_checks_refuse_dj_stripe_settings_djstripe_does_not_follow(settings):
     ]
 
 
+def test_check_reports_a_subscriber_model_without_its_callback(settings):
+    from djstripe.checks import check_dj_stripe_settings
+
+    settings.DJSTRIPE_SUBSCRIBER_MODEL = "auth.User"
+    assert check_dj_stripe_settings() == []
+    settings.AUTH_USER_MODEL = "auth.Group"  # auth.User is now a custom model
+    settings.DJSTRIPE_SUBSCRIBER_MODEL = "auth.User"
+    [message] = check_dj_stripe_settings()
+    assert message.id == "djstripe.E102"
+    assert "DJSTRIPE_SUBSCRIBER_MODEL_REQUEST_CALLBACK" in message.msg
+
+
 def test_clear_expired_idempotency_keys_says_when_there_is_no_model():
     from django.apps import apps
 
