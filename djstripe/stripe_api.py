@@ -363,6 +363,7 @@ def get_client(
 _DELETE_METHODS = {"subscription": "cancel"}
 
 
+@functools.cache
 def _resource_class(collection: str) -> type | None:
     """stripe-python's class whose ``class_url()`` is ``collection``."""
     if collection == "/v1/account":
@@ -378,16 +379,23 @@ def _resource_class(collection: str) -> type | None:
 
 
 def _resource_method(cls: type, names: tuple[str, ...]) -> Callable | None:
-    """The first of ``names`` that ``cls`` has: a method of stripe-python's, or
-    a test's patch of one (which replaces the class attribute)."""
+    """The first of ``names`` that ``cls`` has, as the exported class has it
+    now: stripe-python's method, or a test's patch of it or of the class."""
     resource_classes = [
         klass for klass in cls.__mro__ if issubclass(klass, stripe.APIResource)
     ]  # never StripeObject's dict methods (``update``, ``get``...)
     for name in names:
         for klass in resource_classes:
             if name in vars(klass) or f"_cls_{name}" in vars(klass):
-                return getattr(cls, name)
+                return getattr(_public(cls), name)
     return None
+
+
+def _public(cls: type) -> Any:
+    """``cls`` as stripe-python exports it (``stripe.Customer``,
+    ``stripe.checkout.Session``): what a test patches, whole or in part."""
+    namespace = cls.__module__.rsplit("._", 1)[0]
+    return getattr(importlib.import_module(namespace), cls.__name__, cls)
 
 
 def _resource_call(method: str, path: str) -> Callable[..., Any] | None:
@@ -404,7 +412,7 @@ def _resource_call(method: str, path: str) -> Callable[..., Any] | None:
     else:
         return None
     kind = cls.OBJECT_NAME.rsplit(".", 1)[-1]
-    if cls is stripe.Account and parts[1] == "account":
+    if cls.OBJECT_NAME == "account" and parts[1] == "account":
         rest = [None, *rest]  # ``/v1/account``: the key's own account
     if len(rest) == 0 and method == "post":
         found, args = _resource_method(cls, ("create",)), ()

@@ -133,6 +133,25 @@ def test_patched_modify_intercepts_updates():
     assert modify.call_args.kwargs["cancel_at_period_end"] is True
 
 
+def test_patching_the_whole_class_intercepts_too():
+    data = stripe_fixture("product", id="prod_mocked", name="Gold")
+    with _no_requests(), mock.patch("stripe.Product") as product_class:
+        product_class.retrieve.return_value = data
+        fresh = stripe_api.retrieve("/v1/products", "prod_mocked")
+    assert fresh["name"] == "Gold"
+    assert product_class.retrieve.call_args.args == ("prod_mocked",)
+
+
+def test_patching_a_namespaced_class_intercepts_too():
+    session = {"id": "cs_1", "object": "checkout.session", "status": "expired"}
+    with (
+        _no_requests(),
+        mock.patch("stripe.checkout.Session.expire", return_value=session) as expire,
+    ):
+        data = stripe_api.request("post", "/v1/checkout/sessions/cs_1/expire")
+    assert data["status"] == "expired" and expire.call_args.args == ("cs_1",)
+
+
 def test_a_patch_returning_a_mock_is_refused_with_a_clear_error(user):
     with _no_requests(), mock.patch("stripe.Customer.create"):
         with pytest.raises(TypeError, match="must return a dict or StripeObject"):
