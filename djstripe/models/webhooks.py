@@ -213,7 +213,7 @@ class WebhookEventTrigger(models.Model):
 
     @classmethod
     def from_request(
-        cls, request, *, webhook_endpoint: WebhookEndpoint | None = None
+        cls, request, webhook_endpoint: WebhookEndpoint | None = None
     ) -> WebhookEventTrigger | None:
         """dj-stripe's entry point: store, verify and process a webhook
         request (see :func:`djstripe.webhooks.ingest.handle_request`); return
