@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
 from .settings import REFETCH_POLICIES, djstripe_settings, key_kind
 
@@ -131,3 +133,47 @@ def check_transport_settings(app_configs=None, **kwargs) -> list[checks.CheckMes
             id="djstripe.E007",
         )
     ]
+
+
+# -- dj-stripe 2.11 settings ---------------------------------------------------------
+
+
+@checks.register("djstripe")
+def check_dj_stripe_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """dj-stripe settings whose other values djstripe does not follow."""
+    messages: list[checks.CheckMessage] = []
+    if djstripe_settings.WEBHOOK_VALIDATION != "verify_signature":
+        messages.append(
+            checks.Error(
+                "DJSTRIPE_WEBHOOK_VALIDATION must be 'verify_signature': djstripe "
+                "verifies every webhook's signature and never trusts an unsigned one.",
+                hint="Remove the setting, or set it to 'verify_signature'.",
+                id="djstripe.E101",
+            )
+        )
+    if djstripe_settings.WEBHOOK_EVENT_CALLBACK is not None:
+        messages.append(
+            checks.Warning(
+                "DJSTRIPE_WEBHOOK_EVENT_CALLBACK is not called: djstripe processes "
+                "each verified event itself.",
+                hint="To process events in a task queue, set "
+                "DJSTRIPE_WEBHOOK_PROCESSING = 'task' and remove the callback.",
+                id="djstripe.W102",
+            )
+        )
+    if getattr(settings, "DJSTRIPE_SUBSCRIBER_MODEL", None):
+        try:
+            djstripe_settings.get_subscriber_model()
+        except ImproperlyConfigured as exc:
+            messages.append(checks.Error(str(exc), id="djstripe.E102"))
+    to_field = getattr(settings, "DJSTRIPE_FOREIGN_KEY_TO_FIELD", "id")
+    if to_field != "id":
+        messages.append(
+            checks.Warning(
+                f"DJSTRIPE_FOREIGN_KEY_TO_FIELD is {to_field!r}; djstripe's relations "
+                "always point at the Stripe id.",
+                hint="Remove the setting (djstripe's migration converts the columns).",
+                id="djstripe.W101",
+            )
+        )
+    return messages

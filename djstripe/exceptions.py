@@ -1,4 +1,6 @@
-"""Exceptions djstripe raises (Stripe's own errors come from stripe-python)."""
+"""Exceptions djstripe raises. Every one derives from :class:`DjstripeError`;
+Stripe's own errors stay stripe-python's (``stripe.StripeError`` and its
+subclasses), so ``except stripe.InvalidRequestError`` keeps working."""
 
 
 class DjstripeError(Exception):
@@ -23,3 +25,17 @@ class ProcessingError(DjstripeError):
 class NotVerifiedError(ProcessingError):
     """The webhook request failed verification (signature, size or shape), so
     its content is not Stripe's and is never applied, by any path."""
+
+
+class StripeObjectManipulationException(DjstripeError):
+    """An object that only exists inside a parent (an invoice line, a
+    subscription item...) was changed other than through its parent."""
+
+
+class InvalidStripeAPIKey(DjstripeError, ValueError):
+    """A value that cannot be a Stripe API key (wrong prefix, wrong mode)."""
+
+
+class ImpossibleAPIRequest(DjstripeError):
+    """A request Stripe cannot answer, refused before it is sent (an object
+    without the id or parent its URL needs)."""

@@ -14,12 +14,11 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-#: Currencies whose amounts Stripe gives in whole units (no minor unit).
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
-)
+from .settings import ZERO_DECIMAL_CURRENCIES
+
 #: Currencies whose amounts Stripe gives in thousandths.
 THREE_DECIMAL_CURRENCIES = frozenset("bhd jod kwd omr tnd".split())
 
@@ -127,12 +126,19 @@ class StripeCharField(StripeFieldMixin, models.CharField):
 class StripeEnumField(StripeCharField):
     """One of a documented set of Stripe strings (``status``, ``type``...).
 
-    The set is informative, not enforced: Stripe adds values without notice and
-    the mirror must still store them.
+    ``enum`` is a tuple of values, or (as in dj-stripe) a
+    :mod:`djstripe.enums` class, whose ``choices`` the field then offers.
+    The set is not enforced on writes from Stripe: Stripe adds values without
+    notice and the mirror must still store them.
     """
 
-    def __init__(self, *args: Any, enum: tuple[str, ...] = (), **kwargs: Any):
-        self.enum = tuple(enum)
+    def __init__(self, *args: Any, enum: Any = (), **kwargs: Any):
+        choices = getattr(enum, "choices", None)
+        if choices is not None:
+            self.enum = tuple(value for value, _label in choices)
+            kwargs.setdefault("choices", choices)
+        else:
+            self.enum = tuple(enum)
         kwargs.setdefault("max_length", 255)
         super().__init__(*args, **kwargs)
 
@@ -232,3 +238,43 @@ class StripeForeignKey(StripeFieldMixin, models.ForeignKey):
 
     def stripe_value(self, data: dict) -> str | None:
         return stripe_id_of(self.stripe_raw(data))
+
+
+# -- dj-stripe's other public field classes ------------------------------------------
+
+
+class StripeQuantumCurrencyAmountField(StripeIntegerField):
+    """An amount in the currency's minor unit, as Stripe sends it (cents)."""
+
+
+class StripePercentField(StripeFieldMixin, models.DecimalField):
+    """A percentage such as a coupon's ``percent_off`` (1 to 100, two decimals)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("max_digits", 5)
+        kwargs.setdefault("validators", [MinValueValidator(1), MaxValueValidator(100)])
+        super().__init__(*args, **kwargs)
+
+
+class JSONField(StripeJSONField):
+    """dj-stripe's name for a JSON column (always Django's own JSONField)."""
+
+
+class PaymentMethodForeignKey(StripeForeignKey):
+    """A relation to a ``DjstripePaymentMethod`` (any kind of payment source)."""
+
+    def __init__(self, to: Any = "djstripe.DjstripePaymentMethod", **kwargs: Any):
+        super().__init__(to, **kwargs)
+
+
+class FieldDeconstructMixin:
+    """dj-stripe's mixin that keeps display-only attributes out of migrations."""
+
+    IGNORED_ATTRS = ("verbose_name", "help_text", "choices")
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        for attr in self.IGNORED_ATTRS:
+            kwargs.pop(attr, None)
+        return name, path, args, kwargs

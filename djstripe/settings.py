@@ -8,9 +8,14 @@ names of the settings live in one place. Attributes are read on each access, so
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 #: What a Stripe key's prefix says: ``(type, livemode)``. The one table of
 #: key prefixes; :func:`key_kind` and :func:`key_is_live` read it.
@@ -30,6 +35,11 @@ SECRET_KEY_PREFIXES = tuple(
 #: ``(connect, read)`` seconds: a dead host fails fast, a slow list page (a
 #: large expanded page can take several seconds) still completes.
 DEFAULT_HTTP_TIMEOUT = (10.0, 30.0)
+
+#: Currencies whose amounts Stripe gives in whole units (no minor unit).
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+)
 
 #: How webhook processing re-reads an object from Stripe: never, on an exact
 #: timestamp tie with the stored row, or for every event.
@@ -211,6 +221,180 @@ class DjstripeSettings:
         if isinstance(value, dict):
             return value.get(object_type, value.get("*", "on_tie"))
         return value
+
+    # -- dj-stripe 2.11 names --------------------------------------------------
+    # The settings and helpers dj-stripe's users call, with its defaults, so a
+    # project's code that reads them runs unchanged.
+
+    #: The API version dj-stripe 2.11 pins when no setting says otherwise.
+    DEFAULT_STRIPE_API_VERSION = "2024-04-10"
+
+    #: Currencies whose amounts have no minor unit.
+    ZERO_DECIMAL_CURRENCIES = ZERO_DECIMAL_CURRENCIES
+
+    @property
+    def TEST_API_KEY(self) -> str:
+        return self.STRIPE_TEST_SECRET_KEY
+
+    @property
+    def LIVE_API_KEY(self) -> str:
+        return self.STRIPE_LIVE_SECRET_KEY
+
+    @property
+    def STRIPE_PUBLIC_KEY(self) -> str:
+        """The publishable key: ``STRIPE_PUBLIC_KEY``, else the one of the
+        current mode (``STRIPE_LIVE_PUBLIC_KEY`` / ``STRIPE_TEST_PUBLIC_KEY``)."""
+        explicit = _get("STRIPE_PUBLIC_KEY")
+        if explicit is not None:
+            return explicit
+        name = (
+            "STRIPE_LIVE_PUBLIC_KEY"
+            if self.STRIPE_LIVE_MODE
+            else "STRIPE_TEST_PUBLIC_KEY"
+        )
+        return _get(name, "") or ""
+
+    @property
+    def SUBSCRIPTION_REDIRECT(self) -> str:
+        return _get("DJSTRIPE_SUBSCRIPTION_REDIRECT", "")
+
+    @property
+    def SUBSCRIPTION_REQUIRED_EXCEPTION_URLS(self) -> tuple:
+        return _get("DJSTRIPE_SUBSCRIPTION_REQUIRED_EXCEPTION_URLS", ())
+
+    @property
+    def USE_NATIVE_JSONFIELD(self) -> bool:
+        """Always Django's own JSONField here; the setting is read for display."""
+        return bool(_get("DJSTRIPE_USE_NATIVE_JSONFIELD", True))
+
+    @property
+    def PRORATION_POLICY(self) -> str | None:
+        return _get("DJSTRIPE_PRORATION_POLICY")
+
+    @property
+    def DJSTRIPE_WEBHOOK_URL(self) -> str:
+        return _get("DJSTRIPE_WEBHOOK_URL", r"^webhook/$")
+
+    @property
+    def WEBHOOK_VALIDATION(self) -> str | None:
+        """``"verify_signature"`` (the default). djstripe always verifies the
+        signature; ``"retrieve_event"`` and ``None`` are refused by a check."""
+        return _get("DJSTRIPE_WEBHOOK_VALIDATION", "verify_signature")
+
+    @property
+    def WEBHOOK_SECRET(self) -> str:
+        """The first settings secret (dj-stripe's single-secret name)."""
+        return next(iter(self.WEBHOOK_SECRETS), "")
+
+    @property
+    def WEBHOOK_EVENT_CALLBACK(self) -> Callable | None:
+        """``DJSTRIPE_WEBHOOK_EVENT_CALLBACK``, resolved to a callable."""
+        return self.get_callback_function("DJSTRIPE_WEBHOOK_EVENT_CALLBACK")
+
+    @property
+    def subscriber_request_callback(self) -> Callable:
+        """``request`` → subscriber; ``request.user`` unless configured."""
+        return self.get_callback_function(
+            "DJSTRIPE_SUBSCRIBER_MODEL_REQUEST_CALLBACK",
+            default=lambda request: request.user,
+        )
+
+    @property
+    def get_idempotency_key(self) -> Callable[[str, str, bool], str]:
+        """``(object_type, action, livemode)`` → idempotency key; the setting
+        ``DJSTRIPE_IDEMPOTENCY_KEY_CALLBACK`` replaces the default."""
+        return self.get_callback_function(
+            "DJSTRIPE_IDEMPOTENCY_KEY_CALLBACK", self._get_idempotency_key
+        )
+
+    def _get_idempotency_key(
+        self, object_type: str, action: str, livemode: bool
+    ) -> str:
+        """One stored key per (``"type:action"``, mode), reused until cleared
+        (``djstripe_clear_expired_idempotency_keys``). Without an
+        ``IdempotencyKey`` model, a fresh key each call."""
+        try:
+            model = django_apps.get_model("djstripe", "IdempotencyKey")
+        except LookupError:
+            return str(uuid.uuid4())
+        key, _ = model.objects.get_or_create(
+            action=f"{object_type}:{action}", livemode=livemode
+        )
+        return str(key.uuid)
+
+    def get_callback_function(
+        self, setting_name: str, default: Callable | None = None
+    ) -> Callable | None:
+        """The callable a setting names: a callable, or its dotted path.
+
+        ``default`` when the setting is unset or empty; ``ImproperlyConfigured``
+        when it names something that cannot be called.
+        """
+        func = _get(setting_name)
+        if not func:
+            return default
+        if isinstance(func, str):
+            func = import_string(func)
+        if not callable(func):
+            raise ImproperlyConfigured(f"{setting_name} must be callable.")
+        return func
+
+    def get_subscriber_model_string(self) -> str:
+        """``"app_label.ModelName"`` of the subscriber model."""
+        return self.SUBSCRIBER_MODEL
+
+    def get_subscriber_model(self) -> type:
+        """The subscriber model class (``DJSTRIPE_SUBSCRIBER_MODEL``, else the
+        user model). It must have an ``email``; a custom model also needs
+        ``DJSTRIPE_SUBSCRIBER_MODEL_REQUEST_CALLBACK`` to find it from a request."""
+        name = self.get_subscriber_model_string()
+        try:
+            model = django_apps.get_model(name)
+        except ValueError:
+            raise ImproperlyConfigured(
+                "DJSTRIPE_SUBSCRIBER_MODEL must be of the form 'app_label.model_name'."
+            ) from None
+        except LookupError:
+            raise ImproperlyConfigured(
+                f"DJSTRIPE_SUBSCRIBER_MODEL refers to model '{name}' "
+                "that has not been installed."
+            ) from None
+        field_names = {f.name for f in model._meta.get_fields()}
+        if "email" not in field_names and not hasattr(model, "email"):
+            raise ImproperlyConfigured(
+                "DJSTRIPE_SUBSCRIBER_MODEL must have an email attribute."
+            )
+        if name != django_settings.AUTH_USER_MODEL and not self.get_callback_function(
+            "DJSTRIPE_SUBSCRIBER_MODEL_REQUEST_CALLBACK"
+        ):
+            raise ImproperlyConfigured(
+                "DJSTRIPE_SUBSCRIBER_MODEL_REQUEST_CALLBACK must be implemented "
+                "if a DJSTRIPE_SUBSCRIBER_MODEL is defined."
+            )
+        return model
+
+    def set_stripe_api_version(
+        self, version: str | None = None, validate: bool = True
+    ) -> None:
+        """Set stripe-python's global ``stripe.api_version`` (for code that
+        calls stripe-python directly; djstripe pins its own calls)."""
+        import stripe
+
+        version = version or self.STRIPE_API_VERSION or self.DEFAULT_STRIPE_API_VERSION
+        if validate and not _is_api_version(version):
+            raise ValueError(f"Bad stripe API version: {version}")
+        stripe.api_version = version
+
+
+def _is_api_version(version: str) -> bool:
+    """``YYYY-MM-DD``, optionally followed by a release name (``.acacia``)."""
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(version.split(".", 1)[0])
+    except (AttributeError, ValueError):
+        return False
+    return True
 
 
 djstripe_settings = DjstripeSettings()

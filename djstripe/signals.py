@@ -15,7 +15,9 @@ Stage signals (``sender`` is the model class named below):
 Per event type, ``WEBHOOK_SIGNALS["invoice.paid"]`` is sent with
 ``sender=Event, event=<Event>`` right after the registered handlers, in the
 same transaction (a receiver that raises rolls the event back, like a
-handler). Any type can be looked up, including ones not listed here.
+handler). Any type can be looked up, including ones not listed here; the
+listed ones are dj-stripe's, and ``WEBHOOK_SIGNALS.get(type)`` finds them.
+:func:`djstripe.event_handlers.djstripe_receiver` connects a receiver.
 """
 
 from __future__ import annotations
@@ -87,6 +89,13 @@ WEBHOOK_EVENT_TYPES = (
     "customer.tax_id.created",
     "customer.tax_id.deleted",
     "customer.tax_id.updated",
+    "file.created",
+    "identity.verification_session.canceled",
+    "identity.verification_session.created",
+    "identity.verification_session.processing",
+    "identity.verification_session.redacted",
+    "identity.verification_session.requires_input",
+    "identity.verification_session.verified",
     "invoice.created",
     "invoice.deleted",
     "invoice.finalization_failed",
@@ -118,6 +127,7 @@ WEBHOOK_EVENT_TYPES = (
     "payout.created",
     "payout.failed",
     "payout.paid",
+    "payout.reconciliation_completed",
     "payout.updated",
     "plan.created",
     "plan.deleted",
@@ -128,6 +138,8 @@ WEBHOOK_EVENT_TYPES = (
     "product.created",
     "product.deleted",
     "product.updated",
+    "promotion_code.created",
+    "promotion_code.updated",
     "setup_intent.canceled",
     "setup_intent.created",
     "setup_intent.requires_action",

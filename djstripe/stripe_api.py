@@ -32,6 +32,8 @@ import contextlib
 import contextvars
 import datetime
 import email.utils
+import functools
+import importlib
 import logging
 import random
 import re
@@ -47,6 +49,7 @@ from urllib.parse import urlsplit
 import stripe
 from django.views.decorators.debug import sensitive_variables
 from stripe import HTTPClient
+from stripe._object_classes import OBJECT_CLASSES
 
 from ._text import clean_json
 from .settings import djstripe_settings, key_is_live, key_mode
@@ -482,6 +485,173 @@ def get_client(
         return client
 
 
+# -- stripe-python's resource classes ------------------------------------------------
+# dj-stripe calls Stripe through the resource classes (``stripe.Customer.create``),
+# so its users' tests patch them. djstripe does the same for every request that
+# one of them makes, with its transport installed as stripe-python's default
+# HTTP client: retries, rate limiting, counting and the test doubles of
+# :func:`use_http_client` apply to these calls (and to the project's own
+# stripe-python calls) as to all others.
+
+#: Resources whose ``DELETE /v1/<collection>/<id>`` is not named ``delete``.
+_DELETE_METHODS = {"subscription": "cancel"}
+
+
+@functools.cache
+def _resource_class(collection: str) -> type | None:
+    """stripe-python's class whose ``class_url()`` is ``collection``."""
+    if collection == "/v1/account":
+        return stripe.Account
+    if not collection.startswith("/v1/") or not collection.endswith("s"):
+        return None
+    object_name = collection[len("/v1/") : -1].replace("/", ".")
+    location = OBJECT_CLASSES.get(object_name)
+    if location is None:
+        return None
+    cls = getattr(importlib.import_module(location[0]), location[1])
+    return cls if cls.class_url() == collection else None
+
+
+def _resource_method(cls: type, names: tuple[str, ...]) -> Callable | None:
+    """The first of ``names`` that ``cls`` has, as the exported class has it
+    now: stripe-python's method, or a test's patch of it or of the class."""
+    resource_classes = [
+        klass for klass in cls.__mro__ if issubclass(klass, stripe.APIResource)
+    ]  # never StripeObject's dict methods (``update``, ``get``...)
+    for name in names:
+        for klass in resource_classes:
+            if name in vars(klass) or f"_cls_{name}" in vars(klass):
+                return getattr(_public(cls), name)
+    return None
+
+
+def _public(cls: type) -> Any:
+    """``cls`` as stripe-python exports it (``stripe.Customer``,
+    ``stripe.checkout.Session``): what a test patches, whole or in part."""
+    namespace = cls.__module__.rsplit("._", 1)[0]
+    return getattr(importlib.import_module(namespace), cls.__name__, cls)
+
+
+def _resource_call(method: str, path: str) -> Callable[..., Any] | None:
+    """The resource method that sends ``method path``, with its ids bound,
+    or ``None`` when no resource method sends exactly that request."""
+    parts = path.split("?", 1)[0].strip("/").split("/")
+    if parts[0] != "v1":
+        return None
+    for size in (2, 1):
+        cls = _resource_class("/" + "/".join(parts[: size + 1]))
+        if cls is not None:
+            rest = parts[size + 1 :]
+            break
+    else:
+        return None
+    kind = cls.OBJECT_NAME.rsplit(".", 1)[-1]
+    if cls.OBJECT_NAME == "account" and parts[1] == "account":
+        rest = [None, *rest]  # ``/v1/account``: the key's own account
+    if len(rest) == 0 and method == "post":
+        found, args = _resource_method(cls, ("create",)), ()
+    elif len(rest) == 1 and rest[0] is not None and method in ("get", "post"):
+        # ``/v1/invoices/create_preview`` is an action; anything else an id.
+        found, args = _resource_method(cls, (rest[0],)), ()
+        if found is None:
+            name = "retrieve" if method == "get" else "modify"
+            found, args = _resource_method(cls, (name,)), (rest[0],)
+    elif len(rest) == 1 and method == "get":
+        found, args = _resource_method(cls, ("retrieve",)), ()
+    elif len(rest) == 1 and method == "delete":
+        name = _DELETE_METHODS.get(kind, "delete")
+        found, args = _resource_method(cls, (name,)), (rest[0],)
+    elif len(rest) == 2 and method == "post" and rest[0] is not None:
+        names = (rest[1], f"{rest[1]}_{kind}")  # ``void`` is ``void_invoice``
+        found, args = _resource_method(cls, names), (rest[0],)
+    elif len(rest) == 2 and method == "delete" and rest[0] is not None:
+        found, args = _resource_method(cls, (f"delete_{rest[1]}",)), (rest[0],)
+    else:
+        return None
+    if found is None:
+        return None
+    return functools.partial(found, *args)
+
+
+def _resource_options(api_key: str | None, stripe_account: str | None) -> dict:
+    """The request options of a resource call, as :func:`get_client` pins them."""
+    _install_default_http_client()
+    api_key = api_key or djstripe_settings.STRIPE_SECRET_KEY
+    if not api_key:
+        get_client(api_key)  # raises the explanatory AuthenticationError
+    options = {
+        "api_key": api_key,
+        "stripe_version": djstripe_settings.STRIPE_API_VERSION or stripe.api_version,
+    }
+    if stripe_account:
+        options["stripe_account"] = stripe_account
+    return options
+
+
+def _as_stripe_data(result: Any) -> StripeData:
+    """A resource call's result as a plain dict stamped with Stripe's clock.
+
+    A patched method may return a dict or a ``StripeObject``; either works.
+    """
+    response = getattr(result, "last_response", None)
+    if isinstance(result, stripe.StripeObject):
+        result = result.to_dict(recursive=True, for_json=True)
+    if not isinstance(result, Mapping):
+        raise TypeError(
+            f"A Stripe call returned {type(result).__name__}, not a Stripe object: "
+            "a patched stripe-python method must return a dict or StripeObject."
+        )
+    data = StripeData(clean_json(result, getattr(response, "body", None)))
+    data.observed_at = _response_time(getattr(response, "headers", None))
+    return data
+
+
+class _DefaultTransport(_TransportClient):
+    """djstripe's transport as ``stripe.default_http_client``.
+
+    One instance serves every key: the key (for the rate limiter of its mode)
+    is read from each request's ``Authorization`` header, and the request is
+    sent to ``DJSTRIPE_API_BASE`` when that is set.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+    def request_with_retries(
+        self,
+        method,
+        url,
+        headers,
+        post_data=None,
+        max_network_retries=None,
+        *,
+        _usage=None,
+    ):
+        authorization = next(
+            (v for k, v in headers.items() if k.lower() == "authorization"), ""
+        )
+        transport = _TransportClient(authorization.removeprefix("Bearer ").strip())
+        return transport.request_with_retries(method, _rebase(url), headers, post_data)
+
+
+def _rebase(url: str) -> str:
+    """``url`` on ``DJSTRIPE_API_BASE`` when that is set."""
+    base = djstripe_settings.API_BASE
+    if not base:
+        return url
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return base.rstrip("/") + path
+
+
+_default_transport = _DefaultTransport()
+
+
+def _install_default_http_client() -> None:
+    if stripe.default_http_client is not _default_transport:
+        stripe.default_http_client = _default_transport
+
+
 # -- Requests ----------------------------------------------------------------------
 
 
@@ -529,14 +699,24 @@ def request(
 ) -> dict:
     """Send one request to Stripe and return the decoded JSON body.
 
-    Errors raise stripe-python's exceptions (``stripe.InvalidRequestError``
-    for a 404 or 400, ``stripe.RateLimitError`` once retries are spent...).
+    A request that one of stripe-python's resource methods makes
+    (``POST /v1/customers`` is ``stripe.Customer.create``) is sent through that
+    method, so that a test patching it (``mock.patch("stripe.Customer.create")``)
+    intercepts it; other requests (list pages, nested resources) go straight
+    to the client. Errors raise stripe-python's exceptions
+    (``stripe.InvalidRequestError`` for a 404 or 400, ``stripe.RateLimitError``
+    once retries are spent...).
     """
-    client = get_client(api_key, stripe_account)
+    method = method.lower()
     options: dict[str, Any] = {}
-    if method.lower() == "post":
+    if method == "post":
         options["idempotency_key"] = idempotency_key or f"djstripe-{uuid.uuid4()}"
-    response = client.raw_request(method.lower(), path, **dict(params or {}), **options)
+    call = _resource_call(method, path)
+    if call is not None:
+        options |= _resource_options(api_key, stripe_account)
+        return _as_stripe_data(call(**options, **dict(params or {})))
+    client = get_client(api_key, stripe_account)
+    response = client.raw_request(method, path, **dict(params or {}), **options)
     # Text no database can store (NUL, lone surrogates) becomes U+FFFD here.
     data = StripeData(clean_json(response.data, getattr(response, "body", None)))
     data.observed_at = _response_time(response.headers)
@@ -551,7 +731,7 @@ def retrieve(
     api_key: str | None = None,
     stripe_account: str | None = None,
 ) -> dict:
-    """``GET {path}/{id}``, with ``expand[]``."""
+    """``GET {path}/{id}``, with ``expand[]`` (``stripe.<Resource>.retrieve``)."""
     params = {"expand": list(expand)} if expand else None
     return request(
         "get", f"{path}/{id}", params, api_key=api_key, stripe_account=stripe_account

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from .views_compat import ProcessWebhookView  # noqa: F401  (dj-stripe's name)
 from .webhooks.ingest import handle_request
 
 

@@ -758,9 +758,11 @@ class Event(StripeModel):
     @classmethod
     def process(cls, data, api_key=None):
         """Mirror the event ``data`` (a Stripe event as a dict) and the object it
-        carries, then run the registered handlers; return the Event row.
+        carries, then run the registered handlers and the event type's signal;
+        return the Event row.
 
-        Processing is idempotent: an event already processed is not applied twice.
+        As in dj-stripe, an event already processed is returned as it is and
+        nothing runs twice; a failure rolls everything back and raises.
         """
         from djstripe.webhooks.processing import process_event_data
 
@@ -770,8 +772,14 @@ class Event(StripeModel):
         """Invokes any webhook handlers that have been registered for this event
         based on event type or event sub-type.
 
-        See :func:`djstripe.webhooks.handler` and :func:`djstripe.webhooks.handler_all`.
+        As processing does, this first applies the event to the mirror (the
+        carried object is written behind the staleness gate, deleted for a
+        ``*.deleted`` event), then runs the handlers of
+        :func:`djstripe.webhooks.handler` and sends
+        ``djstripe.signals.WEBHOOK_SIGNALS[type]`` (the receivers of
+        :func:`djstripe.event_handlers.djstripe_receiver`), in one transaction.
+        Unlike :meth:`process`, it runs them even if the event ran before.
         """
-        from djstripe.webhooks.registry import call_handlers
+        from djstripe.webhooks.processing import apply_event
 
-        call_handlers(self)
+        apply_event(self.stripe_data, force=True)

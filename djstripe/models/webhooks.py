@@ -216,6 +216,48 @@ class WebhookEventTrigger(models.Model):
         """Valid but not processed, with an error recorded."""
         return self.valid and not self.processed and bool(self.exception)
 
+    @classmethod
+    def from_request(
+        cls, request, webhook_endpoint: WebhookEndpoint | None = None
+    ) -> WebhookEventTrigger | None:
+        """dj-stripe's entry point: store, verify and process a webhook
+        request (see :func:`djstripe.webhooks.ingest.handle_request`); return
+        the stored trigger, or ``None`` if the database could not store it."""
+        from ..views_compat import receive
+
+        endpoint_uuid = webhook_endpoint.djstripe_uuid if webhook_endpoint else None
+        trigger, _response = receive(request, endpoint_uuid)
+        return trigger
+
+    def validate(self, api_key: str | None = None) -> bool:
+        """Check the stored request again: its ``Stripe-Signature`` against the
+        secret of its endpoint (or the settings), as of when it arrived, and its
+        body's shape. Sets and returns :attr:`valid` (not saved)."""
+        from django.utils import timezone
+
+        from ..webhooks.processing import InvalidEvent, parse_event
+        from ..webhooks.signature import SignatureVerificationError, verify
+
+        endpoint = self.webhook_endpoint
+        if endpoint is not None:
+            secrets, tolerance = [endpoint.secret], endpoint.tolerance
+        else:
+            secrets = djstripe_settings.WEBHOOK_SECRETS
+            tolerance = djstripe_settings.WEBHOOK_TOLERANCE
+        header = next(
+            (v for k, v in self.headers.items() if k.lower() == "stripe-signature"),
+            None,
+        )
+        received = (self.created or timezone.now()).timestamp()
+        try:
+            verify(self.body.encode(), header, secrets, tolerance, now=received)
+            parse_event(self.body)
+        except (SignatureVerificationError, InvalidEvent):
+            self.valid = False
+        else:
+            self.valid = any(secrets)
+        return self.valid
+
     def process(self, *, force: bool = False) -> Outcome:
         """(Re)process the stored event now and return what that did.
 

@@ -242,7 +242,7 @@ def apply_event(
         raise ProcessingError(
             f"Processing event {data['id']} ({data['type']}) failed: {_describe(exc)}"
         ) from exc
-    if (outcome.new or force) and signals.webhook_post_process.has_listeners():
+    if (outcome.new or force) and signals.webhook_post_process.has_listeners(Event):
         event = event or Event.objects.get(id=outcome.event_id)
         signals.webhook_post_process.send(sender=Event, event=event, trigger=trigger)
     return outcome
@@ -311,7 +311,7 @@ def _run_handlers(outcome: Outcome) -> Event | None:
     from djstripe.models import Event
 
     type_signal = signals.WEBHOOK_SIGNALS.get(outcome.event_type)
-    has_receivers = type_signal is not None and type_signal.has_listeners()
+    has_receivers = type_signal is not None and type_signal.has_listeners(Event)
     handlers = handlers_for(outcome.event_type)
     if not handlers and not has_receivers:
         return None

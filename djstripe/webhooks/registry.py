@@ -2,6 +2,9 @@
 
 Handlers are registered by event type pattern (``fnmatch`` style):
 ``"customer.subscription.updated"``, ``"invoice.*"``, ``"*.deleted"`` or ``"*"``.
+A pattern without wildcards also matches the types it is a dotted prefix of,
+as in dj-stripe: ``"customer"`` matches ``"customer.created"`` and
+``"customer.subscription.updated"``, ``"customer.subscription"`` the latter.
 They run after the event's object was mirrored, inside the same database
 transaction, so a handler that raises rolls the mirror write back and the
 event can be processed again later. They are called as ``func(event=event)``
@@ -69,9 +72,15 @@ def handlers_for(event_type: str) -> list[Handler]:
     """The handlers ``event_type`` runs, each once, in registration order."""
     found: list[Handler] = []
     for pattern, func in _registrations:
-        if func not in found and fnmatchcase(event_type, pattern):
+        if func not in found and _matches(event_type, pattern):
             found.append(func)
     return found
+
+
+def _matches(event_type: str, pattern: str) -> bool:
+    if any(char in pattern for char in "*?["):
+        return fnmatchcase(event_type, pattern)
+    return event_type == pattern or event_type.startswith(pattern + ".")
 
 
 def call_handlers(event: Event) -> None:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "polymorphic",
     "djstripe",
+    "billing",  # the project's own code, written as for dj-stripe
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -84,6 +85,9 @@ STATIC_URL = "/static/"
 STRIPE_LIVE_MODE = False
 STRIPE_TEST_SECRET_KEY = os.environ.get(
     "STRIPE_TEST_SECRET_KEY", "sk_test_djstripe_demo"
+)
+STRIPE_TEST_PUBLIC_KEY = os.environ.get(
+    "STRIPE_TEST_PUBLIC_KEY", "pk_test_djstripe_demo"
 )
 DJSTRIPE_API_BASE = os.environ.get("DJSTRIPE_API_BASE")  # the fake Stripe's URL
 DJSTRIPE_WEBHOOK_SECRET = os.environ.get("DJSTRIPE_WEBHOOK_SECRET", "")

@@ -1,0 +1,34 @@
+"""What ``djstripe_init_customers`` and ``djstripe_sync_customers`` share."""
+
+from __future__ import annotations
+
+from django.db.models import Model, QuerySet
+
+from ... import sync
+from ...models import Charge, Customer, Invoice, PaymentMethod, Subscription
+from ...settings import djstripe_settings
+
+#: What ``sync_subscriber`` mirrors for a customer, besides the customer.
+CUSTOMER_RELATED = (Subscription, Invoice, PaymentMethod, Charge)
+
+
+def subscribers_without_customer() -> QuerySet:
+    """Subscribers with no customer in the current mode."""
+    model = djstripe_settings.get_subscriber_model()
+    with_customer = Customer.objects.filter(
+        livemode=djstripe_settings.STRIPE_LIVE_MODE, subscriber__isnull=False
+    ).values("subscriber_id")
+    return model.objects.exclude(pk__in=with_customer).order_by("pk")
+
+
+def sync_subscriber(subscriber: Model, *, related: bool = True) -> Customer:
+    """The subscriber's customer (created in Stripe if it has none), mirrored
+    afresh with, unless ``related`` is false, its subscriptions, invoices,
+    payment methods and charges (one list request each, pages of 100)."""
+    customer, created = Customer.get_or_create(subscriber=subscriber)
+    if not created:
+        customer = Customer.sync_from_stripe_data(customer.api_retrieve())
+    if related:
+        for model in CUSTOMER_RELATED:
+            sync.upsert(list(model.api_list(customer=customer.id)))
+    return customer
