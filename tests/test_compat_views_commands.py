@@ -92,7 +92,7 @@ def test_sync_customers_creates_and_mirrors_related_objects(fake_stripe):
         "POST /v1/customers": 1,
         "GET /v1/subscriptions": 1,
         "GET /v1/invoices": 1,
-        "GET /v1/payment_methods": 1,
+        f"GET /v1/customers/{customer.id}/payment_methods": 1,
         "GET /v1/charges": 1,
     }
 

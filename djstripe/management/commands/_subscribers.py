@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from django.db.models import Model, QuerySet
 
-from ... import sync
+from ... import stripe_api, sync
 from ...models import Charge, Customer, Invoice, PaymentMethod, Subscription
 from ...settings import djstripe_settings
+from ...sync.plan import list_params
 
-#: What ``sync_subscriber`` mirrors for a customer, besides the customer.
-CUSTOMER_RELATED = (Subscription, Invoice, PaymentMethod, Charge)
+#: What ``sync_subscriber`` mirrors for a customer, besides the customer: each
+#: model with the list Stripe documents for one customer's objects.
+CUSTOMER_RELATED = (
+    (Subscription, "/v1/subscriptions", "customer"),
+    (Invoice, "/v1/invoices", "customer"),
+    (PaymentMethod, "/v1/customers/{id}/payment_methods", None),
+    (Charge, "/v1/charges", "customer"),
+)
 
 
 def subscribers_without_customer() -> QuerySet:
@@ -29,6 +36,10 @@ def sync_subscriber(subscriber: Model, *, related: bool = True) -> Customer:
     if not created:
         customer = Customer.sync_from_stripe_data(customer.api_retrieve())
     if related:
-        for model in CUSTOMER_RELATED:
-            sync.upsert(list(model.api_list(customer=customer.id)))
+        for model, path, filter_name in CUSTOMER_RELATED:
+            params = list_params(model)
+            if filter_name:
+                params[filter_name] = customer.id
+            for page in stripe_api.iter_pages(path.format(id=customer.id), params):
+                sync.upsert(page)
     return customer
