@@ -724,7 +724,7 @@ class FakeStripe:
             obj = self.create(resource, params, parent)
             return 200, self.render(obj, expand)
         if op == "L":
-            self.check_filters(method, key, params, self._filters(resource))
+            self._check_filters(method, key, params, self._filters(resource))
             return 200, self.list(resource, params, expand, parent)
         # Stripe still answers for a deleted customer (``"deleted": true``);
         # every other deleted object is simply gone.
@@ -774,7 +774,7 @@ class FakeStripe:
             raise missing(resource.object, object_id)
         return obj
 
-    def check_filters(
+    def _check_filters(
         self, method: str, key: str, params: dict, handled: Iterable[str]
     ) -> None:
         """Reject a list filter Stripe documents but the fake does not apply:
