@@ -688,7 +688,8 @@ def _execute_gated_insert(
             f"WHERE {accepts} RETURNING {parts.returning}"
         )
 
-    rows = [{**row, **parts.constants} for row in rows]
+    constants = _polymorphic_type(model, connection)
+    rows = [{**row, **constants} for row in rows]
     verdicts: dict[str, gate.Verdict] = {}
     parent_pks: dict[str, Any] = {}
     now = {row["id"]: row["djstripe_updated"] for row in rows}
@@ -726,8 +727,6 @@ class _GatedWrite:
     returning: str
     created_from_db: Callable[[Any], Any]
     updated_from_db: Callable[[Any], Any]
-    #: Values every row of the model gets (the concrete type of a polymorphic row).
-    constants: dict[str, Any]
 
 
 @functools.lru_cache(maxsize=256)
@@ -765,13 +764,13 @@ def _gated_write(model: type[StripeModel], connection: Any) -> _GatedWrite:
         ),
         created_from_db=_from_db(model._meta.get_field("djstripe_created"), connection),
         updated_from_db=_from_db(model._meta.get_field("djstripe_updated"), connection),
-        constants=_polymorphic_type(model, connection),
     )
 
 
 def _polymorphic_type(model: type[StripeModel], connection: Any) -> dict[str, Any]:
     """For a django-polymorphic model, its content type, which the ORM would
-    set on save: queries through the parent return each row as its type."""
+    set on save: queries through the parent return each row as its type.
+    (Django caches content types, and clears its cache when they change.)"""
     if not any(f.name == "polymorphic_ctype" for f in model._meta.concrete_fields):
         return {}
     content_types = apps.get_model("contenttypes", "ContentType").objects
