@@ -193,7 +193,14 @@ def test_send_invoice_with_nothing_to_invoice(fake_stripe, customer):
 
 
 def test_purge_soft_deletes(fake_stripe, customer, user):
+    from djstripe.models import IdempotencyKey
+
+    kept = IdempotencyKey.objects.create(action="customer:create:0", livemode=False)
+    IdempotencyKey.objects.create(action=f"customer:create:{user.pk}", livemode=False)
     customer.purge()
+
+    # The key that created this subscriber's customer is forgotten; others stay.
+    assert list(IdempotencyKey.objects.all()) == [kept]
 
     assert (
         fake_stripe.all("customer") == []
