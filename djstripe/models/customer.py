@@ -314,6 +314,12 @@ class Customer(StripeModel):
         )
         if existing is not None:
             return existing, False
+        # The same key for every attempt: a retry after a lost answer gets
+        # Stripe's first customer back instead of creating a second one.
+        kwargs.setdefault(
+            "idempotency_key",
+            IdempotencyKey.key_for("customer", f"create:{subscriber.pk}", livemode),
+        )
         customer = cls.create(
             subscriber,
             stripe_account=stripe_account,
