@@ -193,7 +193,14 @@ def test_send_invoice_with_nothing_to_invoice(fake_stripe, customer):
 
 
 def test_purge_soft_deletes(fake_stripe, customer, user):
+    from djstripe.models import IdempotencyKey
+
+    kept = IdempotencyKey.objects.create(action="customer:create:0", livemode=False)
+    IdempotencyKey.objects.create(action=f"customer:create:{user.pk}", livemode=False)
     customer.purge()
+
+    # The key that created this subscriber's customer is forgotten; others stay.
+    assert list(IdempotencyKey.objects.all()) == [kept]
 
     assert (
         fake_stripe.all("customer") == []
@@ -341,3 +348,21 @@ def test_create_names_the_customer_after_the_subscriber(fake_stripe):
         username="ada2", email="ada2@example.com", first_name="Ada", last_name="L."
     )
     assert Customer.create(other, name="A. L.").name == "A. L."
+
+
+def test_get_or_create_retries_with_the_same_idempotency_key(fake_stripe, user):
+    """A create whose answer was lost is retried with the same key, so Stripe
+    answers with the first customer instead of creating a second one."""
+    from djstripe.models import IdempotencyKey
+
+    first, created = Customer.get_or_create(user)
+    assert created
+    key = IdempotencyKey.objects.get(action=f"customer:create:{user.pk}")
+    Customer.objects.filter(id=first.id).delete()  # as if the answer never came
+
+    again, created = Customer.get_or_create(user)
+    assert created and again.id == first.id
+    assert len(fake_stripe.all("customer")) == 1
+    assert IdempotencyKey.key_for("customer", f"create:{user.pk}", False) == str(
+        key.uuid
+    )

@@ -23,6 +23,7 @@ from ..properties import StripeProperty
 from ..settings import djstripe_settings
 from .base import StripeManager, StripeModel, StripeQuerySet, id_of, stripe_now
 from .billing import CURRENT_STATUSES, Coupon, Invoice, InvoiceItem, Subscription
+from .idempotency import IdempotencyKey
 from .payment_methods import DjstripePaymentSource, PaymentMethod
 
 if TYPE_CHECKING:
@@ -313,6 +314,12 @@ class Customer(StripeModel):
         )
         if existing is not None:
             return existing, False
+        # The same key for every attempt: a retry after a lost answer gets
+        # Stripe's first customer back instead of creating a second one.
+        kwargs.setdefault(
+            "idempotency_key",
+            IdempotencyKey.key_for("customer", f"create:{subscriber.pk}", livemode),
+        )
         customer = cls.create(
             subscriber,
             stripe_account=stripe_account,
@@ -469,6 +476,12 @@ class Customer(StripeModel):
             if error.code != "resource_missing":  # already deleted in Stripe
                 raise
         sync.delete(type(self), self.id)
+        if self.subscriber_id is not None:
+            # A new customer for this subscriber must not get this one back
+            # from Stripe's memory of the creating request's key.
+            IdempotencyKey.objects.filter(
+                action=f"customer:create:{self.subscriber_id}"
+            ).delete()
         self.refresh_from_db()
 
     def send_invoice(self, **kwargs):
