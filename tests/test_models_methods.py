@@ -149,7 +149,10 @@ def test_subscription_cancel(fake_stripe, customer, price):
     assert not customer.has_any_active_subscription()
 
 
-def test_add_coupon(fake_stripe, stripe_client, customer):
+def test_add_coupon_on_an_api_version_that_has_customer_coupons(
+    fake_stripe, stripe_client, customer, settings
+):
+    settings.DJSTRIPE_STRIPE_API_VERSION = "2024-04-10"
     coupon = stripe_client.v1.coupons.create(
         params={"percent_off": 25, "duration": "forever"}
     )
@@ -163,6 +166,18 @@ def test_add_coupon(fake_stripe, stripe_client, customer):
     )
     assert customer.coupon.id == coupon.id
     assert customer.coupon.percent_off == 25
+
+
+def test_add_coupon_refused_where_stripe_removed_customer_coupons(
+    fake_stripe, customer
+):
+    from djstripe import stripe_api
+    from djstripe.exceptions import ImpossibleAPIRequest
+
+    with stripe_api.counter.counting() as count:
+        with pytest.raises(ImpossibleAPIRequest, match="2025-03-31.basil"):
+            customer.add_coupon("co_any")
+    assert count.total == 0
 
 
 def test_add_invoice_item_and_send_invoice(fake_stripe, customer):

@@ -23,10 +23,10 @@ from ..fields import (
     stripe_id_of,
     timestamp_to_datetime,
 )
+from ..money import friendly_minor_amount, get_friendly_currency_amount
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
 from ..sync.parents import ParentList
-from ._money import friendly_minor_amount, get_friendly_currency_amount
 from .base import (
     StripeManager,
     StripeModel,

@@ -22,8 +22,8 @@ from ..fields import (
     stripe_id_of,
     to_minor_units,
 )
+from ..money import friendly_minor_amount, get_friendly_currency_amount, humanize
 from ..properties import StripeProperty
-from ._money import friendly_minor_amount, get_friendly_currency_amount, humanize
 from .base import StripeManager, StripeModel, StripeQuerySet, id_of, stripe_int
 from .customer import Customer, CustomerQuerySet
 

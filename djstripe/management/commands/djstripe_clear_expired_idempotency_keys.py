@@ -12,12 +12,5 @@ class Command(BaseCommand):
     help = "Delete expired Stripe idempotency keys."
 
     def handle(self, *args, **options) -> None:
-        try:
-            deleted = clear_expired_idempotency_keys()
-        except LookupError:
-            self.stderr.write(
-                "This djstripe has no IdempotencyKey model, so there are no stored "
-                "keys to clear (djstripe sends a fresh key with each write)."
-            )
-            return
+        deleted = clear_expired_idempotency_keys()
         self.stdout.write(f"Deleted {deleted} expired idempotency key(s).")
