@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import hooks
 from .errors import FakeStripeError, card_declined, invalid
+from .fake import range_matches
 from .payments import DAY, confirm_intent, default_payment_method
 
 if TYPE_CHECKING:
@@ -291,7 +292,9 @@ def _after_balance_transaction(fake: FakeStripe, txn: dict, params: dict) -> Non
     fake.update(customer, changes)
 
 
-@hooks.route("DELETE", r"/v1/customers/(?P<id>[^/]+)/discount")
+@hooks.route(
+    "DELETE", r"/v1/customers/(?P<id>[^/]+)/discount", "/v1/customers/{id}/discount"
+)
 def _delete_customer_discount(fake: FakeStripe, match, params: dict):
     customer = fake.get("customer", match["id"])
     if not customer.get("discount"):
@@ -579,6 +582,60 @@ def _subscription_price(fake: FakeStripe, sub: dict, price_id) -> bool:
     return any(si["price"]["id"] == price_id for si in items_of(fake, sub))
 
 
+@hooks.list_filter("subscription", "plan")
+def _subscription_plan(fake: FakeStripe, sub: dict, plan_id) -> bool:
+    return any(si["plan"]["id"] == plan_id for si in items_of(fake, sub))
+
+
+@hooks.list_filter("subscription", "current_period_start")
+def _subscription_period_start(fake: FakeStripe, sub: dict, spec) -> bool:
+    """Subscriptions keep their periods on their items in today's API."""
+    return range_matches(_current_period_start(fake, sub), spec, "current_period_start")
+
+
+@hooks.list_filter("subscription", "current_period_end")
+def _subscription_period_end(fake: FakeStripe, sub: dict, spec) -> bool:
+    return range_matches(_current_period_end(fake, sub), spec, "current_period_end")
+
+
+@hooks.route(
+    "POST",
+    r"/v1/customers/(?P<id>[^/]+)/subscriptions",
+    "/v1/customers/{id}/subscriptions",
+)
+def _create_customer_subscription(fake: FakeStripe, match, params: dict):
+    customer = fake.get("customer", match["id"], "customer")
+    expand = params.pop("expand", None) or []
+    sub = fake.create("subscription", {**params, "customer": customer["id"]})
+    return 200, fake.render(sub, expand)
+
+
+@hooks.action("subscription_schedule", "cancel")
+def _cancel_schedule(fake: FakeStripe, schedule: dict, params: dict) -> dict:
+    _check_schedule_open(schedule)
+    changes = {"status": "canceled", "canceled_at": fake.now}
+    return fake.update(schedule, changes, "subscription_schedule.canceled")
+
+
+@hooks.action("subscription_schedule", "release")
+def _release_schedule(fake: FakeStripe, schedule: dict, params: dict) -> dict:
+    _check_schedule_open(schedule)
+    changes = {
+        "status": "released",
+        "released_at": fake.now,
+        "released_subscription": schedule.get("subscription"),
+        "subscription": None,
+    }
+    return fake.update(schedule, changes, "subscription_schedule.released")
+
+
+def _check_schedule_open(schedule: dict) -> None:
+    if schedule["status"] not in ("not_started", "active"):
+        raise invalid(
+            f"You cannot update a subscription schedule that is {schedule['status']}."
+        )
+
+
 @hooks.on_delete("customer")
 def _delete_customer(fake: FakeStripe, customer: dict, params: dict) -> None:
     """Deleting a customer cancels their subscriptions first, as Stripe does."""
@@ -592,7 +649,6 @@ def _delete_customer(fake: FakeStripe, customer: dict, params: dict) -> None:
 
 @hooks.route("POST", r"/v1/subscription_items", "/v1/subscription_items")
 def _create_subscription_item(fake: FakeStripe, match, params: dict):
-    fake.check_create_params("subscription_item", params)
     sub = fake.get("subscription", params.get("subscription"), "subscription")
     before = fake.render(sub)
     sub["_period_start"] = _current_period_start(fake, sub)
@@ -869,7 +925,9 @@ def _invoice_lines(fake: FakeStripe, invoice: dict):
     return lines, f"/v1/invoices/{invoice['id']}/lines"
 
 
-@hooks.route("GET", r"/v1/invoices/(?P<id>in_[^/]+)/lines", "/v1/invoices/{id}/lines")
+@hooks.route(
+    "GET", r"/v1/invoices/(?P<id>(?!upcoming/)[^/]+)/lines", "/v1/invoices/{id}/lines"
+)
 def _list_invoice_lines(fake: FakeStripe, match, params: dict):
     invoice = fake.get("invoice", match["id"])
     expand = params.pop("expand", None) or []
@@ -886,7 +944,6 @@ def _list_invoice_lines(fake: FakeStripe, match, params: dict):
 
 @hooks.route("POST", r"/v1/invoices", "/v1/invoices")
 def _create_invoice(fake: FakeStripe, match, params: dict):
-    fake.check_create_params("invoice", params)
     expand = params.pop("expand", None) or []
     fake.get("customer", params.get("customer"), "customer")
     sub = None
@@ -1277,6 +1334,20 @@ def _preview_subscription_lines(
     for si in by_id.values():
         period = (start, _period_end(si["price"], start))
         add_subscription_line(fake, invoice, sub, si, period=period, store=False)
+
+
+@hooks.route("GET", r"/v1/invoices/upcoming/lines", "/v1/invoices/upcoming/lines")
+def _upcoming_lines(fake: FakeStripe, match, params: dict):
+    paging = {
+        k: params.pop(k)
+        for k in ("limit", "starting_after", "ending_before", "expand")
+        if k in params
+    }
+    lines = preview_invoice(fake, params, with_id=False)["lines"]["data"]
+    url = "/v1/invoices/upcoming/lines"
+    return 200, fake.page(
+        lines, paging, url, paging.pop("expand", []), oldest_first=True
+    )
 
 
 @hooks.route("GET", r"/v1/invoices/upcoming", "/v1/invoices/upcoming")

@@ -94,7 +94,7 @@ def _after_session(fake: FakeStripe, session: dict, params: dict) -> None:
 
 @hooks.route(
     "GET",
-    r"/v1/checkout/sessions/(?P<id>cs_[^/]+)/line_items",
+    r"/v1/checkout/sessions/(?P<id>[^/]+)/line_items",
     "/v1/checkout/sessions/{id}/line_items",
 )
 def _list_line_items(fake: FakeStripe, match, params: dict):

@@ -95,3 +95,16 @@ for _kind in _KINDS:
 @hooks.on_update("fee_refund")
 def _update_fee_refund(fake: FakeStripe, refund: dict, params: dict, before) -> None:
     fake.emit_changed(refund, before, "application_fee.refund.updated")
+
+
+@hooks.route(
+    "POST",
+    r"/v1/application_fees/(?P<id>[^/]+)/refund",
+    "/v1/application_fees/{id}/refund",
+)
+def _refund_fee(fake: FakeStripe, match, params: dict):
+    """The older form: refund the fee, answer with the fee."""
+    fee = fake.get("application_fee", match["id"])
+    expand = params.pop("expand", None) or []
+    fake.create("fee_refund", params, parent=fee["id"])
+    return 200, fake.render(fee, expand)

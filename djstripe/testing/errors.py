@@ -26,14 +26,22 @@ class FakeStripeError(Exception):
         self.headers = headers or {}
         self.extra = extra
 
-    def body(self) -> dict:
+    def body(self, request_log_url: str | None = None) -> dict:
+        """Stripe's error JSON; a coded error links to the code's documentation,
+        and an error answering a request links to the request's log."""
         error = {"type": self.type, "message": self.message}
         if self.code:
             error["code"] = self.code
+            error["doc_url"] = DOC_URL + self.code.replace("_", "-")
         if self.param:
             error["param"] = self.param
+        if request_log_url:
+            error["request_log_url"] = request_log_url
         error.update(self.extra)
         return {"error": error}
+
+
+DOC_URL = "https://stripe.com/docs/error-codes/"
 
 
 def missing(object_name: str, object_id: str, param: str = "id") -> FakeStripeError:

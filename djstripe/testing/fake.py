@@ -25,11 +25,11 @@ from urllib.parse import urlsplit
 
 import stripe
 
-from . import hooks
-from .errors import FakeStripeError, invalid, missing, unknown_parameter
+from . import contract, hooks
+from .errors import FakeStripeError, invalid, missing
 from .forms import decode, parse_multipart, parse_pairs
 from .resources import BY_OBJECT, RESOURCES, Resource
-from .templates import EXAMPLE_TIME, has_template, operation_types, template
+from .templates import EXAMPLE_TIME, has_template, template
 
 _ALPHABET = string.ascii_letters + string.digits
 _KEY = re.compile(r"^(sk|rk)_test_\w+$")
@@ -65,8 +65,8 @@ _INDEXED: dict[str, tuple[str, ...]] = {
     "price": ("product",),
     "product_feature": ("_product",),
     "entitlements.active_entitlement": ("_customer",),
-    "card": ("customer",),
-    "bank_account": ("customer",),
+    "card": ("customer", "account"),
+    "bank_account": ("customer", "account"),
     "source": ("customer",),
     "tax_id": ("customer",),
     "customer_balance_transaction": ("customer",),
@@ -88,7 +88,8 @@ _ROUTES = sorted(
 )
 
 
-def _types_key(resource: Resource, has_id: bool, action: str | None) -> str:
+def _operation_key(resource: Resource, has_id: bool, action: str | None) -> str:
+    """The contract key of an operation: ``/v1/customers/{id}/tax_ids/{id}``."""
     path = "/v1/" + resource.path.replace("{parent}", "{id}")
     if has_id:
         path += "/{id}"
@@ -158,6 +159,8 @@ class FakeStripe:
         self._faults: list[tuple[int, int | None]] = []
         self._lock = threading.RLock()
         self._request: dict[str, str | None] = {"id": None, "idempotency_key": None}
+        self._version: str | None = None
+        """The ``Stripe-Version`` of the request being served."""
         self._account: Any = _ANY
         self._http_client = None
 
@@ -584,14 +587,19 @@ class FakeStripe:
                     {**saved, "Idempotent-Replayed": "true"},
                 )
             self._request = {"id": request_id, "idempotency_key": key and key[1]}
+            self._version = headers.get("stripe-version")
             try:
                 with self.acting_as(account):
                     status, payload = self._dispatch(method, path, query, headers)
             except FakeStripeError as exc:
-                status, payload = exc.status, exc.body()
+                log = (
+                    f"https://dashboard.stripe.com/test/logs/{request_id}?t={self.now}"
+                )
+                status, payload = exc.status, exc.body(log)
                 out_headers.update(exc.headers)
             finally:
                 self._request = {"id": None, "idempotency_key": None}
+                self._version = None
             if key:
                 out_headers["Idempotency-Key"] = key[1]
                 if account:
@@ -675,10 +683,8 @@ class FakeStripe:
         for route_method, pattern, func in hooks.ROUTES:
             match = pattern.match(path)
             if route_method == method and match:
-                types = (
-                    operation_types(method, func.types_key) if func.types_key else None
-                )
-                return func(self, match, decode(query, types))
+                params = self._checked(method, func.operation_key, query)
+                return func(self, match, params)
         for pattern, resource in _ROUTES:
             match = pattern.match(path)
             if match:
@@ -689,25 +695,36 @@ class FakeStripe:
             status=404,
         )
 
+    def _checked(self, method: str, key: str, query) -> dict:
+        """The request's parameters, decoded and checked as Stripe checks them
+        (for the API version the request pins)."""
+        version = self._version
+        params = decode(query, contract.coercion_types(method, key, version))
+        contract.check(method, key, params, version)
+        return params
+
     def _serve(
         self, resource: Resource, method: str, match: re.Match, query
     ) -> tuple[int, dict]:
         groups = match.groupdict()
         object_id, action, parent = groups["id"], groups["action"], groups.get("parent")
-        types = operation_types(method, _types_key(resource, bool(object_id), action))
-        params = decode(query, types)
+        op = self._operation(method, object_id, action)
+        if op == "A" and (resource.object, action) not in hooks.ACTIONS:
+            raise self._unrecognized(method, match.string)
+        if op not in resource.ops and op != "A":
+            raise self._unrecognized(method, match.string)
+        key = _operation_key(resource, bool(object_id), action)
+        if contract.operation(method, key) is None:
+            raise self._unrecognized(method, match.string)
+        params = self._checked(method, key, query)
         if parent is not None:
             self._check_parent(resource, parent)
         expand = params.pop("expand", None) or []
-        op = self._operation(method, object_id, action)
-        if op not in resource.ops and op != "A":
-            raise self._unrecognized(method, match.string)
         if op == "C":
-            self._check_params(resource, params, types)
             obj = self.create(resource, params, parent)
             return 200, self.render(obj, expand)
         if op == "L":
-            self._check_list_params(resource, params, types)
+            self._check_filters(method, key, params, self._filters(resource))
             return 200, self.list(resource, params, expand, parent)
         # Stripe still answers for a deleted customer (``"deleted": true``);
         # every other deleted object is simply gone.
@@ -716,7 +733,6 @@ class FakeStripe:
         if op == "R":
             return 200, self.render(obj, expand)
         if op == "U":
-            self._check_params(resource, params, types, creating=False)
             return 200, self.render(self.modify(obj, params), expand)
         if op == "D":
             return 200, self.delete(obj, params)
@@ -758,39 +774,27 @@ class FakeStripe:
             raise missing(resource.object, object_id)
         return obj
 
-    def _check_params(
-        self,
-        resource: Resource,
-        params: dict,
-        types: dict | None,
-        creating: bool = True,
+    def _check_filters(
+        self, method: str, key: str, params: dict, handled: Iterable[str]
     ) -> None:
-        allowed = set(types or {}) | {"expand", "metadata"}
-        if has_template(resource.object):
-            allowed |= set(template(resource.object))
-        if creating:
-            allowed |= resource.create_params
-        for key in params:
-            if (
-                key not in allowed
-                or key in ("object", "livemode", "created")
-                and key not in (types or {})
-            ):
-                raise unknown_parameter(key)
+        """Reject a list filter Stripe documents but the fake does not apply:
+        a filter must work or fail, never silently return everything."""
+        for name in params:
+            if name not in _LIST_PARAMS and name not in handled:
+                raise FakeStripeError(
+                    f"djstripe.testing does not model the {name!r} filter of "
+                    f"{method} {key}; Stripe would apply it. Filter the result "
+                    "yourself, or teach the fake this filter.",
+                    param=name,
+                )
 
-    def check_create_params(self, object_name: str, params: dict) -> None:
-        """400 ``parameter_unknown`` for a parameter the create call doesn't take."""
-        resource = BY_OBJECT[object_name]
-        types = operation_types("POST", _types_key(resource, False, None))
-        self._check_params(resource, params, types)
-
-    def _check_list_params(
-        self, resource: Resource, params: dict, types: dict | None
-    ) -> None:
-        allowed = set(types or {}) | set(resource.filters) | _LIST_PARAMS
-        for key in params:
-            if key not in allowed:
-                raise unknown_parameter(key)
+    def _filters(self, resource: Resource) -> set[str]:
+        """The list filters the generic list applies for ``resource``."""
+        fields = (
+            set(template(resource.object)) if has_template(resource.object) else set()
+        )
+        hooked = {name for obj, name in hooks.FILTERS if obj == resource.object}
+        return fields | set(resource.filters) | hooked | {"ids"}
 
     # -- generic operations -------------------------------------------------
 
@@ -968,7 +972,7 @@ class FakeStripe:
     ) -> bool:
         if resource.parent_field and obj.get(resource.parent_field) != parent:
             return False
-        if not _created_matches(obj.get("created"), params.get("created")):
+        if not range_matches(obj.get("created"), params.get("created")):
             return False
         for name, value in params.items():
             if name in _LIST_PARAMS:
@@ -977,7 +981,7 @@ class FakeStripe:
             if custom:
                 if not custom(self, obj, value):
                     return False
-            elif name in resource.filters and _field_id(obj.get(name)) != value:
+            elif not _field_matches(obj, name, value):
                 return False
         default = hooks.FILTERS.get((resource.object, "_default"))
         return default is None or default(self, obj, params)
@@ -1115,13 +1119,33 @@ def _field_id(value: Any) -> Any:
     return value.get("id") if isinstance(value, dict) else value
 
 
-def _created_matches(created: Any, spec: Any) -> bool:
+_RANGE = {"gt", "gte", "lt", "lte"}
+
+
+def _field_matches(obj: dict, name: str, value: Any) -> bool:
+    """Stripe's generic list filters: ``ids``, a range (``due_date[gte]``),
+    a sub-object's fields (``recurring[interval]``) or an equal value."""
+    if name == "ids":
+        return obj.get("id") in (value or [])
+    actual = obj.get(name)
+    if isinstance(value, dict) and value and set(value) <= _RANGE:
+        return range_matches(actual, value, name)
+    if isinstance(value, dict):
+        return isinstance(actual, dict) and all(
+            _field_id(actual.get(k)) == v for k, v in value.items()
+        )
+    return _field_id(actual) == value
+
+
+def range_matches(created: Any, spec: Any, name: str = "created") -> bool:
+    """Whether a timestamp passes a list's range filter (``created[gte]=...``,
+    or an exact ``created=...``); 400 for a malformed filter."""
     if spec is None:
         return True
     if isinstance(spec, int):
         return created == spec
     if not isinstance(spec, dict):
-        raise invalid("Invalid created filter", param="created")
+        raise invalid(f"Invalid {name} filter", param=name)
     checks = {
         "gt": lambda a, b: a > b,
         "gte": lambda a, b: a >= b,
@@ -1130,7 +1154,7 @@ def _created_matches(created: Any, spec: Any) -> bool:
     }
     for op, bound in spec.items():
         if op not in checks or not isinstance(bound, int):
-            raise invalid(f"Invalid created[{op}]", param=f"created[{op}]")
+            raise invalid(f"Invalid {name}[{op}]", param=f"{name}[{op}]")
         if created is None or not checks[op](created, bound):
             return False
     return True

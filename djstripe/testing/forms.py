@@ -90,9 +90,11 @@ def _as_list(value: dict) -> list:
 
 
 def coerce(value: Any, kind: Any, name: str = "", param: str = "") -> Any:
-    """Coerce a decoded value to the type tree ``kind`` (see build_schema)."""
+    """Coerce a decoded value to the type tree ``kind`` (see contract.py)."""
     if value == "":
         return None
+    if isinstance(value, UploadedFile):
+        return value
     if isinstance(kind, list):
         elem = kind[0] if kind else None
         if _is_index_dict(value):
@@ -142,6 +144,10 @@ def _scalar(value: str, kind: Any, name: str, param: str) -> Any:
     return value
 
 
+class UploadedFile(dict):
+    """A multipart file part: its ``filename``, ``size`` and ``type``."""
+
+
 def parse_multipart(body: bytes, content_type: str) -> dict:
     """Fields of a multipart upload; a file becomes its name, size and type."""
     head = f"Content-Type: {content_type}\r\n\r\n".encode()
@@ -154,11 +160,11 @@ def parse_multipart(body: bytes, content_type: str) -> dict:
         if filename is None:
             pairs.append((name, payload.decode("utf-8")))
             continue
-        files[name] = {
-            "filename": filename,
-            "size": len(payload),
-            "type": filename.rsplit(".", 1)[-1].lower() if "." in filename else None,
-        }
+        files[name] = UploadedFile(
+            filename=filename,
+            size=len(payload),
+            type=filename.rsplit(".", 1)[-1].lower() if "." in filename else None,
+        )
     return {**nest(pairs), **files}
 
 

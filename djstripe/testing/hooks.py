@@ -28,7 +28,7 @@ SUBLISTS: dict[tuple[str, str], Hook] = {}
 RESOLVE: dict[str, Hook] = {}
 """``(fake, object_id) -> obj | None``: ids Stripe accepts without storing them."""
 ROUTES: list[tuple[str, re.Pattern, Hook]] = []
-"""``(fake, match, params, query_types) -> (status, body)`` special endpoints."""
+"""``(fake, match, params) -> (status, body)`` special endpoints."""
 EVENT_LISTENERS: list[tuple[str, Hook]] = []
 """``(fake, event)`` after an event whose type starts with the prefix is recorded."""
 FILTERS: dict[tuple[str, str], Callable[[object, dict, object], bool]] = {}
@@ -91,11 +91,13 @@ def resolve(object_name: str):
     return _register(RESOLVE, object_name)
 
 
-def route(method: str, pattern: str, types_key: str | None = None):
-    """Register a special endpoint; ``pattern`` is a regex on the path."""
+def route(method: str, pattern: str, operation_key: str):
+    """Register a special endpoint; ``pattern`` is a regex on the path and
+    ``operation_key`` its path in Stripe's contract (``/v1/invoices/{id}/lines``),
+    against which every request is checked before ``func`` runs."""
 
     def decorator(func: Hook) -> Hook:
-        func.types_key = types_key  # type: ignore[attr-defined]
+        func.operation_key = operation_key  # type: ignore[attr-defined]
         ROUTES.append((method, re.compile(f"^{pattern}$"), func))
         return func
 

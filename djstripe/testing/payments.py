@@ -416,7 +416,6 @@ def capture_charge(
 @hooks.route("POST", r"/v1/charges", "/v1/charges")
 def _create_charge(fake: FakeStripe, match, params: dict) -> tuple[int, dict]:
     """Legacy ``POST /v1/charges`` with a ``source`` token or a customer's card."""
-    fake.check_create_params("charge", params)
     amount, currency = params.get("amount"), params.get("currency")
     if not isinstance(amount, int) or amount < 50:
         raise invalid(
@@ -898,11 +897,11 @@ def _prepare_tax_id(fake: FakeStripe, tax_id: dict, params: dict) -> None:
 def _customer_payment_methods(fake: FakeStripe, match, params: dict):
     customer = fake.get("customer", match["id"], "customer")
     expand = params.pop("expand", None) or []
-    wanted = params.get("type")
+    wanted = {k: params[k] for k in ("type", "allow_redisplay") if k in params}
     methods = [
         pm
         for pm in fake.all("payment_method", customer=customer["id"])
-        if wanted in (None, pm["type"])
+        if all(pm.get(k) == v for k, v in wanted.items())
     ]
     url = f"/v1/customers/{customer['id']}/payment_methods"
     return 200, fake.page(methods, params, url, expand)
@@ -983,3 +982,70 @@ def _retrieve_balance(fake: FakeStripe, match, params: dict):
         "connect_reserved": [{"amount": 0, "currency": c} for c in currencies],
         "livemode": False,
     }
+
+
+# -- older paths Stripe still documents: a charge's refunds and dispute --------
+
+
+@hooks.route("POST", r"/v1/charges/(?P<id>[^/]+)/refunds", "/v1/charges/{id}/refunds")
+def _create_charge_refund(fake: FakeStripe, match, params: dict):
+    charge = fake.get("charge", match["id"], "charge")
+    expand = params.pop("expand", None) or []
+    return 200, fake.render(
+        fake.create("refund", {**params, "charge": charge["id"]}), expand
+    )
+
+
+@hooks.route("POST", r"/v1/charges/(?P<id>[^/]+)/refund", "/v1/charges/{id}/refund")
+def _refund_charge(fake: FakeStripe, match, params: dict):
+    """The oldest form: refund the charge, answer with the charge."""
+    charge = fake.get("charge", match["id"], "charge")
+    expand = params.pop("expand", None) or []
+    fake.create("refund", {**params, "charge": charge["id"]})
+    return 200, fake.render(charge, expand)
+
+
+def _dispute_of(fake: FakeStripe, charge_id: str) -> dict:
+    charge = fake.get("charge", charge_id, "charge")
+    disputes = fake.all("dispute", charge=charge["id"])
+    if not disputes:
+        raise FakeStripeError(
+            f"No dispute for charge: {charge['id']}",
+            status=404,
+            code="resource_missing",
+        )
+    return disputes[-1]
+
+
+@hooks.route("GET", r"/v1/charges/(?P<id>[^/]+)/dispute", "/v1/charges/{id}/dispute")
+def _charge_dispute(fake: FakeStripe, match, params: dict):
+    return 200, fake.render(_dispute_of(fake, match["id"]), params.get("expand") or [])
+
+
+@hooks.route("POST", r"/v1/charges/(?P<id>[^/]+)/dispute", "/v1/charges/{id}/dispute")
+def _update_charge_dispute(fake: FakeStripe, match, params: dict):
+    expand = params.pop("expand", None) or []
+    dispute = fake.modify(_dispute_of(fake, match["id"]), params)
+    return 200, fake.render(dispute, expand)
+
+
+@hooks.route(
+    "POST",
+    r"/v1/charges/(?P<id>[^/]+)/dispute/close",
+    "/v1/charges/{id}/dispute/close",
+)
+def _close_charge_dispute(fake: FakeStripe, match, params: dict):
+    dispute = _close_dispute(fake, _dispute_of(fake, match["id"]), params)
+    return 200, fake.render(dispute, params.get("expand") or [])
+
+
+@hooks.action("refund", "cancel")
+def _cancel_refund(fake: FakeStripe, refund: dict, params: dict) -> dict:
+    """Only a refund waiting for the customer's action can be canceled; card
+    refunds in the fake succeed at once, as in Stripe's test mode."""
+    if refund["status"] != "requires_action":
+        raise invalid(
+            f"Refund {refund['id']} cannot be canceled because it is not in the "
+            "`requires_action` state.",
+        )
+    return fake.update(refund, {"status": "canceled"}, "refund.updated")

@@ -27,8 +27,6 @@ class Resource:
     """Event type prefix ("" means the object name; None: no CRUD events)."""
     parent_field: str | None = None
     """For nested collections, the field holding the parent's id."""
-    create_params: frozenset[str] = frozenset()
-    """Create-only parameters that are not fields of the object."""
     defaults: dict = field(default_factory=dict)
     """Field values to use instead of the template's."""
     id_length: int = 24
@@ -41,10 +39,6 @@ class Resource:
         return "/v1/" + self.path.replace("{parent}", parent_id or "")
 
 
-def _p(*names: str) -> frozenset[str]:
-    return frozenset(names)
-
-
 RESOURCES: tuple[Resource, ...] = (
     Resource(
         "customers",
@@ -52,16 +46,6 @@ RESOURCES: tuple[Resource, ...] = (
         "cus",
         "CRUDL",
         ("email",),
-        create_params=_p(
-            "payment_method",
-            "source",
-            "coupon",
-            "promotion_code",
-            "tax_id_data",
-            "tax",
-            "cash_balance",
-            "test_clock",
-        ),
         defaults={"tax_exempt": "none"},
         id_length=14,
     ),
@@ -71,7 +55,6 @@ RESOURCES: tuple[Resource, ...] = (
         "prod",
         "CRUDL",
         ("active", "type", "shippable", "url"),
-        create_params=_p("default_price_data", "id", "features"),
         id_length=14,
     ),
     Resource(
@@ -80,19 +63,20 @@ RESOURCES: tuple[Resource, ...] = (
         "price",
         "CRUL",
         ("active", "currency", "product", "type"),
-        create_params=_p(
-            "product_data", "transfer_lookup_key", "currency_options", "tiers"
-        ),
         defaults={"billing_scheme": "per_unit", "tax_behavior": "unspecified"},
     ),
-    Resource("coupons", "coupon", "", "CRUDL", create_params=_p("id", "applies_to")),
+    Resource(
+        "coupons",
+        "coupon",
+        "",
+        "CRUDL",
+    ),
     Resource(
         "promotion_codes",
         "promotion_code",
         "promo",
         "CRUL",
         ("active", "code", "coupon", "customer"),
-        create_params=_p("coupon", "promotion"),
     ),
     Resource("tax_rates", "tax_rate", "txr", "CRUL", ("active", "inclusive")),
     Resource("shipping_rates", "shipping_rate", "shr", "CRUL", ("active", "currency")),
@@ -102,7 +86,6 @@ RESOURCES: tuple[Resource, ...] = (
         "pm",
         "CRUL",
         ("customer", "type"),
-        create_params=_p("card", "payment_method"),
     ),
     Resource(
         "payment_intents",
@@ -110,18 +93,6 @@ RESOURCES: tuple[Resource, ...] = (
         "pi",
         "CRUL",
         ("customer",),
-        create_params=_p(
-            "confirm",
-            "off_session",
-            "error_on_requires_action",
-            "mandate",
-            "mandate_data",
-            "return_url",
-            "use_stripe_sdk",
-            "payment_method_data",
-            "radar_options",
-            "confirmation_token",
-        ),
     ),
     Resource(
         "setup_intents",
@@ -129,13 +100,6 @@ RESOURCES: tuple[Resource, ...] = (
         "seti",
         "CRUL",
         ("customer", "payment_method"),
-        create_params=_p(
-            "confirm",
-            "return_url",
-            "payment_method_data",
-            "mandate_data",
-            "use_stripe_sdk",
-        ),
         defaults={"usage": "off_session"},
     ),
     Resource(
@@ -144,7 +108,6 @@ RESOURCES: tuple[Resource, ...] = (
         "ch",
         "CRUL",
         ("customer", "payment_intent", "transfer_group"),
-        create_params=_p("source", "capture", "destination"),
     ),
     Resource(
         "refunds",
@@ -152,9 +115,6 @@ RESOURCES: tuple[Resource, ...] = (
         "re",
         "CRUL",
         ("charge", "payment_intent"),
-        create_params=_p(
-            "refund_application_fee", "reverse_transfer", "instructions_email", "origin"
-        ),
     ),
     Resource(
         "balance_transactions",
@@ -178,7 +138,6 @@ RESOURCES: tuple[Resource, ...] = (
         "po",
         "CRUL",
         ("status", "destination"),
-        create_params=_p("source_type"),
     ),
     Resource(
         "files",
@@ -186,7 +145,6 @@ RESOURCES: tuple[Resource, ...] = (
         "file",
         "CRL",
         ("purpose",),
-        create_params=_p("file", "file_link_data"),
     ),
     Resource("file_links", "file_link", "link", "CRUL", ("file", "expired")),
     Resource(
@@ -195,12 +153,6 @@ RESOURCES: tuple[Resource, ...] = (
         "in",
         "CRUDL",
         ("customer", "status", "subscription", "collection_method"),
-        create_params=_p(
-            "subscription",
-            "pending_invoice_items_behavior",
-            "from_invoice",
-            "transfer_data",
-        ),
     ),
     Resource(
         "invoiceitems",
@@ -208,14 +160,6 @@ RESOURCES: tuple[Resource, ...] = (
         "ii",
         "CRUDL",
         ("customer", "invoice", "pending"),
-        create_params=_p(
-            "price",
-            "price_data",
-            "unit_amount",
-            "unit_amount_decimal",
-            "subscription",
-            "pricing",
-        ),
     ),
     Resource(
         "subscriptions",
@@ -224,20 +168,6 @@ RESOURCES: tuple[Resource, ...] = (
         "CRUDL",
         ("customer", "status", "price", "collection_method"),
         event_prefix="customer.subscription",
-        create_params=_p(
-            "items",
-            "trial_period_days",
-            "trial_from_plan",
-            "coupon",
-            "promotion_code",
-            "payment_behavior",
-            "proration_behavior",
-            "add_invoice_items",
-            "backdate_start_date",
-            "off_session",
-            "billing_cycle_anchor_config",
-            "cancel_at",
-        ),
     ),
     Resource(
         "subscription_items",
@@ -245,13 +175,6 @@ RESOURCES: tuple[Resource, ...] = (
         "si",
         "CRUDL",
         ("subscription",),
-        create_params=_p(
-            "price",
-            "price_data",
-            "proration_behavior",
-            "payment_behavior",
-            "proration_date",
-        ),
         event_prefix=None,
         id_length=14,
     ),
@@ -261,25 +184,13 @@ RESOURCES: tuple[Resource, ...] = (
         "sub_sched",
         "CRUL",
         ("customer",),
-        create_params=_p("from_subscription", "start_date", "phases", "end_behavior"),
     ),
     Resource(
         "checkout/sessions",
         "checkout.session",
         "cs_test",
-        "CRL",
+        "CRUL",
         ("customer", "payment_intent", "subscription", "status", "payment_link"),
-        create_params=_p(
-            "line_items",
-            "subscription_data",
-            "payment_intent_data",
-            "setup_intent_data",
-            "customer_update",
-            "discounts",
-            "expires_at",
-            "invoice_creation",
-            "payment_method_data",
-        ),
         event_prefix=None,
         id_length=58,
     ),
@@ -288,7 +199,6 @@ RESOURCES: tuple[Resource, ...] = (
         "webhook_endpoint",
         "we",
         "CRUDL",
-        create_params=_p("connect"),
         event_prefix=None,
     ),
     Resource("events", "event", "evt", "RL", ("type",), event_prefix=None),
@@ -297,9 +207,6 @@ RESOURCES: tuple[Resource, ...] = (
         "account",
         "acct",
         "CRUDL",
-        create_params=_p(
-            "tos_acceptance", "external_account", "controller", "documents"
-        ),
         id_length=16,
     ),
     Resource(
@@ -308,7 +215,6 @@ RESOURCES: tuple[Resource, ...] = (
         "tr",
         "CRUL",
         ("destination", "transfer_group"),
-        create_params=_p("source_transaction", "source_type"),
     ),
     Resource(
         "entitlements/features",
@@ -323,7 +229,6 @@ RESOURCES: tuple[Resource, ...] = (
         "prodft",
         "CRDL",
         parent_field="_product",
-        create_params=_p("entitlement_feature"),
         event_prefix=None,
     ),
     Resource(
@@ -334,9 +239,7 @@ RESOURCES: tuple[Resource, ...] = (
         event_prefix=None,
     ),
     Resource("mandates", "mandate", "mandate", "R", event_prefix=None),
-    Resource(
-        "tax_ids", "tax_id", "txi", "CRDL", create_params=_p("owner"), event_prefix=None
-    ),
+    Resource("tax_ids", "tax_id", "txi", "CRDL", event_prefix=None),
     Resource(
         "customers/{parent}/tax_ids",
         "tax_id",
@@ -368,7 +271,6 @@ RESOURCES: tuple[Resource, ...] = (
         "trr",
         "CRUL",
         parent_field="transfer",
-        create_params=_p("refund_application_fee"),
         event_prefix=None,
     ),
     Resource(
@@ -388,6 +290,32 @@ RESOURCES: tuple[Resource, ...] = (
         ("charge", "payment_intent"),
     ),
     Resource("tax_codes", "tax_code", "txcd", "RL", event_prefix=None, id_length=8),
+    # Older, still-documented paths to the same objects.
+    Resource(
+        "charges/{parent}/refunds",
+        "refund",
+        "re",
+        "RUL",
+        parent_field="charge",
+    ),
+    Resource(
+        "customers/{parent}/subscriptions",
+        "subscription",
+        "sub",
+        "RUDL",
+        parent_field="customer",
+        event_prefix="customer.subscription",
+    ),
+    Resource("balance/history", "balance_transaction", "txn", "RL", event_prefix=None),
+    Resource("sources", "source", "src", "CRU", event_prefix="source"),
+    Resource("country_specs", "country_spec", "", "RL", event_prefix=None),
+    Resource(
+        "sigma/scheduled_query_runs",
+        "scheduled_query_run",
+        "sqr",
+        "RL",
+        event_prefix="sigma.scheduled_query_run",
+    ),
 )
 
 BY_OBJECT: dict[str, Resource] = {}

@@ -37,10 +37,6 @@ def object_facts(object_name: str) -> dict:
     return schema()["objects"].get(object_name, {"nullable": [], "expandable": []})
 
 
-def operation_types(method: str, path_template: str) -> dict | None:
-    return schema()["operations"].get(f"{method} {path_template}")
-
-
 def _keep_example(value: Any) -> bool:
     """Booleans, empty containers and sub-lists are already sane defaults."""
     if isinstance(value, dict) and value.get("object") == "list":

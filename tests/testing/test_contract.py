@@ -1,5 +1,7 @@
 """Every object the fake returns has (at least) the fields Stripe returns today."""
 
+import functools
+
 import pytest
 
 from djstripe.testing import FakeStripe
@@ -137,6 +139,15 @@ def _world():
         fake.add("radar.early_fraud_warning", charge=charge.id)["id"]
     )
     made["tax_code"] = c.v1.tax_codes.retrieve(fake.add("tax_code")["id"])
+    made["country_spec"] = c.v1.country_specs.retrieve(
+        fake.add("country_spec", id="US")["id"]
+    )
+    made["scheduled_query_run"] = c.v1.sigma.scheduled_query_runs.retrieve(
+        fake.add("scheduled_query_run")["id"]
+    )
+    made["source"] = c.v1.sources.create(
+        params={"type": "ach_credit_transfer", "currency": "usd"}
+    )
     discounted = c.v1.subscriptions.create(
         params={
             "customer": customer.id,
@@ -146,17 +157,17 @@ def _world():
         }
     )
     made["discount"] = discounted.discounts[0]
-    return {name: obj.to_dict() for name, obj in made.items()}
+    return fake, {name: obj.to_dict() for name, obj in made.items()}
 
 
-WORLD = None
+@functools.cache
+def populated():
+    """A fake holding one object of every type, and those objects by type."""
+    return _world()
 
 
 def world():
-    global WORLD
-    if WORLD is None:
-        WORLD = _world()
-    return WORLD
+    return populated()[1]
 
 
 SERVED = sorted(

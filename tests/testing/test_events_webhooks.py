@@ -132,7 +132,10 @@ def test_deliver_webhooks_respects_enabled_events(client, fake):
         params={"url": "http://127.0.0.1:9/all", "enabled_events": ["*"]}
     )
     secret = client.v1.webhook_endpoints.create(
-        params={"url": "http://127.0.0.1:9/products", "enabled_events": ["product.*"]}
+        params={
+            "url": "http://127.0.0.1:9/products",
+            "enabled_events": ["product.created"],
+        }
     ).secret
     customer = client.v1.customers.create()
     client.v1.products.create(params={"name": "P"})

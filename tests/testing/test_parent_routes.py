@@ -100,6 +100,30 @@ def test_bank_account_verification_needs_the_microdeposit_amounts(
     assert (status, body["status"]) == (200, "verified")
 
 
+def test_connected_account_external_accounts(client, fake):
+    account = client.v1.accounts.create(params={"type": "custom", "country": "US"})
+    external = client.v1.accounts.external_accounts
+    bank = external.create(account.id, params={"external_account": "btok_us"})
+    card = external.create(account.id, params={"external_account": "tok_visa"})
+    assert (bank.object, bank.account) == ("bank_account", account.id)
+    assert _ids(external.list(account.id)) == [card.id, bank.id]
+    assert _ids(external.list(account.id, params={"object": "card"})) == [card.id]
+    updated = external.update(account.id, bank.id, params={"metadata": {"k": "v"}})
+    assert updated.metadata.to_dict() == {"k": "v"}
+    assert external.delete(account.id, card.id).deleted is True
+    assert _ids(external.list(account.id)) == [bank.id]
+    other = client.v1.accounts.create(params={"type": "custom", "country": "US"})
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        external.retrieve(other.id, bank.id)
+    assert err.value.http_status == 404
+    assert [e["type"] for e in fake.events if "external_account" in e["type"]] == [
+        "account.external_account.created",
+        "account.external_account.created",
+        "account.external_account.updated",
+        "account.external_account.deleted",
+    ]
+
+
 # -- /v1/customers/{id}/payment_methods ----------------------------------------
 
 

@@ -157,15 +157,20 @@ def test_expand_nested_paths_on_retrieve_and_list(client):
 def test_unknown_id_is_a_404_shaped_like_stripe(fake):
     status, body, headers = call(fake, "GET", "/v1/customers/cus_missing")
     assert status == 404
+    request_id = headers["Request-Id"]
+    assert request_id.startswith("req_")
     assert body == {
         "error": {
             "type": "invalid_request_error",
             "code": "resource_missing",
+            "doc_url": "https://stripe.com/docs/error-codes/resource-missing",
             "message": "No such customer: 'cus_missing'",
             "param": "id",
+            "request_log_url": (
+                f"https://dashboard.stripe.com/test/logs/{request_id}?t={fake.now}"
+            ),
         }
     }
-    assert headers["Request-Id"].startswith("req_")
 
 
 def test_stripe_python_raises_invalid_request_error(client):

@@ -1,16 +1,15 @@
 """Regenerate ``schema.json`` from Stripe's OpenAPI spec (a development tool).
 
-The fake needs three facts the example objects in ``fixtures3.json`` cannot give:
-which fields are nullable (so example values can be reset to ``null``), which
-fields are expandable references, and the type of every request parameter (so
-form-encoded strings can be coerced, and unknown parameters rejected).  Rather
-than ship the 5 MB spec, this script distils those facts into a small file.
+The fake needs two facts the example objects in ``fixtures3.json`` cannot give:
+which fields are nullable (so example values can be reset to ``null``) and
+which fields are expandable references.  Rather than ship the 5 MB spec, this
+script distils those facts into a small file.  (What requests may carry is in
+``contract.json``, built by ``build_contract.py``.)
 
 Usage: python -m djstripe.testing.data.build_schema path/to/spec3.json
 """
 
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -44,41 +43,6 @@ def _nullable_paths(spec: dict, schema: dict, prefix: str, depth: int) -> list[s
     return found
 
 
-def _param_type(schema: dict, depth: int = 0):
-    """A compact type tree: "int", "bool", "num", "str", "map", dict or [elem]."""
-    branches = schema.get("anyOf", [schema])
-    for wanted in ("object", "array"):
-        for branch in branches:
-            if branch.get("type") != wanted:
-                continue
-            if wanted == "array":
-                return [_param_type(branch.get("items", {}), depth + 1)]
-            props = branch.get("properties")
-            if not props or depth > 8:
-                return "map"
-            return {k: _param_type(v, depth + 1) for k, v in props.items()}
-    kinds = {b.get("type") for b in branches}
-    for kind, code in (("integer", "int"), ("boolean", "bool"), ("number", "num")):
-        if kind in kinds:
-            return code
-    return "str"
-
-
-def _operation_params(method: str, op: dict) -> dict:
-    if method == "post" and "requestBody" in op:
-        content = op["requestBody"].get("content", {})
-        form = content.get("application/x-www-form-urlencoded") or next(
-            iter(content.values()), {}
-        )
-        tree = _param_type(form.get("schema", {}))
-        return tree if isinstance(tree, dict) else {}
-    return {
-        p["name"]: _param_type(p.get("schema", {}))
-        for p in op.get("parameters", [])
-        if p.get("in") == "query"
-    }
-
-
 def build(spec: dict, fixtures: dict) -> dict:
     components = spec["components"]["schemas"]
     objects = {}
@@ -90,14 +54,7 @@ def build(spec: dict, fixtures: dict) -> dict:
             "nullable": _nullable_paths(spec, schema, "", 0),
             "expandable": schema.get("x-expandableFields", []),
         }
-    operations = {}
-    for path, methods in spec["paths"].items():
-        if not path.startswith("/v1/"):
-            continue
-        template = re.sub(r"\{[^}]+\}", "{id}", path)
-        for method, op in methods.items():
-            operations[f"{method.upper()} {template}"] = _operation_params(method, op)
-    return {"objects": objects, "operations": operations}
+    return {"objects": objects}
 
 
 def main(argv: list[str]) -> None:
