@@ -142,6 +142,10 @@ def resync_from_stripe(
         )
 
 
+class ReprocessFailed(Exception):
+    """Processing ran and failed; the message is the reason it recorded."""
+
+
 def reprocess_one(obj: models.Model) -> None:
     """Run the webhook processing of an Event row or a webhook trigger again.
 
@@ -154,7 +158,10 @@ def reprocess_one(obj: models.Model) -> None:
         return
     process = getattr(obj, "process", None)
     if callable(process):
-        process()
+        # ``process()`` records a failure on the row and says so by returning
+        # False (or, in later versions, by raising): both are a failure here.
+        if process() is False:
+            raise ReprocessFailed(getattr(obj, "exception", "") or "processing failed")
         return
     body = getattr(obj, "body", None)
     if not body:

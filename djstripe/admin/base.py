@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.contrib.auth import get_permission_codename
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -36,6 +36,22 @@ _DERIVED = (
     "date_hierarchy",
     "list_select_related",
 )
+
+
+#: Lookups Django's list filters put in the querystring (``status__exact``,
+#: ``created__gte``...).
+_FILTER_LOOKUPS = ("exact", "isnull", "gte", "lt")
+#: Lookups of the date hierarchy.
+_DATE_PARTS = ("year", "month", "day")
+
+
+def _relation_target(model: type[models.Model], name: str) -> str:
+    """The field a relation ``name`` points at (``id``), or ``""``."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return ""
+    return field.target_field.name if isinstance(field, models.ForeignKey) else ""
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -68,6 +84,46 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         opts = self.opts
         codename = get_permission_codename("change", opts)
         return request.user.has_perm(f"{opts.app_label}.{codename}")
+
+    def lookup_allowed(self, lookup: str, value: Any, request: Any = None) -> bool:
+        """Only the lookups the page offers: its filters, its date hierarchy,
+        and an exact relation id (the "related objects" links).
+
+        Django allows any lookup on a model's own fields by default, so a
+        querystring such as ``?secret__startswith=sk_live_a`` would turn the
+        result count into an oracle that recovers a secret one character at a
+        time. Anything else is refused (Django answers 400).
+        """
+        return lookup in self.allowed_lookups(request)
+
+    def allowed_lookups(self, request: Any = None) -> frozenset[str]:
+        """The querystring lookups :meth:`lookup_allowed` accepts."""
+        list_filter = (
+            self.get_list_filter(request) if request is not None else self.list_filter
+        )
+        allowed: set[str] = set()
+        for item in list_filter:
+            if isinstance(item, type):  # a SimpleListFilter
+                allowed.add(item.parameter_name)
+                continue
+            name = item[0] if isinstance(item, list | tuple) else item
+            allowed |= {name, *(f"{name}__{lookup}" for lookup in _FILTER_LOOKUPS)}
+            target = _relation_target(self.model, name)
+            if target:
+                allowed.add(f"{name}__{target}__exact")
+        if self.date_hierarchy:
+            allowed |= {f"{self.date_hierarchy}__{part}" for part in _DATE_PARTS}
+        for field in columns.relations(self.model):
+            target = field.target_field.name
+            allowed |= {
+                field.name,
+                f"{field.name}__exact",
+                f"{field.name}__{target}__exact",
+            }
+        secret = {f.name for f in columns.secret_fields(self.model)}
+        return frozenset(
+            lookup for lookup in allowed if lookup.split("__", 1)[0] not in secret
+        )
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         queryset = super().get_queryset(request)

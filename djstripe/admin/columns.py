@@ -25,7 +25,7 @@ from ..fields import (
     get_path,
 )
 from ..properties import StripeProperty
-from . import display
+from . import display, masking
 
 #: Columns every ``StripeModel`` has; shown in fixed places, not as details.
 BASE_FIELDS = (
@@ -87,7 +87,7 @@ def field_names(model: type[models.Model]) -> set[str]:
 def is_secret(field: models.Field) -> bool:
     """Credentials: any column named like one, and every ``secret*`` of APIKey."""
     name = field.name
-    return name in display.SECRET_NAMES or (
+    return masking.is_secret_name(name) or (
         field.model._meta.model_name == "apikey" and name.startswith("secret")
     )
 
@@ -294,7 +294,7 @@ def relation_column(
 def secret_column(field: models.Field) -> Callable[[Any], str]:
     @admin.display(description=field.verbose_name)
     def column(obj: models.Model) -> str:
-        return display.mask_secret(getattr(obj, field.attname))
+        return masking.mask_secret(getattr(obj, field.attname))
 
     column.__name__ = field.name
     return column

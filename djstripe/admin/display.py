@@ -13,13 +13,13 @@ from typing import Any
 from django.contrib.admin.utils import quote
 from django.db import models
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince, timeuntil
 
 from ..fields import currency_exponent, to_major_units
-
-#: Field and JSON key names whose values are credentials: never shown in full.
-SECRET_NAMES = frozenset({"secret", "secret_key", "client_secret"})
+from .masking import mask_secret, mask_secrets  # noqa: F401 (mask_secret re-exported)
 
 #: Currency symbols shown before the amount; the ISO code always follows.
 _SYMBOLS = {
@@ -64,35 +64,6 @@ def format_amount(
     number = f"{abs(value):,}"
     symbol = _SYMBOLS.get(code, "")
     return f"{sign}{symbol}{number} {code.upper()}".strip()
-
-
-def mask_secret(value: Any) -> str:
-    """``"sk_test_51Habcdefwxyz"`` → ``"sk_test_…wxyz"``: enough to tell keys
-    apart, too little to use one."""
-    if not value:
-        return ""
-    text = str(value)
-    prefix, _, rest = text.rpartition("_")
-    if not prefix or len(prefix) > 12:
-        prefix, rest = "", text
-    else:
-        prefix += "_"
-    tail = rest[-4:] if len(rest) >= 12 else ""
-    return f"{prefix}…{tail}"
-
-
-def mask_secrets(data: Any) -> Any:
-    """A copy of ``data`` with the value of every secret-named key masked."""
-    if isinstance(data, dict):
-        return {
-            key: mask_secret(value)
-            if key in SECRET_NAMES and isinstance(value, str)
-            else mask_secrets(value)
-            for key, value in data.items()
-        }
-    if isinstance(data, list):
-        return [mask_secrets(item) for item in data]
-    return data
 
 
 def pretty_json(data: Any, *, summary: str = "", open: bool = False) -> SafeString:
@@ -156,3 +127,121 @@ def link(url: str, text: Any) -> SafeString | str:
     if not url:
         return str(text)
     return format_html('<a href="{}">{}</a>', url, text)
+
+
+def pretty_text(text: str, *, summary: str) -> SafeString:
+    """Collapsible, escaped, preformatted text (already masked by the caller)."""
+    return format_html(
+        '<details class="djstripe-json" open><summary>{}</summary>'
+        '<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto">{}</pre></details>',
+        summary,
+        text,
+    )
+
+
+#: Badge colours by tone.
+_TONES = {
+    "success": ("#d7f7c2", "#05690d"),
+    "warning": ("#fcedb9", "#a82c00"),
+    "danger": ("#ffe7f2", "#b3093c"),
+    "info": ("#cff5f6", "#0055bc"),
+    "neutral": ("#ebeef1", "#545969"),
+}
+
+#: The tone of Stripe statuses, as the dashboard colours them.
+STATUS_TONES = {
+    **dict.fromkeys(
+        (
+            "active",
+            "paid",
+            "succeeded",
+            "available",
+            "complete",
+            "enabled",
+            "won",
+            "verified",
+            "valid",
+            "processed",
+        ),
+        "success",
+    ),
+    **dict.fromkeys(
+        (
+            "trialing",
+            "open",
+            "pending",
+            "in_transit",
+            "processing",
+            "draft",
+            "not_started",
+            "requires_action",
+            "requires_capture",
+            "requires_confirmation",
+            "requires_payment_method",
+            "warning_needs_response",
+            "needs_response",
+            "under_review",
+            "warning_under_review",
+        ),
+        "info",
+    ),
+    **dict.fromkeys(
+        ("past_due", "unpaid", "incomplete", "uncollectible", "paused"), "warning"
+    ),
+    **dict.fromkeys(
+        (
+            "failed",
+            "canceled",
+            "incomplete_expired",
+            "lost",
+            "disabled",
+            "expired",
+            "void",
+            "rejected",
+            "blocked",
+            "fraudulent",
+        ),
+        "danger",
+    ),
+}
+
+
+def badge(text: str, tone: str = "neutral") -> SafeString:
+    """A small coloured label, as Stripe's dashboard shows statuses."""
+    background, colour = _TONES.get(tone, _TONES["neutral"])
+    return format_html(
+        '<span class="djstripe-badge" style="background: {}; color: {}; '
+        "padding: 1px 6px; border-radius: 4px; font-size: 0.75rem; "
+        'font-weight: 600; white-space: nowrap">{}</span>',
+        background,
+        colour,
+        text,
+    )
+
+
+def status_badge(value: Any) -> SafeString | str:
+    """``"past_due"`` → a yellow "Past due" badge."""
+    if value in (None, ""):
+        return ""
+    text = str(value)
+    return badge(text.replace("_", " ").capitalize(), STATUS_TONES.get(text, "neutral"))
+
+
+def when(value: Any) -> SafeString | str:
+    """``"3 days ago"`` over the exact UTC time (shown, and as a tooltip)."""
+    if value is None:
+        return ""
+    now = timezone.now()
+    relative = (
+        f"{timesince(value, now, depth=1)} ago"
+        if value <= now
+        else f"in {timeuntil(value, now, depth=1)}"
+    )
+    exact = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return format_html(
+        '<span title="{}" style="white-space: nowrap">{}</span><br>'
+        '<small style="color: var(--body-quiet-color); white-space: nowrap">{}</small>',
+        value.isoformat(),
+        relative,
+        exact,
+    )

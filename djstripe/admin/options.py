@@ -20,6 +20,7 @@ from ..models.base import StripeModel
 from . import actions
 from .base import RecordAdmin, StripeModelAdmin
 from .forms import WebhookEndpointCreateForm, api_key_form
+from .webhooks import WebhookEventTriggerAdmin
 
 
 class CreateWebhookEndpointMixin:
@@ -93,16 +94,23 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         "actions": [actions.resync_from_stripe, actions.reprocess],
         "search_fields": ("=id", "type", "=request_id", "=idempotency_key"),
     },
-    "webhookeventtrigger": {"actions": [actions.reprocess]},
     "apikey": {"actions": []},
 }
 
 
+#: Admins written for one model, by model name.
+ADMINS: dict[str, type[admin.ModelAdmin]] = {
+    "webhookeventtrigger": WebhookEventTriggerAdmin,
+}
+
+
 def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin]:
-    """The admin class of ``model``: the generic one, plus any mixins and
-    overrides its name calls for."""
-    base = StripeModelAdmin if issubclass(model, StripeModel) else RecordAdmin
+    """The admin class of ``model``: its own, or the generic one plus any
+    mixins and overrides its name calls for."""
     name = model._meta.model_name
+    if name in ADMINS:
+        return ADMINS[name]
+    base = StripeModelAdmin if issubclass(model, StripeModel) else RecordAdmin
     mixins = MIXINS.get(name, ())
     attrs = dict(OVERRIDES.get(name, {}))
     if not mixins and not attrs:
