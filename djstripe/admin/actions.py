@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils.text import capfirst
 
-from .. import sync
+from .. import stripe_api, sync
 from ..settings import djstripe_settings
 
 logger = logging.getLogger("djstripe.admin")
@@ -38,10 +38,30 @@ class ResyncReport:
     result: sync.UpsertResult = field(default_factory=sync.UpsertResult)
 
 
+#: Types Stripe serves only inside a list of their parent (no endpoint for one
+#: object): object name → (relation to the parent, list sub-path). An invoice
+#: line is re-read from ``GET /v1/invoices/{invoice}/lines``.
+LISTED_UNDER_PARENT = {"line_item": ("invoice", "lines")}
+
+
+def can_retrieve(model: type[models.Model]) -> bool:
+    """Whether Stripe has an endpoint that returns one object of ``model``
+    (its own ``retrieve``, or a path under its parent), or a list of its
+    parent's that holds it. A discount, for one, has neither."""
+    if model.stripe_object_name in LISTED_UNDER_PARENT:
+        return True
+    if getattr(model, "stripe_nested_in", None):
+        return True
+    return callable(getattr(model.stripe_class, "retrieve", None))
+
+
 def is_resyncable(model: type[models.Model]) -> bool:
-    """Whether Stripe can return rows of ``model``: it mirrors a Stripe type,
-    or it is the parent of models that do (a polymorphic family)."""
-    return any(issubclass(m, model) for m in sync.registered().values())
+    """Whether Stripe can return rows of ``model``: it mirrors a Stripe type
+    Stripe can return, or it is the parent of models that do (a polymorphic
+    family)."""
+    return any(
+        issubclass(m, model) and can_retrieve(m) for m in sync.registered().values()
+    )
 
 
 def resync(model: type[models.Model], queryset: models.QuerySet) -> ResyncReport:
@@ -76,19 +96,14 @@ def resync(model: type[models.Model], queryset: models.QuerySet) -> ResyncReport
     for (livemode, owner), ids in groups.items():
         api_key = djstripe_settings.get_default_api_key(livemode)
         keys[owner] = api_key
+        by_model: dict[Any, list[str]] = defaultdict(list)
         for stripe_id, source in ids:
-            if source.stripe_class is None:
-                report.failed.append((stripe_id, "not an object Stripe can return"))
-                continue
-            try:
-                data = source.api_retrieve_data(
-                    stripe_id, api_key=api_key, stripe_account=owner
-                )
-            except stripe.StripeError as error:
-                report.failed.append((stripe_id, _error_text(error)))
-                continue
-            fetched_by_owner[owner].append(data)
-            report.fetched.append(stripe_id)
+            by_model[source].append(stripe_id)
+        for source, source_ids in by_model.items():
+            found, failed = _read(source, source_ids, api_key, owner)
+            fetched_by_owner[owner] += found
+            report.fetched += [data["id"] for data in found]
+            report.failed += failed
     for owner, objects in fetched_by_owner.items():
         report.result.merge(
             sync.upsert(
@@ -98,7 +113,72 @@ def resync(model: type[models.Model], queryset: models.QuerySet) -> ResyncReport
     return report
 
 
-def _error_text(error: stripe.StripeError) -> str:
+def _read(
+    model: Any, ids: list[str], api_key: str, owner: str | None
+) -> tuple[list[dict], list[tuple[str, str]]]:
+    """``(objects read, [(id, why not)])``: each object through the endpoint
+    Stripe documents for its type."""
+    if not can_retrieve(model):
+        return [], [
+            (stripe_id, "Stripe has no endpoint to read it") for stripe_id in ids
+        ]
+    if model.stripe_object_name in LISTED_UNDER_PARENT:
+        return _read_from_parent_lists(model, ids, api_key, owner)
+    found, failed = [], []
+    for stripe_id in ids:
+        try:
+            found.append(
+                model.api_retrieve_data(
+                    stripe_id, api_key=api_key, stripe_account=owner
+                )
+            )
+        except (stripe.StripeError, LookupError) as error:
+            failed.append((stripe_id, _error_text(error)))
+    return found, failed
+
+
+def _read_from_parent_lists(
+    model: Any, ids: list[str], api_key: str, owner: str | None
+) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Read objects Stripe lists only under their parent: each parent's list
+    once, paged, keeping the selected objects."""
+    relation, sub_path = LISTED_UNDER_PARENT[model.stripe_object_name]
+    field = model._meta.get_field(relation)
+    parents = dict(
+        model._base_manager.filter(id__in=ids).values_list("id", field.attname)
+    )
+    by_parent: dict[str, set[str]] = defaultdict(set)
+    failed = []
+    for stripe_id in ids:
+        if parents.get(stripe_id):
+            by_parent[parents[stripe_id]].add(stripe_id)
+        else:
+            failed.append((stripe_id, f"no {field.verbose_name} to read it through"))
+    found = []
+    parent_url = field.related_model.stripe_class_url()
+    for parent_id, wanted in by_parent.items():
+        try:
+            for page in stripe_api.iter_pages(
+                f"{parent_url}/{parent_id}/{sub_path}",
+                api_key=api_key,
+                stripe_account=owner,
+            ):
+                for data in page:
+                    if data.get("id") in wanted:
+                        data.setdefault(relation, parent_id)
+                        found.append(data)
+                        wanted.discard(data["id"])
+        except stripe.StripeError as error:
+            failed += [(stripe_id, _error_text(error)) for stripe_id in wanted]
+            continue
+        failed += [
+            (stripe_id, f"not in the lines of {parent_id} any more")
+            for stripe_id in wanted
+        ]
+    return found, failed
+
+
+def _error_text(error: Exception) -> str:
     return getattr(error, "user_message", None) or str(error) or type(error).__name__
 
 

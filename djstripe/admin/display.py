@@ -108,9 +108,31 @@ def admin_changelist_url(model: type[models.Model], site_name: str = "admin") ->
         return ""
 
 
+def _charge_label(charge: Any) -> str:
+    amount = format_amount(charge.amount, charge.currency)
+    return f"{amount} ({charge.human_readable_status})"
+
+
+def _coupon_label(coupon: Any) -> str:
+    if coupon.percent_off is not None:
+        off = f"{coupon.percent_off:g}% off"
+    else:
+        off = f"{format_amount(coupon.amount_off, coupon.currency)} off"
+    return f"{coupon.name or coupon.id} ({off})"
+
+
+#: Labels the admin writes itself, by model name, where the model's
+#: ``__str__`` is not how the admin shows money (``4.500 USD``).
+_LABELS = {"charge": _charge_label, "coupon": _coupon_label}
+
+
 def object_label(obj: models.Model) -> str:
-    """A short human label: the model's own ``__str__`` when it has one, else
-    the first of email / name / nickname that is set, else the Stripe id."""
+    """A short human label: the admin's own for money-bearing objects, else the
+    model's ``__str__`` when it has one, else the first of email / name /
+    nickname that is set, else the Stripe id."""
+    label = _LABELS.get(obj._meta.model_name)
+    if label is not None:
+        return label(obj)
     text = str(obj)
     stripe_id = getattr(obj, "id", None)
     if text != stripe_id:
