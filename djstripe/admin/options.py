@@ -17,7 +17,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from ..models.base import StripeModel
-from . import actions
+from . import actions, areas
 from .base import RecordAdmin, StripeModelAdmin
 from .forms import WebhookEndpointCreateForm, api_key_form
 from .webhooks import WebhookEventTriggerAdmin
@@ -122,8 +122,10 @@ def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin]:
 def register_all(site: admin.AdminSite = admin.site) -> list[type[models.Model]]:
     """Register every djstripe model not registered yet; return those added.
 
-    A project that registered its own admin for a model keeps it.
+    A project that registered its own admin for a model keeps it. The site's
+    app list then shows djstripe's models by area (see ``areas``).
     """
+    site.get_app_list = areas.grouped(site.get_app_list)
     added = []
     for model in apps.get_app_config("djstripe").get_models():
         if site.is_registered(model):
