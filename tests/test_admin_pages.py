@@ -14,7 +14,7 @@ from django.apps import apps
 
 from djstripe.admin import areas
 from tests import test_admin_actions
-from tests.test_admin import ADMIN_MODELS, changelist_url
+from tests.test_admin import ADMIN_MODELS, change_url, changelist_url
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +49,145 @@ def test_app_page_and_sidebar_are_grouped_too(superuser, client):
     assert names[0] == "Stripe · Core payments" and "Stripe · Settings" in names
     customer = client.get(changelist_url(_model("Customer"))).content.decode()
     assert "Stripe · Fraud" in customer  # the navigation sidebar
+
+
+def _page(client, model_name, obj):
+    model = _model(model_name)
+    response = client.get(change_url(model, obj.pk))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_changelists_show_badges_symbols_and_relative_dates(demo, superuser, client):
+    body = client.get(changelist_url(_model("Subscription"))).content.decode()
+    assert 'class="djstripe-badge"' in body and ">Active<" in body
+    assert re.search(r"(\d+\s\w+\sago|in\s\d+\s\w+)<", body)
+    charges = client.get(changelist_url(_model("Charge"))).content.decode()
+    assert "$50.00 USD" in charges
+    assert not re.search(r"\d\.\d{3} USD", charges)  # never "4.500 USD"
+
+
+def test_no_changelist_repeats_a_label_column(superuser):
+    from django.contrib import admin
+
+    for model in ADMIN_MODELS:
+        shown = admin.site._registry[model].list_display
+        assert "__str__" not in shown, model
+        assert len(shown) <= 7, model
+
+
+def test_customer_page_has_the_facts_and_bounded_tables(demo, superuser, client):
+    customer = _model("Customer").objects.get(email="customer0@example.com")
+    body = _page(client, "customer", customer)
+    for label in ("Name", "Email", "Balance", "Currency", "Delinquent", "Address"):
+        assert f"<label>{label}:</label>" in body, label
+    assert "Customer 0" in body and "customer0@example.com" in body
+    assert re.search(r"field-balance.*?\$[\d.]+ USD", body, re.S)
+    assert 'class="djstripe-related"' in body  # subscriptions, charges, invoices
+
+
+def test_related_tables_are_capped_with_a_see_all_link(demo, superuser, client):
+    from djstripe.admin import pages
+
+    Invoice = _model("Invoice")
+    customer = _model("Customer").objects.get(email="customer0@example.com")
+    template = Invoice.objects.filter(customer=customer).first().stripe_data
+    from djstripe import sync
+
+    sync.upsert(
+        [
+            {**template, "id": f"in_many{i:04d}", "number": f"MANY-{i:04d}"}
+            for i in range(pages.TABLE_LIMIT + 5)
+        ]
+    )
+    total = Invoice.objects.filter(customer=customer).count()
+    body = _page(client, "customer", customer)
+    assert f"See all {total} invoices" in body
+    assert body.count("MANY-") == pages.TABLE_LIMIT
+
+
+def test_subscription_page_shows_price_quantity_and_period(demo, superuser, client):
+    subscription = _model("Subscription").objects.first()
+    body = _page(client, "subscription", subscription)
+    for label in ("Price", "Quantity", "Current period", "Status"):
+        assert f"<label>{label}:</label>" in body, label
+    item = subscription.items.first()
+    assert item.current_period_start.strftime("%Y-%m-%d") in body
+    assert display_price(item.price) in body
+
+
+def display_price(price):
+    from djstripe.admin import display
+
+    return display.object_label(price)
+
+
+def test_event_page_links_to_its_object_and_request(demo, superuser, client):
+    Event = _model("Event")
+    event = Event.objects.filter(type="customer.created").first()
+    Trigger = _model("WebhookEventTrigger")
+    trigger = Trigger.objects.create(
+        headers={}, body="{}", valid=True, processed=True, event_id=event.id
+    )
+    body = _page(client, "event", event)
+    customer_id = event.data_object["id"]
+    assert f"{changelist_url(_model('Customer'))}?q={customer_id}" in body
+    assert change_url(Trigger, trigger.pk) in body
+    listing = client.get(changelist_url(Event), {"q": customer_id})
+    assert listing.context["cl"].result_count >= 1
+
+
+def _found(client, model_name, term) -> list[str]:
+    response = client.get(changelist_url(_model(model_name)), {"q": term})
+    assert response.status_code == 200
+    return [row.id for row in response.context["cl"].result_list]
+
+
+def test_search_finds_what_operators_paste(demo, superuser, client):
+    Invoice = _model("Invoice")
+    invoice = Invoice.objects.exclude(number="").first()
+    assert _found(client, "invoice", invoice.number) == [invoice.id]
+    assert invoice.id in _found(client, "invoice", invoice.id[:10])  # partial id
+    customer = _model("Customer").objects.get(email="customer1@example.com")
+    assert _found(client, "customer", "customer1@example.com") == [customer.id]
+    assert customer.id in _found(client, "customer", "Customer 1")
+    assert customer.id in _found(client, "customer", customer.id[:8])
+    assert set(_found(client, "invoice", customer.id)) == set(
+        Invoice.objects.filter(customer=customer).values_list("id", flat=True)
+    )
+    price = _model("Price").objects.select_related("product").first()
+    assert price.id in _found(client, "price", price.product.name)
+    subscription = _model("Subscription").objects.first()
+    events = _found(client, "event", subscription.id)
+    assert events and all(
+        _model("Event").objects.get(id=e).data_object.get("id") == subscription.id
+        or subscription.id in str(_model("Event").objects.get(id=e).data)
+        for e in events
+    )
+    charge = _model("Charge").objects.exclude(stripe_data__receipt_number=None).first()
+    if charge is not None:
+        assert charge.id in _found(client, "charge", charge.receipt_number)
+
+
+def test_search_for_promotion_codes_and_nicknames(fake_stripe, superuser, client):
+    from djstripe import sync
+
+    coupon = {**fake_stripe.build("coupon"), "id": "co_launch", "name": "Launch"}
+    code = {
+        **fake_stripe.build("promotion_code"),
+        "id": "promo_1",
+        "code": "SPRING25",
+        "customer": None,
+    }
+    code["promotion"] = {"type": "coupon", "coupon": "co_launch"}
+    code["coupon"] = "co_launch"
+    price = {
+        **fake_stripe.build("price"),
+        "id": "price_nick",
+        "nickname": "Gold yearly",
+        "product": None,
+    }
+    sync.upsert([coupon, code, price])
+    assert _found(client, "promotioncode", "SPRING25") == ["promo_1"]
+    assert _found(client, "promotioncode", "Launch") == ["promo_1"]
+    assert _found(client, "price", "gold year") == ["price_nick"]

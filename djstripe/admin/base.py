@@ -12,6 +12,7 @@ admin code. An attribute set on a subclass wins over the derived default.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import admin
@@ -19,6 +20,7 @@ from django.contrib.admin.utils import quote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -26,7 +28,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from . import actions, columns, display
+from . import actions, columns, display, pages
 
 #: Attributes derived from the model unless a subclass sets them.
 _DERIVED = (
@@ -41,6 +43,8 @@ _DERIVED = (
 #: Lookups Django's list filters put in the querystring (``status__exact``,
 #: ``created__gte``...).
 _FILTER_LOOKUPS = ("exact", "isnull", "gte", "lt")
+#: Search terms shaped like a Stripe id, or the start of one (``cus_Q8x``).
+_ID_TERM = re.compile(r"^[a-z][a-z0-9]*_[A-Za-z0-9_]*$")
 #: Lookups of the date hierarchy.
 _DATE_PARTS = ("year", "month", "day")
 
@@ -161,40 +165,27 @@ class StripeModelAdmin(ReadOnlyAdmin):
     ) -> dict[str, Any]:
         """The changelist options ``model``'s fields call for."""
         names = columns.field_names(model)
-        shown_relations = columns.stripe_relations(model)[:3]
-        amounts = columns.amount_fields(model)[:2]
+        shown = pages.LIST_COLUMNS.get(model._meta.model_name) or cls.column_names(
+            model
+        )
+        list_display = [columns.column_for(model, name, site.name) for name in shown]
+
         enums = columns.enum_fields(model)[:3]
-
-        list_display: list[Any] = ["id"]
-        if columns.has_own_str(model):
-            list_display.append("__str__")
-        list_display += columns.labels(model)[:2]
-        if amounts:
-            list_display += [columns.amount_column(f, minor) for f, minor in amounts]
-        else:
-            amounts = columns.amount_properties(model)[:1]
-            list_display += [
-                columns.amount_property_column(p, minor) for p, minor in amounts
-            ]
-        currency = columns.currency_field(model)
-        if currency is not None and not amounts:
-            list_display.append(currency.name)
-        list_display += [f.name for f in enums]
-        list_display += [columns.relation_column(f, site.name) for f in shown_relations]
-        list_display += [columns.secret_column(f) for f in columns.secret_fields(model)]
-        list_display += [name for name in ("created", "livemode") if name in names]
-
         list_filter: list[Any] = ["livemode"] if "livemode" in names else []
         list_filter += [f.name for f in enums]
+        currency = columns.currency_field(model)
         if currency is not None:
             list_filter.append(currency.name)
 
-        # Each shown relation, and what the __str__ of the rows shown may read.
+        # Each shown relation, and what the label of the rows it shows may read.
         select = []
-        for f in shown_relations:
-            select += [f.name, *columns.str_relations(f.related_model, f"{f.name}__")]
-        if "__str__" in list_display:
-            select += columns.str_relations(model, depth=2)
+        for name in shown:
+            field = next((f for f in columns.relations(model) if f.name == name), None)
+            if field is not None:
+                select += [
+                    field.name,
+                    *columns.str_relations(field.related_model, f"{field.name}__"),
+                ]
         return {
             "list_display": tuple(list_display),
             "list_filter": tuple(list_filter),
@@ -202,6 +193,48 @@ class StripeModelAdmin(ReadOnlyAdmin):
             "date_hierarchy": "created" if "created" in names else None,
             "list_select_related": tuple(dict.fromkeys(select)),
         }
+
+    @staticmethod
+    def column_names(model: type[models.Model]) -> list[str]:
+        """Columns for a model no one chose columns for: the id, one label,
+        one amount, two statuses or types, two relations, secrets masked, and
+        when it was created. Narrow enough for a 1366 px screen."""
+        names = columns.field_names(model)
+        shown = ["id", *columns.labels(model)[:1]]
+        amounts = (
+            columns.amount_fields(model)[:1] or columns.amount_properties(model)[:1]
+        )
+        shown += [amount.name for amount, _ in amounts]
+        shown += [f.name for f in columns.enum_fields(model)[:2]]
+        shown += [f.name for f in columns.stripe_relations(model)[:2]]
+        shown += [f.name for f in columns.secret_fields(model)]
+        if "created" in names:
+            shown.append("created")
+        return list(dict.fromkeys(shown))
+
+    # -- Search ----------------------------------------------------------------------
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: models.QuerySet, search_term: str
+    ) -> tuple[models.QuerySet, bool]:
+        """Django's search, plus what operators paste and an index finds fast:
+        an id or the start of one (``cus_Q8x``), the id of a related object
+        (a customer's id finds its charges), and exact values of the model's
+        ``pages.EXACT_SEARCH`` (an invoice number, an event's object id)."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term or len(term) > 255:
+            return found, duplicates
+        exact = Q()
+        if _ID_TERM.match(term):
+            exact |= Q(id__startswith=term)
+            for field in columns.stripe_relations(self.model):
+                exact |= Q(**{field.attname: term})
+        for lookup in pages.EXACT_SEARCH.get(self.model._meta.model_name, ()):
+            exact |= Q(**{lookup: term})
+        if not exact:
+            return found, duplicates
+        return found | queryset.filter(exact), duplicates
 
     # -- Change view ---------------------------------------------------------------
 
@@ -212,15 +245,24 @@ class StripeModelAdmin(ReadOnlyAdmin):
         names = columns.field_names(model)
         head = ["id", "stripe_dashboard", "livemode", "created", "description"]
         head = [name for name in head if name in names or hasattr(self, name)]
-        details = [
-            self._detail(f)
-            for f in columns.concrete_fields(model)
-            if f.name not in columns.BASE_FIELDS
-        ]
-        details.append(self._detail(model._meta.get_field("metadata")))
+        facts = pages.FACTS.get(model._meta.model_name)
+        if facts:
+            details = [self._detail(name) for name in facts]
+        else:
+            details = [
+                self._detail(f.name)
+                for f in columns.concrete_fields(model)
+                if f.name not in columns.BASE_FIELDS
+            ]
+        details.append(self._detail("metadata"))
         fieldsets = [
             (None, {"fields": head}),
             ("Details", {"fields": details}),
+        ]
+        tables = self._tables()
+        if tables:
+            fieldsets.append(("Related", {"fields": tables}))
+        fieldsets += [
             ("Related objects", {"fields": ["related_objects"]}),
             ("Stripe data", {"fields": ["stripe_data_json"]}),
             (
@@ -229,7 +271,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
                     "classes": ["collapse"],
                     "fields": [
                         "djstripe_id",
-                        self._detail(model._meta.get_field("djstripe_owner_account")),
+                        self._detail("djstripe_owner_account"),
                         "djstripe_created",
                         "djstripe_updated",
                         "djstripe_observed_at",
@@ -239,24 +281,22 @@ class StripeModelAdmin(ReadOnlyAdmin):
         ]
         return fieldsets
 
-    def _detail(self, field: models.Field) -> Any:
-        """How a detail field is shown: a callable where the raw value would
-        mislead (money without currency, a secret, a relation id)."""
+    def _detail(self, name: str) -> Any:
+        """How a detail is shown (see ``columns.column_for``); built once."""
         cache = self.__dict__.setdefault("_detail_cache", {})
-        if field.name not in cache:
-            amounts = dict(columns.amount_fields(self.model))
-            if columns.is_secret(field):
-                shown: Any = columns.secret_column(field)
-            elif field in amounts:
-                shown = columns.amount_column(field, amounts[field])
-            elif isinstance(field, models.ForeignKey):
-                shown = columns.relation_column(field, self.admin_site.name)
-            elif isinstance(field, models.JSONField):
-                shown = columns.json_column(field)
-            else:
-                shown = field.name
-            cache[field.name] = shown
-        return cache[field.name]
+        if name not in cache:
+            cache[name] = columns.column_for(self.model, name, self.admin_site.name)
+        return cache[name]
+
+    def _tables(self) -> list:
+        """The bounded tables of related rows this model's page shows."""
+        if "_tables_cache" not in self.__dict__:
+            self._tables_cache = [
+                pages.related_table(self.model, relation, names, self.admin_site.name)
+                for relation, names in pages.TABLES.get(self.model._meta.model_name, ())
+                if _has_relation(self.model, relation)
+            ]
+        return self._tables_cache
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
         return admin.helpers.flatten_fieldsets(self.get_fieldsets(request, obj))
@@ -370,6 +410,10 @@ class StripeModelAdmin(ReadOnlyAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
 
+def _has_relation(model: type[models.Model], accessor: str) -> bool:
+    return any(r.get_accessor_name() == accessor for r in model._meta.related_objects)
+
+
 def _reverse_relations(model: type[models.Model], site: admin.AdminSite) -> list:
     """Relations into ``model`` from models this admin site shows."""
     return [
@@ -394,7 +438,7 @@ class RecordAdmin(ReadOnlyAdmin):
                 for f in fields
                 if not isinstance(f, models.TextField | models.JSONField)
             ]
-            self.list_display = tuple(shown[:8]) or ("__str__",)
+            self.list_display = tuple(shown[:7]) or ("__str__",)
         if not self.search_fields:
             self.search_fields = tuple(
                 f.name

@@ -14,7 +14,7 @@ from django.contrib.admin.utils import quote
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
 
@@ -267,3 +267,39 @@ def when(value: Any) -> SafeString | str:
         relative,
         exact,
     )
+
+
+def plain(value: Any) -> Any:
+    """A value read from ``stripe_data`` as a person reads it: an address or
+    another small object as lines of text, a list as commas, empty as "—"."""
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, dict):
+        if set(value) <= _ADDRESS_KEYS:
+            return format_address(value)
+        return pretty_json(value)
+    if isinstance(value, list | tuple):
+        if all(isinstance(item, str | int | float) for item in value):
+            return ", ".join(str(item) for item in value)
+        return pretty_json(list(value))
+    return value
+
+
+_ADDRESS_KEYS = frozenset({"line1", "line2", "city", "state", "postal_code", "country"})
+
+
+def format_address(address: dict) -> SafeString | str:
+    """A Stripe address on lines, as on an envelope."""
+    city = " ".join(
+        part for part in (address.get("postal_code"), address.get("city")) if part
+    )
+    lines = [
+        address.get("line1"),
+        address.get("line2"),
+        ", ".join(part for part in (city, address.get("state")) if part),
+        address.get("country"),
+    ]
+    lines = [line for line in lines if line]
+    if not lines:
+        return "—"
+    return format_html_join(SafeString("<br>"), "{}", ((line,) for line in lines))

@@ -17,7 +17,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from ..models.base import StripeModel
-from . import actions, areas
+from . import actions, areas, pages
 from .base import RecordAdmin, StripeModelAdmin
 from .forms import WebhookEndpointCreateForm, api_key_form
 from .webhooks import WebhookEventTriggerAdmin
@@ -112,6 +112,8 @@ def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin]:
         return ADMINS[name]
     base = StripeModelAdmin if issubclass(model, StripeModel) else RecordAdmin
     mixins = MIXINS.get(name, ())
+    if name in pages.FACT_MIXINS:
+        mixins = (*mixins, pages.FACT_MIXINS[name])
     attrs = dict(OVERRIDES.get(name, {}))
     if not mixins and not attrs:
         return base

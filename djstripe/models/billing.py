@@ -245,6 +245,9 @@ class Subscription(StripeModel):
 
     objects = StripeManager.from_queryset(SubscriptionQuerySet)()
 
+    class Meta(StripeModel.Meta):
+        permissions = [("cancel_subscription", "Can cancel subscriptions in Stripe")]
+
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
 

@@ -8,6 +8,7 @@ from typing import Any
 import stripe
 from django.db import models
 from django.db.models import Exists, OuterRef
+from django.db.models.fields.json import KeyTransform
 
 from .. import stripe_api, sync
 from ..exceptions import MultipleSubscriptionException
@@ -870,6 +871,16 @@ class Charge(StripeModel):
 
     objects = StripeManager.from_queryset(ChargeQuerySet)()
 
+    class Meta(StripeModel.Meta):
+        indexes = [
+            # The admin finds a charge by the receipt number a customer quotes.
+            models.Index(
+                KeyTransform("receipt_number", "stripe_data"),
+                name="djstripe_charge_receipt_number",
+            ),
+        ]
+        permissions = [("refund_charge", "Can refund charges in Stripe")]
+
     def __str__(self) -> str:
         return f"{self.amount} {self.currency.upper()} ({self.human_readable_status})"
 
@@ -1235,6 +1246,13 @@ class Event(StripeModel):
 
     class Meta:
         get_latest_by = "created"
+        indexes = [
+            # The admin finds an event by the id of the object it carries.
+            models.Index(
+                KeyTransform("id", KeyTransform("object", "data")),
+                name="djstripe_event_object_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} ({self.id})"
