@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
+from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.db import models, transaction
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.text import capfirst
 
 from .. import stripe_api, sync
 from ..settings import djstripe_settings
+from . import display
 
 logger = logging.getLogger("djstripe.admin")
 
@@ -275,3 +279,161 @@ def reprocess(modeladmin: Any, request: HttpRequest, queryset: models.QuerySet) 
             f"Could not re-process {capfirst(str(obj))}: {type(error).__name__}: {error}",
             messages.ERROR,
         )
+
+
+# -- Actions that change objects in Stripe ----------------------------------------------
+
+#: Session key of the confirmation tokens not used yet.
+_TOKENS = "djstripe_admin_confirmations"
+#: Most objects one confirmed action may change: each is a Stripe request
+#: made while the admin waits.
+WRITE_LIMIT = 100
+
+
+@dataclass
+class WriteReport:
+    """What a confirmed action did, object by object."""
+
+    done: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def confirmed(
+    modeladmin: Any,
+    request: HttpRequest,
+    queryset: models.QuerySet,
+    *,
+    title: str,
+    form_class: type[forms.Form],
+    apply: Any,
+) -> TemplateResponse | None:
+    """Run ``apply(obj, cleaned_data)`` on each selected object once a person
+    confirmed it, then report what succeeded and what failed.
+
+    The first POST (the action) answers with a confirmation page; its form
+    carries a one-time token kept in the session, so that the same
+    confirmation submitted twice (a double click, the back button) changes
+    nothing the second time. Each object is changed through its model's
+    method, which sends the request to Stripe (POSTs carry an idempotency
+    key) and mirrors Stripe's answer.
+    """
+    opts = queryset.model._meta
+    count = queryset.count()
+    if count > WRITE_LIMIT:
+        modeladmin.message_user(
+            request,
+            f"Select at most {WRITE_LIMIT} {opts.verbose_name_plural} at once "
+            f"({count} selected).",
+            messages.ERROR,
+        )
+        return None
+    form = form_class(request.POST if "confirm" in request.POST else None)
+    if not form.is_valid():
+        token = uuid.uuid4().hex
+        request.session[_TOKENS] = [*request.session.get(_TOKENS, [])[-20:], token]
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "opts": opts,
+            "objects": [
+                (obj, display.object_label(obj)) for obj in queryset[:WRITE_LIMIT]
+            ],
+            "form": form,
+            "token": token,
+            "action": request.POST.get("action", ""),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/djstripe/confirm_action.html", context)
+    tokens = request.session.get(_TOKENS, [])
+    if form.cleaned_data["token"] not in tokens:
+        modeladmin.message_user(
+            request,
+            "This confirmation was already used (or has expired): nothing was sent "
+            "to Stripe. Select the objects and run the action again.",
+            messages.WARNING,
+        )
+        return None
+    tokens.remove(form.cleaned_data["token"])
+    request.session[_TOKENS] = tokens
+    report = WriteReport()
+    for obj in queryset:
+        try:
+            apply(obj, form.cleaned_data)
+        except (stripe.StripeError, ValueError, LookupError) as error:
+            logger.warning("%s failed for %s", title, obj.id, exc_info=True)
+            report.failed.append((obj.id, _error_text(error)))
+        else:
+            report.done.append(obj.id)
+    _report(modeladmin, request, title, report)
+    return None
+
+
+def _report(modeladmin: Any, request: HttpRequest, title: str, report: WriteReport):
+    if report.done:
+        modeladmin.message_user(
+            request,
+            f"{title}: done for {len(report.done)} ({', '.join(report.done)}).",
+            messages.SUCCESS,
+        )
+    for stripe_id, error in report.failed:
+        modeladmin.message_user(
+            request, f"Could not {title.lower()} {stripe_id}: {error}", messages.ERROR
+        )
+
+
+class _ConfirmForm(forms.Form):
+    confirm = forms.CharField(widget=forms.HiddenInput, initial="yes")
+    token = forms.CharField(widget=forms.HiddenInput)
+
+
+class CancelSubscriptionsForm(_ConfirmForm):
+    when = forms.ChoiceField(
+        choices=(
+            ("now", "Now: the subscription ends at once"),
+            ("period_end", "At the end of the current period"),
+        ),
+        widget=forms.RadioSelect,
+        initial="period_end",
+    )
+
+
+class RefundChargesForm(_ConfirmForm):
+    reason = forms.ChoiceField(
+        choices=(
+            ("requested_by_customer", "Requested by the customer"),
+            ("duplicate", "Duplicate"),
+            ("fraudulent", "Fraudulent"),
+        ),
+        help_text="Each charge is refunded in full (what is left of it).",
+    )
+
+
+@admin.action(
+    description="Cancel selected subscriptions in Stripe…", permissions=["cancel"]
+)
+def cancel_subscriptions(
+    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet
+) -> TemplateResponse | None:
+    return confirmed(
+        modeladmin,
+        request,
+        queryset,
+        title="Cancel subscriptions",
+        form_class=CancelSubscriptionsForm,
+        apply=lambda sub, data: sub.cancel(at_period_end=data["when"] == "period_end"),
+    )
+
+
+@admin.action(description="Refund selected charges in Stripe…", permissions=["refund"])
+def refund_charges(
+    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet
+) -> TemplateResponse | None:
+    return confirmed(
+        modeladmin,
+        request,
+        queryset,
+        title="Refund charges",
+        form_class=RefundChargesForm,
+        apply=lambda charge, data: charge.refund(reason=data["reason"]),
+    )

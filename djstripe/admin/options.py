@@ -82,10 +82,26 @@ class AddAPIKeyMixin:
         return [] if obj is None else super().get_readonly_fields(request, obj)
 
 
+class CancelSubscriptionsMixin:
+    """ "Cancel selected subscriptions", for users with the permission to."""
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("djstripe.cancel_subscription")
+
+
+class RefundChargesMixin:
+    """ "Refund selected charges", for users with the permission to."""
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("djstripe.refund_charge")
+
+
 #: Behaviour added to the admin of a model, by model name.
 MIXINS: dict[str, tuple[type, ...]] = {
     "webhookendpoint": (CreateWebhookEndpointMixin,),
     "apikey": (AddAPIKeyMixin,),
+    "subscription": (CancelSubscriptionsMixin,),
+    "charge": (RefundChargesMixin,),
 }
 
 #: Admin attributes that differ from the derived defaults, by model name.
@@ -95,6 +111,10 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         "search_fields": ("=id", "type", "=request_id", "=idempotency_key"),
     },
     "apikey": {"actions": []},
+    "subscription": {
+        "actions": [actions.resync_from_stripe, actions.cancel_subscriptions]
+    },
+    "charge": {"actions": [actions.resync_from_stripe, actions.refund_charges]},
 }
 
 
