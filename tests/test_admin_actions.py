@@ -13,6 +13,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.test import RequestFactory
+from django.urls import reverse
 
 from djstripe import sync
 from djstripe.admin import display
@@ -237,3 +238,44 @@ def test_refund_reports_each_failure(demo, superuser, client):
     assert any(
         m.startswith(f"Could not refund charges {refunded.id}:") for m in messages
     )
+
+
+def test_sync_all_backfills_the_model_inline(fake_stripe, superuser, client):
+    Customer = apps.get_model("djstripe", "Customer")
+    v1 = fake_stripe.client().v1
+    for i in range(3):
+        v1.customers.create({"email": f"c{i}@example.com"})
+    page = client.get(changelist_url(Customer)).content.decode()
+    assert "Sync all from Stripe" in page
+    response = client.post(reverse("admin:djstripe_customer_sync_all"), follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(
+        "Synced all customers from Stripe: 3 fetched, 3 written" in m for m in messages
+    )
+    assert Customer.objects.count() == 3
+
+
+def test_sync_all_runs_as_a_task_when_a_backend_is_configured(
+    fake_stripe, superuser, client, settings
+):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+    }
+    Product = apps.get_model("djstripe", "Product")
+    fake_stripe.client().v1.products.create({"name": "Gold"})
+    response = client.post(reverse("admin:djstripe_product_sync_all"), follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(
+        "Started the back-fill of all products from Stripe: queued as task" in m
+        for m in messages
+    )
+    assert Product.objects.filter(name="Gold").exists()  # the immediate backend ran it
+
+
+def test_sync_all_is_not_offered_for_types_stripe_does_not_list(superuser, client):
+    LineItem = apps.get_model("djstripe", "LineItem")
+    assert (
+        "Sync all from Stripe"
+        not in client.get(changelist_url(LineItem)).content.decode()
+    )
+    assert client.post(reverse("admin:djstripe_lineitem_sync_all")).status_code == 403

@@ -12,11 +12,12 @@ admin code. An attribute set on a subclass wins over the derived default.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
@@ -31,7 +32,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import actions, columns, display, pages
+from . import actions, columns, display, pages, tasks
+
+logger = logging.getLogger("djstripe.admin")
 
 #: Attributes derived from the model unless a subclass sets them.
 _DERIVED = (
@@ -152,6 +155,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     actions = [actions.resync_from_stripe]
     change_form_template = "admin/djstripe/change_form.html"
+    change_list_template = "admin/djstripe/change_list.html"
 
     def __init__(self, model: type[models.Model], admin_site: admin.AdminSite):
         defaults = self.derive_options(model, admin_site)
@@ -376,7 +380,13 @@ class StripeModelAdmin(ReadOnlyAdmin):
     def get_urls(self) -> list:
         opts = self.opts
         view = self.admin_site.admin_view(require_POST(self.resync_view))
+        sync_all = self.admin_site.admin_view(require_POST(self.sync_all_view))
         return [
+            path(
+                "sync-all/",
+                sync_all,
+                name=f"{opts.app_label}_{opts.model_name}_sync_all",
+            ),
             path(
                 "<path:object_id>/resync/",
                 view,
@@ -384,6 +394,45 @@ class StripeModelAdmin(ReadOnlyAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def can_sync_all(self, request: HttpRequest) -> bool:
+        """ "Sync all" needs the change permission and a type Stripe lists."""
+        from ..sync.backfill import is_listable
+
+        return is_listable(self.model) and self.has_write_permission(request)
+
+    def sync_all_view(self, request: HttpRequest) -> HttpResponse:
+        """Start the back-fill of this model (a task, or inline)."""
+        if not self.can_sync_all(request):
+            raise PermissionDenied
+        name = self.opts.verbose_name_plural
+        try:
+            queued, outcome = tasks.start_backfill(self.model)
+        except Exception as error:  # reported, the admin stays up
+            logger.warning("Back-fill of %s failed", name, exc_info=True)
+            self.message_user(
+                request,
+                f"Could not sync all {name}: {type(error).__name__}: {error}",
+                messages.ERROR,
+            )
+        else:
+            verb = "Started the back-fill of all" if queued else "Synced all"
+            self.message_user(
+                request, f"{verb} {name} from Stripe: {outcome}.", messages.SUCCESS
+            )
+        return HttpResponseRedirect(
+            display.admin_changelist_url(self.model, self.admin_site.name)
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None):
+        extra_context = dict(extra_context or {})
+        if self.can_sync_all(request):
+            opts = self.opts
+            extra_context["djstripe_sync_all_url"] = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_sync_all",
+                current_app=self.admin_site.name,
+            )
+        return super().changelist_view(request, extra_context)
 
     def resync_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.can_resync(request):
