@@ -7,10 +7,12 @@ mirrored through the engine.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from django.apps import apps
+from django.urls import reverse
 
 from djstripe.admin import areas
 from tests import test_admin_actions
@@ -191,3 +193,64 @@ def test_search_for_promotion_codes_and_nicknames(fake_stripe, superuser, client
     assert _found(client, "promotioncode", "SPRING25") == ["promo_1"]
     assert _found(client, "promotioncode", "Launch") == ["promo_1"]
     assert _found(client, "price", "gold year") == ["price_nick"]
+
+
+# -- Webhook requests -------------------------------------------------------------
+
+
+@pytest.fixture
+def triggers(db):
+    Trigger = _model("WebhookEventTrigger")
+    made = [
+        Trigger.objects.create(
+            headers={"content-type": "application/json"},
+            body=json.dumps({"id": f"evt_{i}", "object": "event"}),
+            valid=i != 0,
+            processed=i == 2,
+            event_type="invoice.paid",
+        )
+        for i in range(3)
+    ]
+    return made
+
+
+def test_webhook_requests_newest_first_with_filters(triggers, superuser, client):
+    url = changelist_url(_model("WebhookEventTrigger"))
+    response = client.get(url)
+    rows = response.context["cl"].result_list
+    assert [t.pk for t in rows] == [t.pk for t in reversed(triggers)]
+    body = response.content.decode()
+    assert "Received" in body and "Rejected" in body and "Processed" in body
+    assert client.get(url, {"valid__exact": "0"}).context["cl"].result_count == 1
+    assert client.get(url, {"processed__exact": "1"}).context["cl"].result_count == 1
+    assert client.get(url, {"created__gte": "2000-01-01"}).status_code == 200
+
+
+@pytest.mark.parametrize("outcome", ["returns_false", "raises", "succeeds"])
+def test_reprocess_button_reports_failure_either_way(
+    triggers, superuser, client, monkeypatch, outcome
+):
+    Trigger = _model("WebhookEventTrigger")
+    trigger = triggers[1]
+
+    def process(self, **kwargs):
+        if outcome == "raises":
+            raise RuntimeError("refused: the request was not verified")
+        if outcome == "returns_false":
+            self.exception = "InvalidEvent: no such type"
+            return False
+        return True
+
+    monkeypatch.setattr(Trigger, "process", process)
+    page = client.get(change_url(Trigger, trigger.pk)).content.decode()
+    assert "Re-process" in page
+    response = client.post(
+        reverse("admin:djstripe_webhookeventtrigger_reprocess", args=[trigger.pk]),
+        follow=True,
+    )
+    messages = " ".join(str(m) for m in response.context["messages"])
+    if outcome == "succeeds":
+        assert "Re-processed 1" in messages
+    else:
+        assert "Could not re-process" in messages
+        assert ("not verified" in messages) or ("no such type" in messages)
