@@ -76,6 +76,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     #: Set on a subclass to allow deleting rows.
     allow_delete = False
 
+    class Media:
+        css = {"all": ("djstripe/admin.css",)}
+
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return self.allow_add and super().has_add_permission(request, *args)
 

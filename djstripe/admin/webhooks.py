@@ -31,7 +31,6 @@ class WebhookEventTriggerAdmin(RecordAdmin):
         "event_link",
         "state",
         "attempts",
-        "remote_ip",
         "received",
     )
     list_display_links = ("id",)
@@ -74,8 +73,12 @@ class WebhookEventTriggerAdmin(RecordAdmin):
 
     @admin.display(description="Event", ordering="event_id")
     def event_link(self, obj: Any) -> Any:
-        field = obj._meta.get_field("event")
-        return columns.relation_column(field, self.admin_site.name)(obj) or "—"
+        event_id, event = columns.related_object(obj, obj._meta.get_field("event"))
+        if event is None:
+            return event_id or "—"
+        return display.link(
+            display.admin_change_url(event, self.admin_site.name), event_id
+        )
 
     @admin.display(description="Endpoint")
     def webhook_endpoint_link(self, obj: Any) -> Any:

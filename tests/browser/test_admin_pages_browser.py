@@ -88,16 +88,34 @@ def _widths(page) -> dict:
     )
 
 
+def _too_wide(page, url) -> list:
+    """``[(url, widths)]`` if the page, its table or its content overflow."""
+    w = _widths(page)
+    fits = (
+        w["document"] <= WIDTH
+        and w["table"] <= w["tableArea"] + 1
+        and w["main"] <= w["mainArea"] + 1
+    )
+    return [] if fits else [(url, w)]
+
+
 def _assert_fits(page, url):
-    widths = _widths(page)
-    assert widths["document"] <= WIDTH, (url, widths)
-    assert widths["table"] <= widths["tableArea"] + 1, (url, widths)
-    assert widths["main"] <= widths["mainArea"] + 1, (url, widths)
+    assert not _too_wide(page, url)
+
+
+#: The screenshots docs/admin.md shows.
+DOCS_SHOTS = {
+    "index",
+    "customer-list",
+    "subscription",
+    "webhookeventtrigger",
+    "confirm-cancel",
+}
 
 
 def _shoot(page, screenshot, name):
     screenshot(page, name)
-    if os.environ.get("DJSTRIPE_DOCS_SCREENSHOTS"):
+    if name in DOCS_SHOTS and os.environ.get("DJSTRIPE_DOCS_SCREENSHOTS"):
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS_IMG / f"admin-{name}.png"))
 
@@ -108,14 +126,14 @@ def test_every_page_loads_and_fits_1366px(demo, live_server, page, screenshot):
     _assert_fits(page, "index")
     _shoot(page, screenshot, "index")
     shown = {"customer", "subscription", "invoice", "event", "charge"}
-    visited = 0
+    visited, too_wide = 0, []
     for model in MODELS:
         name = model._meta.model_name
         url = f"{live_server.url}/admin/djstripe/{name}/"
         response = page.goto(url)
         assert response.status == 200, url
         page.wait_for_selector("#changelist")
-        _assert_fits(page, url)
+        too_wide += _too_wide(page, url)
         if name in shown:
             _shoot(page, screenshot, f"{name}-list")
         first = model._base_manager.order_by("pk").first()
@@ -125,11 +143,13 @@ def test_every_page_loads_and_fits_1366px(demo, live_server, page, screenshot):
         response = page.goto(url)
         assert response.status == 200, url
         page.wait_for_selector("#content-main")
-        _assert_fits(page, url)
+        too_wide += _too_wide(page, url)
         if name in shown or name == "webhookeventtrigger":
             _shoot(page, screenshot, name)
         visited += 1
-    assert visited >= 30
+    assert not too_wide, "\n".join(f"{url}: {w}" for url, w in too_wide)
+    with_rows = [m for m in MODELS if m._base_manager.exists()]
+    assert visited == len(with_rows) >= 15
 
 
 def _run_action(page, live_server, model_name, action, pk):
