@@ -51,6 +51,10 @@ _DERIVED = (
 _FILTER_LOOKUPS = ("exact", "isnull", "gte", "lt")
 #: Search terms shaped like a Stripe id, or the start of one (``cus_Q8x``).
 _ID_TERM = re.compile(r"^[a-z][a-z0-9]*_[A-Za-z0-9_]*$")
+#: Search terms that are an email address.
+_EMAIL_TERM = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: Search terms shaped like an invoice or receipt number (``NN4ZVDNF-0003``).
+_NUMBER_TERM = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+$")
 #: Lookups of the date hierarchy.
 _DATE_PARTS = ("year", "month", "day")
 
@@ -239,24 +243,43 @@ class StripeModelAdmin(ReadOnlyAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: models.QuerySet, search_term: str
     ) -> tuple[models.QuerySet, bool]:
-        """Django's search, plus what operators paste and an index finds fast:
-        an id or the start of one (``cus_Q8x``), the id of a related object
-        (a customer's id finds its charges), and exact values of the model's
-        ``pages.EXACT_SEARCH`` (an invoice number, an event's object id)."""
-        found, duplicates = super().get_search_results(request, queryset, search_term)
+        """What operators paste, found through indexes first.
+
+        A term shaped like a Stripe id (or the start of one, ``cus_Q8x``), a
+        number (``NN4ZVDNF-0003``) or an email is looked up by exact and
+        prefix matches on indexed columns: the row's id, the ids of its
+        relations (a customer's id finds its charges), emails, and the
+        model's ``pages.EXACT_SEARCH`` (an invoice number, an event's object
+        id). Only when that finds nothing, and for any other text (a name, a
+        nickname), does Django's case-insensitive search run.
+        """
         term = search_term.strip()
-        if not term or len(term) > 255:
-            return found, duplicates
+        exact = self._indexed_search(term) if len(term) <= 255 else None
+        if exact is not None:
+            found = queryset.filter(exact)
+            if found.exists():
+                return found, False
+        return super().get_search_results(request, queryset, search_term)
+
+    def _indexed_search(self, term: str) -> Q | None:
+        """The indexed lookups ``term`` calls for, or ``None`` (plain text)."""
+        model = self.model
+        names = columns.field_names(model)
         exact = Q()
         if _ID_TERM.match(term):
             exact |= Q(id__startswith=term)
-            for field in columns.stripe_relations(self.model):
+            for field in columns.stripe_relations(model):
                 exact |= Q(**{field.attname: term})
-        for lookup in pages.EXACT_SEARCH.get(self.model._meta.model_name, ()):
+        elif _EMAIL_TERM.match(term):
+            if "email" in names:
+                exact |= Q(email=term)
+            if any(f.name == "customer" for f in columns.stripe_relations(model)):
+                exact |= Q(customer__email=term)
+        elif not _NUMBER_TERM.match(term):
+            return None
+        for lookup in pages.EXACT_SEARCH.get(model._meta.model_name, ()):
             exact |= Q(**{lookup: term})
-        if not exact:
-            return found, duplicates
-        return found | queryset.filter(exact), duplicates
+        return exact or None
 
     # -- Change view ---------------------------------------------------------------
 

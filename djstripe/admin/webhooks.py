@@ -30,7 +30,6 @@ class WebhookEventTriggerAdmin(RecordAdmin):
         "event_type",
         "event_link",
         "state",
-        "attempts",
         "received",
     )
     list_display_links = ("id",)
