@@ -19,6 +19,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -246,7 +247,7 @@ def related_table(
 def _field(model: type[models.Model], name: str) -> Any:
     try:
         return model._meta.get_field(name)
-    except Exception:
+    except FieldDoesNotExist:
         return None
 
 
