@@ -364,6 +364,9 @@ class Subscription(StripeModel):
 
     objects = StripeManager.from_queryset(SubscriptionQuerySet)()
 
+    class Meta(StripeModel.Meta):
+        permissions = [("cancel_subscription", "Can cancel subscriptions in Stripe")]
+
     @classmethod
     def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
         """Where the subscription does not carry them, the plan, quantity and

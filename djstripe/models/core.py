@@ -7,6 +7,7 @@ from typing import Any
 
 import stripe
 from django.db import models
+from django.db.models.fields.json import KeyTransform
 
 from .. import stripe_api, sync
 from ..fields import (
@@ -342,6 +343,16 @@ class Charge(StripeModel):
     transfer_group = StripeProperty("The transfer group of the charge (Connect).")
 
     objects = StripeManager.from_queryset(ChargeQuerySet)()
+
+    class Meta(StripeModel.Meta):
+        indexes = [
+            # The admin finds a charge by the receipt number a customer quotes.
+            models.Index(
+                KeyTransform("receipt_number", "stripe_data"),
+                name="djstripe_charge_receipt_number",
+            ),
+        ]
+        permissions = [("refund_charge", "Can refund charges in Stripe")]
 
     def __str__(self) -> str:
         amount = get_friendly_currency_amount(self.amount or 0, self.currency)
@@ -721,6 +732,13 @@ class Event(StripeModel):
 
     class Meta:
         get_latest_by = "created"
+        indexes = [
+            # The admin finds an event by the id of the object it carries.
+            models.Index(
+                KeyTransform("id", KeyTransform("object", "data")),
+                name="djstripe_event_object_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"type={self.type}, id={self.id}"
