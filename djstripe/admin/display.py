@@ -109,8 +109,13 @@ def admin_changelist_url(model: type[models.Model], site_name: str = "admin") ->
 
 
 def _charge_label(charge: Any) -> str:
+    """dj-stripe's status words, and, since an operator looks for it, a
+    partial refund (which dj-stripe's words leave as "Succeeded")."""
     amount = format_amount(charge.amount, charge.currency)
-    return f"{amount} ({charge.human_readable_status})"
+    status = charge.human_readable_status
+    if status == "Succeeded" and charge.amount_refunded:
+        status = "Partially refunded"
+    return f"{amount} ({status})"
 
 
 def _coupon_label(coupon: Any) -> str:
