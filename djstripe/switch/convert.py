@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from django.apps import apps
 from django.core.management.color import no_style
-from django.db import connections, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -85,6 +85,8 @@ class TableReport:
     table: str
     converted: int = 0
     not_converted: Counter = field(default_factory=Counter)
+    #: Converted rows that lost a local value, by reason.
+    partial: Counter = field(default_factory=Counter)
 
     @property
     def legacy_table(self) -> str:
@@ -110,6 +112,8 @@ class Report:
             )
             for reason, count in sorted(entry.not_converted.items()):
                 yield f"      {count} not converted: {reason}"
+            for reason, count in sorted(entry.partial.items()):
+                yield f"      {count} converted with {reason} (kept in {entry.legacy_table})"
         if self.dropped_columns:
             yield "dj-stripe columns not carried over (kept in djstripe_legacy_*):"
             for table, column, reason in self.dropped_columns:
@@ -127,6 +131,8 @@ class Report:
             rows.append(("converted", entry.table, entry.converted, ""))
             for reason, count in entry.not_converted.items():
                 rows.append(("not_converted", entry.table, count, reason))
+            for reason, count in entry.partial.items():
+                rows.append(("partial", entry.table, count, reason))
         for table, column, reason in self.dropped_columns:
             rows.append(("dropped_column", f"{table}.{column}", 0, reason))
         rows.append(("done", "", 0, timezone.now().isoformat()))
@@ -323,7 +329,7 @@ class _Context:
                 entry.not_converted["deleted in Stripe (a stored event says so)"] += (
                     missing
                 )
-            self._copy_local_columns(legacy, columns, model, entry.table)
+            self._copy_local_columns(legacy, columns, model, entry)
 
     @staticmethod
     def _found_ids(model: type, ids: list[str]) -> set[str]:
@@ -354,16 +360,21 @@ class _Context:
         return local
 
     def _copy_local_columns(
-        self, legacy: str, columns: list[str], model: type, table: str
+        self, legacy: str, columns: list[str], model: type, entry: TableReport
     ) -> None:
+        table = entry.table
         local = self._local_fields(model, table, columns)
         if local:
-            self._update_from_legacy(legacy, model, local)
+            self._update_from_legacy(legacy, model, local, entry)
         if model._meta.db_table == table and self._owns_its_ids(model):
             self._restore_row_ids(legacy, model)
 
     def _update_from_legacy(
-        self, legacy: str, model: type, local: dict[str, models.Field]
+        self,
+        legacy: str,
+        model: type,
+        local: dict[str, models.Field],
+        entry: TableReport,
     ) -> None:
         names = list(local)
         rows = self._select(legacy, ["id", *names], "djstripe_id")
@@ -381,7 +392,57 @@ class _Context:
                 for column, value in zip(names, values, strict=True):
                     self._set_local(obj, local[column], value)
                 objs.append(obj)
-            model._base_manager.bulk_update(objs, [f.name for f in local.values()])
+            self._save_local(model, objs, [f.name for f in local.values()], entry)
+
+    def _save_local(
+        self, model: type, objs: list, fields: list[str], entry: TableReport
+    ) -> None:
+        """Write the local columns; a row that would break a unique
+        constraint dj-stripe did not have (two live customers of one
+        subscriber) keeps the rest, and the report says what it lost."""
+        alias = self.connection.alias
+        try:
+            with transaction.atomic(using=alias):
+                model._base_manager.bulk_update(objs, fields)
+            return
+        except IntegrityError:
+            pass
+        constraints = [
+            c for c in model._meta.constraints if isinstance(c, models.UniqueConstraint)
+        ]
+        guarded = {name for c in constraints for name in c.fields}
+        for obj in sorted(objs, key=lambda o: o.pk, reverse=True):
+            try:
+                with transaction.atomic(using=alias):
+                    model._base_manager.bulk_update([obj], fields)
+            except IntegrityError:
+                lost = self._save_without_one(model, obj, fields, guarded)
+                names = ", ".join(c.name for c in constraints)
+                entry.partial[f"{lost} left empty: djstripe's constraint {names}"] += 1
+
+    def _save_without_one(
+        self, model: type, obj: Any, fields: list[str], guarded: set[str]
+    ) -> str:
+        """Save ``obj`` with one constrained, nullable field emptied if that is
+        enough (the owner account last: what dj-stripe had twice is a
+        subscriber link); failing that, with all of them emptied."""
+        candidates = sorted(
+            (f for f in reversed(fields) if f in guarded and _nullable(model, f)),
+            key=lambda f: f == "djstripe_owner_account",
+        )
+        for name in candidates:
+            kept = getattr(obj, model._meta.get_field(name).attname)
+            setattr(obj, model._meta.get_field(name).attname, None)
+            try:
+                with transaction.atomic(using=self.connection.alias):
+                    model._base_manager.bulk_update([obj], fields)
+                return name
+            except IntegrityError:
+                setattr(obj, model._meta.get_field(name).attname, kept)
+        for name in candidates:
+            setattr(obj, model._meta.get_field(name).attname, None)
+        model._base_manager.bulk_update([obj], fields)
+        return ", ".join(candidates)
 
     def _set_local(self, obj: Any, ours: models.Field, value: Any) -> None:
         if ours.name == "djstripe_owner_account":
@@ -487,6 +548,10 @@ class _Context:
                 )
 
 
+def _nullable(model: type, name: str) -> bool:
+    return model._meta.get_field(name).null
+
+
 def _target(data: Any) -> tuple[type | None, str]:
     """The model a legacy row's ``stripe_data`` becomes, or why none."""
     if not isinstance(data, dict) or not data.get("object"):
@@ -505,11 +570,19 @@ def _derived(model: type, columns: list[str], context: _Context) -> dict[str, st
     """SQL for the columns of a copied table that need more than a copy."""
     qn, tables = context.qn, table_names(context.connection)
     derived: dict[str, str] = {}
+    # Relations by Stripe id, and the trigger's by row id (our endpoint's).
     relations = {"djstripe_owner_account_id": "account", "event_id": "event"}
     for column, target in relations.items():
         legacy = LEGACY_PREFIX + target
         if column in columns and legacy in tables:
             derived[column] = _legacy_id_sql(qn(legacy), f"l.{qn(column)}")
+    endpoint = LEGACY_PREFIX + "webhookendpoint"
+    if "webhook_endpoint_id" in columns and endpoint in tables:
+        stripe_id = _legacy_id_sql(qn(endpoint), "l.webhook_endpoint_id")
+        derived["webhook_endpoint_id"] = (
+            "(SELECT w.djstripe_id FROM djstripe_webhookendpoint w"
+            f" WHERE w.id = {stripe_id})"
+        )
     if model._meta.db_table == "djstripe_webhookeventtrigger":
         derived.update(
             attempts="CASE WHEN l.valid AND (l.processed OR l.exception <> '')"
