@@ -74,6 +74,11 @@ def _fill() -> None:
                 .id,
                 api_key=key,
             )
+    # dj-stripe lets a subscriber have a second live customer, and purges
+    # (soft-deletes) customers.
+    models.Customer.create(subscriber=users[0], idempotency_key="second-customer")
+    models.Customer.objects.get(subscriber=users[3]).purge()
+
     restricted, _ = models.APIKey.objects.get_or_create_by_api_key(
         "rk_test_" + "legacyRestrictedKey0123456789"
     )
