@@ -121,7 +121,7 @@ def _columns(cursor, table: str) -> list[tuple[str, str, bool]]:
 
 def _value(column: str, kind: str, nullable: bool, data: dict, extra: dict):
     """A column's value for ``data``: what dj-stripe would have stored."""
-    if column in extra:
+    if column in extra and column != "_row_ids":
         return extra[column]
     if column == "stripe_data":
         return json.dumps(data)
@@ -129,6 +129,10 @@ def _value(column: str, kind: str, nullable: bool, data: dict, extra: dict):
     value = data.get(key)
     if isinstance(value, dict) and "id" in value:
         value = value["id"]
+    if kind in ("integer", "bigint") and column.endswith("_id"):
+        # A relation to the row's djstripe_id (dj-stripe has a few): only the
+        # shared rows are known by then.
+        value = extra.get("_row_ids", {}).get(value)
     if kind.startswith("timestamp") and isinstance(value, int):
         value = datetime.datetime.fromtimestamp(value, datetime.UTC)
     if kind == "jsonb" and value is not None:
@@ -180,6 +184,7 @@ def build(database_url: str, customers: int) -> int:
         cur.execute("SELECT id FROM auth_user ORDER BY id")
         users = [r[0] for r in cur.fetchall()]
         layout = {t: _columns(cur, t) for t in TABLES.values()}
+        row_ids: dict[str, int] = {}
         for table, columns in layout.items():
             names = ", ".join(c[0] for c in columns if c[0] != "djstripe_id")
             with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
@@ -192,6 +197,7 @@ def build(database_url: str, customers: int) -> int:
                             "djstripe_updated": stamp,
                             "djstripe_owner_account_id": None,
                             "livemode": False,
+                            "_row_ids": row_ids,
                         }
                         if table == "djstripe_customer":
                             extra["subscriber_id"] = users[i]
@@ -205,6 +211,9 @@ def build(database_url: str, customers: int) -> int:
                             ]
                         )
                         rows += 1
+            if kind in SHARED:
+                cur.execute(f"SELECT id, djstripe_id FROM {table}")
+                row_ids.update(dict(cur.fetchall()))
         conn.commit()
     return rows
 

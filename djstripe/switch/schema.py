@@ -124,5 +124,51 @@ def move_aside(apps: Any, schema_editor: Any) -> None:
     record(
         connection, [("foreign_key", t, 0, json.dumps([n, d])) for t, n, d in external]
     )
+    referenced = _referenced_on_sqlite(connection, tables)
     for model in apps.get_app_config("djstripe").get_models():
         schema_editor.create_model(model)
+        if model._meta.db_table in referenced and not model._meta.parents:
+            _placeholders(schema_editor, model)
+
+
+def _referenced_on_sqlite(connection: BaseDatabaseWrapper, tables: list[str]) -> set:
+    """dj-stripe tables that the site's own tables point at, on SQLite.
+
+    SQLite keeps those foreign keys (they name the table), and Django checks
+    them when each migration ends, before the rows are converted.
+    """
+    if connection.vendor != "sqlite":
+        return set()
+    qn = connection.ops.quote_name
+    referenced = set()
+    with connection.cursor() as cursor:
+        for table in table_names(connection):
+            if table.startswith("djstripe_"):
+                continue
+            cursor.execute(f"PRAGMA foreign_key_list({qn(table)})")
+            referenced.update(row[2] for row in cursor.fetchall() if row[2] in tables)
+    return referenced
+
+
+def _placeholders(schema_editor: Any, model: Any) -> None:
+    """Rows with dj-stripe's ``djstripe_id`` and Stripe id and nothing else
+    (no stamp: the conversion's first write fills them), so that the site's
+    foreign keys stay valid until then."""
+    connection = schema_editor.connection
+    qn = connection.ops.quote_name
+    legacy = LEGACY_PREFIX + model._meta.db_table.removeprefix("djstripe_")
+    kept = {"djstripe_id", "id", "djstripe_created", "djstripe_updated"}
+    targets, sources, params = [], [], []
+    for field in model._meta.concrete_fields:
+        targets.append(qn(field.column))
+        if field.column in kept:
+            sources.append(qn(field.column))
+        else:
+            sources.append("%s")
+            default = None if field.null else field.get_default()
+            params.append(field.get_db_prep_save(default, connection))
+    schema_editor.execute(
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(targets)})"
+        f" SELECT {', '.join(sources)} FROM {qn(legacy)}",
+        params,
+    )

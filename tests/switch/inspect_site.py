@@ -25,7 +25,7 @@ def main(out_path: str) -> None:
     tables = {}
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
-            if table.startswith("djstripe_"):
+            if table.startswith(("djstripe_", "shop_")):
                 cursor.execute(f'SELECT * FROM "{table}"')
                 names = [c[0] for c in cursor.description]
                 tables[table] = [dict(zip(names, r, strict=True)) for r in cursor]

@@ -7,6 +7,7 @@ import os
 
 from tests.settings import *  # noqa: F403
 
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.switch.shop"]  # noqa: F405
 DJSTRIPE_API_BASE = os.environ["DJSTRIPE_API_BASE"]
 APPEND_SLASH = os.environ.get("APPEND_SLASH", "1") == "1"
 ALLOWED_HOSTS = ["testserver"]

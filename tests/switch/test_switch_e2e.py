@@ -241,7 +241,7 @@ def test_every_stripe_object_is_converted_from_its_stripe_data(switched):
             f"{table} {data['id']}: stripe_data differs"
         )
         checked += 1
-    assert checked > 100
+    assert checked > 50
 
 
 def test_every_local_column_is_kept(switched):
@@ -256,6 +256,20 @@ def test_every_local_column_is_kept(switched):
             assert converted["djstripe_id"] == row["djstripe_id"], table
     endpoint = switched["legacy"]["djstripe_webhookendpoint"][0]
     assert ours[endpoint["id"]]["tolerance"] == endpoint["djstripe_tolerance"] == 600
+
+
+def test_the_sites_own_foreign_keys_still_point_at_the_same_rows(switched):
+    """``shop.Order.customer`` points at ``djstripe_customer.djstripe_id``;
+    its migration depends on dj-stripe's ``0003_2_11``."""
+    orders = switched["legacy"]["shop_order"]
+    assert orders and switched["after"]["shop_order"] == orders
+    legacy = {
+        r["djstripe_id"]: r["id"] for r in switched["legacy"]["djstripe_customer"]
+    }
+    ours = {r["djstripe_id"]: r["id"] for r in switched["after"]["djstripe_customer"]}
+    for order in orders:
+        assert ours[order["customer_id"]] == legacy[order["customer_id"]]
+    assert "NOT restored" not in switched["report"]
 
 
 def test_subscriber_links_are_kept_or_reported(switched):
@@ -296,6 +310,8 @@ def test_api_keys_and_webhook_requests_are_copied(switched):
 def test_the_legacy_tables_and_the_report_stay(switched):
     after, legacy = switched["after"], switched["legacy"]
     for table, rows in legacy.items():
+        if not table.startswith("djstripe_"):
+            continue
         kept = "djstripe_legacy_" + table.removeprefix("djstripe_")
         assert len(after[kept]) == len(rows), kept
     report = {

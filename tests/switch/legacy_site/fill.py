@@ -74,6 +74,11 @@ def _fill() -> None:
                 .id,
                 api_key=key,
             )
+    from shop.models import Order
+
+    for customer in models.Customer.objects.order_by("djstripe_id")[:3]:
+        Order.objects.create(customer=customer, note=f"order of {customer.id}")
+
     # dj-stripe lets a subscriber have a second live customer, and purges
     # (soft-deletes) customers.
     models.Customer.create(subscriber=users[0], idempotency_key="second-customer")
@@ -134,7 +139,7 @@ def _dump() -> dict:
     dump = {}
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
-            if not table.startswith("djstripe_"):
+            if not table.startswith(("djstripe_", "shop_")):
                 continue
             cursor.execute(f'SELECT * FROM "{table}"')
             names = [c[0] for c in cursor.description]
