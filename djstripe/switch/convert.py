@@ -157,9 +157,13 @@ def convert(using: str = "default") -> Report | None:
     with transaction.atomic(using=using):
         context = _Context(connection, report)
         context.record_deletions()
+        tables = legacy_tables(connection)
         # Mirrored tables first: the copied ones (webhook requests) refer to
         # rows whose ids the mirrored ones restore.
-        for legacy in sorted(legacy_tables(connection), key=context.copied_last):
+        for legacy in [t for t in tables if not context.is_copied(t)]:
+            context.convert_table(legacy)
+        context.copy_local_columns()
+        for legacy in [t for t in tables if context.is_copied(t)]:
             context.convert_table(legacy)
         context.restore_foreign_keys()
         record(connection, report.rows())
@@ -204,11 +208,13 @@ class _Context:
             m._meta.db_table: m for m in apps.get_app_config("djstripe").get_models()
         }
         self.account_ids = self._account_ids()
+        #: Tables whose objects went through the engine, for the second pass.
+        self.written: list[tuple[str, list[str], TableReport, dict]] = []
 
     # -- reading legacy rows --------------------------------------------------
 
     def _select(self, legacy: str, columns: list[str], order: str) -> Iterator[tuple]:
-        """Rows of ``legacy``, a page at a time (keyset on ``order``)."""
+        """Rows of ``legacy`` ordered by ``order``, fetched a page at a time."""
         qn = self.qn
         cols = ", ".join(qn(c) for c in columns)
         with self.connection.cursor() as cursor:
@@ -234,9 +240,11 @@ class _Context:
 
     # -- one table ------------------------------------------------------------
 
-    def copied_last(self, legacy: str) -> tuple[bool, str]:
+    def is_copied(self, legacy: str) -> bool:
+        """Whether ``legacy`` becomes a table djstripe keeps locally (API
+        keys, webhook requests), copied rather than mirrored."""
         model = self.models.get("djstripe_" + legacy.removeprefix(LEGACY_PREFIX))
-        return (model is not None and not self._is_mirrored(model), legacy)
+        return model is not None and not self._is_mirrored(model)
 
     def record_deletions(self) -> None:
         """Tombstone what stored ``*.deleted`` events deleted and dj-stripe
@@ -244,7 +252,7 @@ class _Context:
         legacy_event = LEGACY_PREFIX + "event"
         if legacy_event not in table_names(self.connection):
             return
-        rows = self._select(legacy_event, ["type", "data", "created"], "djstripe_id")
+        rows = self._select(legacy_event, ["type", "data", "created"], "id")
         for event_type, data, created in list(rows):
             if not (event_type or "").endswith(".deleted"):
                 continue
@@ -305,7 +313,7 @@ class _Context:
         ids_by_model: dict[type, list[str]] = {}
         batch: list[dict] = []
         second = None
-        rows = self._select(legacy, ["stripe_data", "djstripe_updated"], "djstripe_id")
+        rows = self._select(legacy, ["stripe_data", "djstripe_updated"], "id")
         for raw, updated in sorted(rows, key=lambda r: _as_datetime(r[1])):
             data = raw if isinstance(raw, dict) else json.loads(raw or "{}")
             model, reason = _target(data)
@@ -321,15 +329,20 @@ class _Context:
             second = stamp
         if batch:
             engine.upsert(batch, observed_at=second, refetch="never")
-        for model, ids in ids_by_model.items():
-            found = self._found_ids(model, ids)
-            entry.converted += len(found)
-            missing = len(ids) - len(found)
-            if missing:
-                entry.not_converted["deleted in Stripe (a stored event says so)"] += (
-                    missing
-                )
-            self._copy_local_columns(legacy, columns, model, entry)
+        self.written.append((legacy, columns, entry, ids_by_model))
+
+    def copy_local_columns(self) -> None:
+        """Once every table's objects went through the engine (a table's
+        objects also arrive nested in others': a customer in its events),
+        count what was written and copy the local columns over it."""
+        for legacy, columns, entry, ids_by_model in self.written:
+            for model, ids in ids_by_model.items():
+                found = self._found_ids(model, ids)
+                entry.converted += len(found)
+                if missing := len(ids) - len(found):
+                    reason = "deleted in Stripe (a stored event says so)"
+                    entry.not_converted[reason] += missing
+                self._copy_local_columns(legacy, columns, model, entry)
 
     @staticmethod
     def _found_ids(model: type, ids: list[str]) -> set[str]:
@@ -379,7 +392,7 @@ class _Context:
         entry: TableReport,
     ) -> None:
         names = list(local)
-        rows = self._select(legacy, ["id", *names], "djstripe_id")
+        rows = self._select(legacy, ["id", *names], "id")
         while chunk := list(islice(rows, 500)):
             pks = dict(
                 model._base_manager.filter(id__in=[r[0] for r in chunk]).values_list(

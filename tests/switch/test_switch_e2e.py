@@ -272,6 +272,15 @@ def test_the_sites_own_foreign_keys_still_point_at_the_same_rows(switched):
     assert "NOT restored" not in switched["report"]
 
 
+def test_purged_customers_stay_purged(switched):
+    ours = {r["id"]: r for r in switched["after"]["djstripe_customer"]}
+    purged = [r for r in switched["legacy"]["djstripe_customer"] if r["date_purged"]]
+    assert purged
+    for row in purged:
+        assert ours[row["id"]]["date_purged"] == row["date_purged"]
+        assert ours[row["id"]]["subscriber_id"] is None
+
+
 def test_subscriber_links_are_kept_or_reported(switched):
     legacy = switched["legacy"]["djstripe_customer"]
     ours = {r["id"]: r for r in switched["after"]["djstripe_customer"]}
@@ -314,13 +323,15 @@ def test_the_legacy_tables_and_the_report_stay(switched):
             continue
         kept = "djstripe_legacy_" + table.removeprefix("djstripe_")
         assert len(after[kept]) == len(rows), kept
-    report = {
-        (r["kind"], r["label"]): r["count"] for r in after["djstripe_switch_report"]
-    }
-    assert report[("converted", "djstripe_customer")] == len(
-        legacy["djstripe_customer"]
-    )
-    assert report[("converted", "djstripe_event")] == len(legacy["djstripe_event"])
+    report: dict[tuple[str, str], int] = {}
+    for r in after["djstripe_switch_report"]:
+        key = (r["kind"], r["label"])
+        report[key] = report.get(key, 0) + r["count"]
+    for table in ("djstripe_customer", "djstripe_event", "djstripe_invoice"):
+        rows = legacy[table]
+        objects = [r for r in rows if (_data(r["stripe_data"]) or {}).get("object")]
+        assert report[("converted", table)] == len(objects), table
+        assert report.get(("not_converted", table), 0) == len(rows) - len(objects)
     idempotency = len(legacy["djstripe_idempotencykey"])
     assert f"{idempotency} not converted" in switched["report"]
     assert "djstripe_legacy_idempotencykey" in switched["report"]
