@@ -19,7 +19,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import groupby, islice
 from typing import Any, TextIO
 
 from django.apps import apps
@@ -118,6 +118,8 @@ class Report:
             yield "dj-stripe columns not carried over (kept in djstripe_legacy_*):"
             for table, column, reason in self.dropped_columns:
                 yield f"  {table}.{column}: {reason}"
+        if self.foreign_keys:
+            yield "Your tables' foreign keys into dj-stripe's tables:"
         for line in self.foreign_keys:
             yield f"  {line}"
         yield (
@@ -135,6 +137,8 @@ class Report:
                 rows.append(("partial", entry.table, count, reason))
         for table, column, reason in self.dropped_columns:
             rows.append(("dropped_column", f"{table}.{column}", 0, reason))
+        for line in self.foreign_keys:
+            rows.append(("foreign_key_result", "", 0, line))
         rows.append(("done", "", 0, timezone.now().isoformat()))
         return rows
 
@@ -162,6 +166,7 @@ def convert(using: str = "default") -> Report | None:
         # rows whose ids the mirrored ones restore.
         for legacy in [t for t in tables if not context.is_copied(t)]:
             context.convert_table(legacy)
+        context.mirror_queued()
         context.copy_local_columns()
         for legacy in [t for t in tables if context.is_copied(t)]:
             context.convert_table(legacy)
@@ -210,15 +215,24 @@ class _Context:
         self.account_ids = self._account_ids()
         #: Tables whose objects went through the engine, for the second pass.
         self.written: list[tuple[str, list[str], TableReport, dict]] = []
+        #: ``(second of djstripe_updated, stripe_data)`` of every legacy object.
+        self.queued: list[tuple[datetime.datetime, str]] = []
 
     # -- reading legacy rows --------------------------------------------------
 
-    def _select(self, legacy: str, columns: list[str], order: str) -> Iterator[tuple]:
-        """Rows of ``legacy`` ordered by ``order``, fetched a page at a time."""
+    def _select(self, legacy: str, columns: list[str]) -> Iterator[tuple]:
+        """Rows of ``legacy`` (in Stripe id order, where there is one),
+        fetched a page at a time. ``stripe_data`` is read as text."""
         qn = self.qn
-        cols = ", ".join(qn(c) for c in columns)
+        cols = ", ".join(
+            f"CAST({qn(c)} AS text)" if c == "stripe_data" else qn(c) for c in columns
+        )
+        have = column_names(self.connection, legacy)
+        order = next(
+            (f" ORDER BY {qn(c)}" for c in ("id", "djstripe_id") if c in have), ""
+        )
         with self.connection.cursor() as cursor:
-            cursor.execute(f"SELECT {cols} FROM {qn(legacy)} ORDER BY {qn(order)}")
+            cursor.execute(f"SELECT {cols} FROM {qn(legacy)}{order}")
             while page := cursor.fetchmany(_PAGE):
                 yield from page
 
@@ -228,10 +242,7 @@ class _Context:
         legacy = LEGACY_PREFIX + "account"
         if legacy not in table_names(self.connection):
             return {}
-        return {
-            str(pk): sid
-            for pk, sid in self._select(legacy, ["djstripe_id", "id"], "djstripe_id")
-        }
+        return {str(pk): sid for pk, sid in self._select(legacy, ["djstripe_id", "id"])}
 
     def _owner(self, value: Any) -> str | None:
         if value in (None, ""):
@@ -252,7 +263,7 @@ class _Context:
         legacy_event = LEGACY_PREFIX + "event"
         if legacy_event not in table_names(self.connection):
             return
-        rows = self._select(legacy_event, ["type", "data", "created"], "id")
+        rows = self._select(legacy_event, ["type", "data", "created"])
         for event_type, data, created in list(rows):
             if not (event_type or "").endswith(".deleted"):
                 continue
@@ -308,28 +319,29 @@ class _Context:
     # -- mirrored objects ---------------------------------------------------
 
     def _mirror(self, legacy: str, columns: list[str], entry: TableReport) -> None:
-        """Push every row's ``stripe_data`` through the engine, then copy the
-        local columns of the rows it wrote."""
+        """Queue every row's ``stripe_data`` for :meth:`mirror_queued`."""
         ids_by_model: dict[type, list[str]] = {}
-        batch: list[dict] = []
-        second = None
-        rows = self._select(legacy, ["stripe_data", "djstripe_updated"], "id")
-        for raw, updated in sorted(rows, key=lambda r: _as_datetime(r[1])):
-            data = raw if isinstance(raw, dict) else json.loads(raw or "{}")
+        for raw, updated in self._select(legacy, ["stripe_data", "djstripe_updated"]):
+            data = json.loads(raw or "{}")
             model, reason = _target(data)
             if reason:
                 entry.not_converted[reason] += 1
                 continue
             ids_by_model.setdefault(model, []).append(data["id"])
             stamp = _as_datetime(updated).replace(microsecond=0)
-            if batch and (stamp != second or len(batch) >= 500):
-                engine.upsert(batch, observed_at=second, refetch="never")
-                batch = []
-            batch.append(data)
-            second = stamp
-        if batch:
-            engine.upsert(batch, observed_at=second, refetch="never")
+            self.queued.append((stamp, raw))
         self.written.append((legacy, columns, entry, ids_by_model))
+
+    def mirror_queued(self) -> None:
+        """Push the queued objects of every table through the engine, oldest
+        first, one call per second of ``djstripe_updated``: within a call an
+        object's own row wins over the copies other objects embed (an
+        invoice's lines), and across calls the later observation wins."""
+        self.queued.sort(key=lambda item: item[0])
+        for second, group in groupby(self.queued, key=lambda item: item[0]):
+            while batch := [json.loads(raw) for _, raw in islice(group, 500)]:
+                engine.upsert(batch, observed_at=second, refetch="never")
+        self.queued = []
 
     def copy_local_columns(self) -> None:
         """Once every table's objects went through the engine (a table's
@@ -392,7 +404,7 @@ class _Context:
         entry: TableReport,
     ) -> None:
         names = list(local)
-        rows = self._select(legacy, ["id", *names], "id")
+        rows = self._select(legacy, ["id", *names])
         while chunk := list(islice(rows, 500)):
             pks = dict(
                 model._base_manager.filter(id__in=[r[0] for r in chunk]).values_list(
