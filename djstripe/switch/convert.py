@@ -2,8 +2,8 @@
 
 Each legacy row's ``stripe_data`` goes through the mirror engine
 (:func:`djstripe.sync.engine.upsert`, never asking Stripe), stamped with the
-second dj-stripe last wrote the row: dj-stripe re-read objects from Stripe
-when it wrote them, so that is when the data was true. Then what dj-stripe
+minute dj-stripe last wrote the row (rounded down): dj-stripe re-read objects
+from Stripe when it wrote them, so that is about when the data was true. Then what dj-stripe
 kept only locally is copied over: row ids, bookkeeping dates, owner accounts,
 subscriber links, endpoint secrets, API keys and the stored webhook requests.
 
@@ -42,6 +42,11 @@ from .schema import (
 
 #: Rows read from a legacy table at a time.
 _PAGE = 1000
+#: Converted rows are stamped with when dj-stripe last wrote them, rounded
+#: down to this many seconds, so that rows written close together go through
+#: the engine in one call. An event up to this much older than dj-stripe's
+#: write may still apply after the switch; any later one does.
+STAMP_WINDOW = 60
 
 #: dj-stripe columns renamed in djstripe: ``{table: {legacy: ours}}``.
 RENAMED = {"djstripe_webhookendpoint": {"djstripe_tolerance": "tolerance"}}
@@ -328,13 +333,12 @@ class _Context:
                 entry.not_converted[reason] += 1
                 continue
             ids_by_model.setdefault(model, []).append(data["id"])
-            stamp = _as_datetime(updated).replace(microsecond=0)
-            self.queued.append((stamp, raw))
+            self.queued.append((_window(_as_datetime(updated)), raw))
         self.written.append((legacy, columns, entry, ids_by_model))
 
     def mirror_queued(self) -> None:
         """Push the queued objects of every table through the engine, oldest
-        first, one call per second of ``djstripe_updated``: within a call an
+        first, one call per minute of ``djstripe_updated``: within a call an
         object's own row wins over the copies other objects embed (an
         invoice's lines), and across calls the later observation wins."""
         self.queued.sort(key=lambda item: item[0])
@@ -643,6 +647,12 @@ def _fill_event_types(model: type) -> None:
             ids_by_type.setdefault(event_type[:250], []).append(pk)
     for event_type, pks in ids_by_type.items():
         model._base_manager.filter(pk__in=pks).update(event_type=event_type)
+
+
+def _window(when: datetime.datetime) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(
+        int(when.timestamp()) // STAMP_WINDOW * STAMP_WINDOW, datetime.UTC
+    )
 
 
 def _as_datetime(value: Any) -> datetime.datetime:
