@@ -222,6 +222,8 @@ class _Context:
         self.written: list[tuple[str, list[str], TableReport, dict]] = []
         #: ``(second of djstripe_updated, stripe_data)`` of every legacy object.
         self.queued: list[tuple[datetime.datetime, str]] = []
+        #: Objects Stripe deleted whose rows djstripe keeps (soft delete).
+        self.purged: list[tuple[type, dict, datetime.datetime]] = []
 
     # -- reading legacy rows --------------------------------------------------
 
@@ -333,7 +335,13 @@ class _Context:
                 entry.not_converted[reason] += 1
                 continue
             ids_by_model.setdefault(model, []).append(data["id"])
-            self.queued.append((_window(_as_datetime(updated)), raw))
+            stamp = _window(_as_datetime(updated))
+            if data.get("deleted") is True and model.stripe_soft_delete_field:
+                # A purged customer: dj-stripe kept the row with Stripe's
+                # deletion stub as its data; so does djstripe.
+                self.purged.append((model, data, stamp))
+                raw = json.dumps({k: v for k, v in data.items() if k != "deleted"})
+            self.queued.append((stamp, raw))
         self.written.append((legacy, columns, entry, ids_by_model))
 
     def mirror_queued(self) -> None:
@@ -346,6 +354,9 @@ class _Context:
             while batch := [json.loads(raw) for _, raw in islice(group, 500)]:
                 engine.upsert(batch, observed_at=second, refetch="never")
         self.queued = []
+        for model, data, stamp in self.purged:
+            engine.delete(model, data["id"], observed_at=stamp)
+            model._base_manager.filter(id=data["id"]).update(stripe_data=data)
 
     def copy_local_columns(self) -> None:
         """Once every table's objects went through the engine (a table's
