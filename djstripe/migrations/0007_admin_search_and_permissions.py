@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('djstripe', '0003_apimodels_identity_issuing_idempotency'),
+        ('djstripe', '0006_identity_issuing_idempotency'),
     ]
 
     operations = [
