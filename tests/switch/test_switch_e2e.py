@@ -279,7 +279,10 @@ def test_purged_customers_stay_purged(switched):
     for row in purged:
         assert ours[row["id"]]["date_purged"] == row["date_purged"]
         assert ours[row["id"]]["subscriber_id"] == row["subscriber_id"]
-        assert _data(ours[row["id"]]["stripe_data"])["deleted"] is True
+        # dj-stripe keeps Stripe's deletion stub, or (if its purge wrote last)
+        # the data it had before; either way the row stays, purged.
+        if (_data(row["stripe_data"]) or {}).get("deleted"):
+            assert _data(ours[row["id"]]["stripe_data"])["deleted"] is True
 
 
 def test_subscriber_links_are_kept_or_reported(switched):
