@@ -88,6 +88,17 @@ def check_webhook_settings(app_configs=None, **kwargs) -> list[checks.CheckMessa
                 id="djstripe.E004",
             )
         )
+    try:
+        batch_size_valid = djstripe_settings.WEBHOOK_BATCH_SIZE > 0
+    except (TypeError, ValueError):
+        batch_size_valid = False
+    if not batch_size_valid:
+        messages.append(
+            checks.Error(
+                "DJSTRIPE_WEBHOOK_BATCH_SIZE must be a whole number of requests, 1 or more.",
+                id="djstripe.E008",
+            )
+        )
     return messages
 
 
