@@ -106,7 +106,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, failed, ids, types, since, force, api_key, **options):
-        if options["follow"]:
+        if options.get("follow"):
             if failed or ids or since:
                 raise CommandError(
                     "--follow processes new requests only: drop --failed, --ids, --since."
