@@ -15,6 +15,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from djstripe import signals, stripe_api
+from djstripe.exceptions import ProcessingError
 from djstripe.models import Customer, Event, Price, WebhookEventTrigger
 from djstripe.webhooks import handler, handler_all, registry
 from djstripe.webhooks.drain import drain
@@ -269,3 +270,28 @@ def test_a_failed_mirror_write_falls_back_to_one_by_one(monkeypatch, calls):
     for trigger in triggers:
         trigger.refresh_from_db()
         assert trigger.processed and trigger.attempts == 1
+
+
+# -- process(), in dj-stripe's call forms --------------------------------------
+
+
+def test_process_accepts_dj_stripes_save_and_api_key(isolated, calls):
+    event = make_event("customer.updated", stripe_fixture("customer", id="cus_p"))
+    trigger = store(event)
+
+    outcome = trigger.process(save=False, api_key="sk_test_other")
+
+    assert outcome.new and trigger.processed and trigger.attempts == 1
+    assert not WebhookEventTrigger.objects.get(pk=trigger.pk).processed  # not saved
+    assert Customer.objects.filter(id="cus_p").exists()
+    trigger.process(True, None)  # positional, as dj-stripe's tasks call it
+    assert WebhookEventTrigger.objects.get(pk=trigger.pk).processed
+    assert calls == Counter({event["id"]: 1})
+
+
+def test_process_with_save_false_still_raises_on_failure():
+    trigger = store('{"object": "event"}')
+    with pytest.raises(ProcessingError):
+        trigger.process(save=False)
+    assert "not a Stripe event" in trigger.exception
+    assert WebhookEventTrigger.objects.get(pk=trigger.pk).exception == ""
