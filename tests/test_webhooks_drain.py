@@ -295,3 +295,22 @@ def test_process_with_save_false_still_raises_on_failure():
         trigger.process(save=False)
     assert "not a Stripe event" in trigger.exception
     assert WebhookEventTrigger.objects.get(pk=trigger.pk).exception == ""
+
+
+def test_two_events_of_one_object_in_one_second_are_settled_as_one_by_one(isolated):
+    first = stripe_fixture("customer", id="cus_tie", email="a@x.com")
+    second = stripe_fixture("customer", id="cus_tie", email="b@x.com")
+    isolated.objects["/v1/customers/cus_tie"] = second  # Stripe's current state
+    older = make_event("customer.updated", first, T0)
+    newer = make_event(
+        "customer.updated", second, T0, previous_attributes={"email": "a@x.com"}
+    )
+    store(newer), store(older)  # arrived in the wrong order, in the same second
+
+    report = drain(10)
+
+    assert report.processed == 2
+    # The later arrival ties with the stored row: Stripe is asked, as it would
+    # be one by one; keeping the later arrival would roll the customer back.
+    assert emails() == {"cus_tie": "b@x.com"}
+    assert any("cus_tie" in path for path in isolated.paths)

@@ -316,29 +316,39 @@ def mirror_batch(events: list[dict], api_key: str | None = None) -> list[Outcome
 
     The engine stamps what each event carries with that event's ``created``
     and keeps the latest observation of each object, so the mirror ends as
-    if the events had been applied one by one. An event id seen twice is new
-    at most once: its first occurrence.
+    if the events had been applied one by one. Only two events carrying the
+    same object in the same second cannot be ordered by their stamps: the
+    later one goes to a later call, where the gate settles the tie as it
+    would one by one. An event id seen twice is new at most once: its first
+    occurrence.
     """
     from djstripe.models import Event
 
-    groups: dict[tuple, list[dict]] = {}
+    rounds: list[dict[tuple, list[dict]]] = []
+    last_round: dict[tuple, int] = {}
     for event in events:
+        carried = (event["data"]["object"].get("id"), event["created"])
+        index = last_round[carried] + 1 if carried in last_round else 0
+        last_round[carried] = index
+        if index == len(rounds):
+            rounds.append({})
         options = _upsert_options(event, api_key)
         refetch = "on_tie" if _policy(event) == "on_tie" else "never"
-        groups.setdefault((*options.values(), refetch), []).append(event)
+        rounds[index].setdefault((*options.values(), refetch), []).append(event)
     written: set[str] = set()
     total = sync.UpsertResult()
-    for (key, account, owner, refetch), group in groups.items():
-        result = sync.upsert(
-            group,
-            observed_at=max(_created(event) for event in group),
-            refetch=refetch,
-            api_key=key,
-            stripe_account=account,
-            owner_account=owner,
-        )
-        written.update(result.written_ids.get(Event._meta.label, ()))
-        total.merge(result)
+    for groups in rounds:
+        for (key, account, owner, refetch), group in groups.items():
+            result = sync.upsert(
+                group,
+                observed_at=max(_created(event) for event in group),
+                refetch=refetch,
+                api_key=key,
+                stripe_account=account,
+                owner_account=owner,
+            )
+            written.update(result.written_ids.get(Event._meta.label, ()))
+            total.merge(result)
     outcomes = []
     for event in events:
         outcomes.append(Outcome(event["id"], event["type"], event["id"] in written))
