@@ -13,11 +13,11 @@ What it runs, against a private PostgreSQL (``scripts/postgres start``, with
 * a load generator: threads posting the events, signed, at each concurrency.
 
 Phases: inline processing at each ``--concurrency``; inline with psycopg's
-server-side binding; then task mode, where the web tier only stores and
-queues, and the queue is drained by ``--drainers`` processes: Django Tasks'
+server-side binding; then the web tier only stores (and queues), and the queue is drained by ``--drainers`` processes: Django Tasks'
 ``db_worker`` with one task per event, the same with
-``DJSTRIPE_WEBHOOK_BATCH_SIZE = 100`` (each task drains a batch), and
-``djstripe_process_events --follow --once``.
+``DJSTRIPE_WEBHOOK_BATCH_SIZE = 100`` (each task drains a batch), and, with
+``DJSTRIPE_WEBHOOK_PROCESSING = "store"``, ``djstripe_process_events
+--follow --once``.
 
 After each phase it verifies that every acknowledged event is stored once
 (one request row, one Event row, processed) and that every object the
@@ -490,7 +490,7 @@ def _phases(args) -> list[Phase]:
         ),
         Phase(
             "task, --follow (batch 100)",
-            {**task, "BENCH_TASKS": "django_tasks.backends.dummy.DummyBackend"},
+            {"BENCH_PROCESSING": "store"},
             c,
             ["djstripe_process_events", "--follow", "--once", "--batch-size", "100"],
         ),

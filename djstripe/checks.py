@@ -71,10 +71,10 @@ def check_webhook_settings(app_configs=None, **kwargs) -> list[checks.CheckMessa
                     id="djstripe.E002",
                 )
             )
-    if djstripe_settings.WEBHOOK_PROCESSING not in ("inline", "task"):
+    if djstripe_settings.WEBHOOK_PROCESSING not in ("inline", "task", "store"):
         messages.append(
             checks.Error(
-                "DJSTRIPE_WEBHOOK_PROCESSING must be 'inline' or 'task'.",
+                "DJSTRIPE_WEBHOOK_PROCESSING must be 'inline', 'task' or 'store'.",
                 id="djstripe.E003",
             )
         )

@@ -314,3 +314,18 @@ def test_two_events_of_one_object_in_one_second_are_settled_as_one_by_one(isolat
     # be one by one; keeping the later arrival would roll the customer back.
     assert emails() == {"cus_tie": "b@x.com"}
     assert any("cus_tie" in path for path in isolated.paths)
+
+
+@override_settings(DJSTRIPE_WEBHOOK_PROCESSING="store")
+def test_store_mode_leaves_requests_to_follow_workers(client, calls):
+    events, finals = customer_events(customers=2, versions=2)
+    for event in events:
+        response = post(client, event)
+        assert response.status_code == 200 and b"stored" in response.content
+    assert not Event.objects.exists()  # answered before anything was applied
+    assert WebhookEventTrigger.objects.filter(valid=True, processed=False).count() == 4
+
+    call_command("djstripe_process_events", "--follow", "--once")
+
+    assert emails() == finals
+    assert calls == Counter(event["id"] for event in events)

@@ -105,6 +105,9 @@ def handle_request(
     try:
         if djstripe_settings.WEBHOOK_PROCESSING == "task":
             return _enqueue(trigger)
+        if djstripe_settings.WEBHOOK_PROCESSING == "store":
+            # Stored verified and unprocessed: a --follow worker claims it.
+            return _reply(200, f"Event {data['id']} stored.")
         process_trigger(trigger)
     except DatabaseError as exc:
         return _database_failed(trigger, exc)
