@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import stripe
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -48,6 +49,7 @@ from djstripe.models import (
     WebhookEndpoint,
     WebhookEventTrigger,
 )
+from djstripe.settings import key_kind
 from djstripe.utils import clear_expired_idempotency_keys
 
 from .conftest import stripe_fixture
@@ -691,3 +693,49 @@ def test_enum_values_match_stripe(enum, schema, path, relation):
         assert ours <= spec, sorted(ours - spec)
     else:
         assert ours > spec, sorted(spec - ours)
+
+
+def test_api_key_type_names_every_kind_of_stripe_key():
+    """Stripe's keys: ``pk_`` publishable, ``sk_`` secret, ``rk_`` restricted."""
+    kinds = {key_kind(key)[0] for key in ("pk_test_1", "sk_live_1", "rk_test_1")}
+    assert kinds == _values(enums.APIKeyType)
+
+
+def test_api_error_code_holds_the_codes_stripe_answers_with(fake_stripe):
+    client = fake_stripe.client()
+    codes = set()
+    for call in (
+        lambda: client.v1.customers.retrieve("cus_missing"),
+        lambda: client.v1.customers.create({"no_such_param": "x"}),
+    ):
+        with pytest.raises(stripe.StripeError) as caught:
+            call()
+        codes.add(caught.value.code)
+    assert codes == {"resource_missing", "parameter_unknown"}
+    assert codes <= _values(enums.ApiErrorCode)
+
+
+def test_reporting_category_and_payout_failure_code_hold_stripes_values():
+    bt, data = _row(BalanceTransaction, "balance_transaction")
+    assert bt.reporting_category == data["reporting_category"]
+    assert data["reporting_category"] in _values(
+        enums.BalanceTransactionReportingCategory
+    )
+    # Stripe's payout fixture has no failure; its documented codes, as sent.
+    for code in ("account_closed", "insufficient_funds", "no_account"):
+        payout, _ = _row(Payout, "payout", id=f"po_{code}", failure_code=code)
+        assert payout.failure_code == code
+        assert code in _values(enums.PayoutFailureCode)
+
+
+@needs_spec
+def test_payment_source_types_are_stripe_object_names():
+    """LegacySourceType and DjstripePaymentMethodType name Stripe objects; the
+    ones the 2023-08-16 spec still has carry that ``object`` string."""
+    current = {"card", "bank_account", "source"}
+    for name in current:
+        assert _SCHEMAS[name]["properties"]["object"]["enum"] == [name]
+    retired = {"bitcoin_receiver", "alipay_account"}
+    assert not retired & set(_SCHEMAS)
+    assert _values(enums.LegacySourceType) == {"card", "bank_account"} | retired
+    assert _values(enums.DjstripePaymentMethodType) == current | {"alipay_account"}
