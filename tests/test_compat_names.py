@@ -746,3 +746,11 @@ def test_payment_source_types_are_stripe_object_names():
     assert not retired & set(_SCHEMAS)
     assert _values(enums.LegacySourceType) == {"card", "bank_account"} | retired
     assert _values(enums.DjstripePaymentMethodType) == current | {"alipay_account"}
+
+
+def test_product_type_holds_stripes_example_value():
+    """Stripe's example product is a ``good`` (the spec no longer documents
+    ``type``; dj-stripe 2.11's ProductType keeps ``good`` and ``service``)."""
+    product, data = _row(Product, "product")
+    assert data["type"] in _values(enums.ProductType)
+    assert product.stripe_data["type"] == data["type"]
