@@ -594,18 +594,25 @@ def _xfail(reason):
         # dj-stripe 2.11 keeps the values Stripe retired since.
         (enums.DisputeStatus, "dispute", "status", SUPERSET),
         (enums.SourceType, "source", "type", SUPERSET),
-        # Fields the spec types as strings, their values in the description
-        # (which also names other things: ours must be among them).
-        (enums.BalanceTransactionStatus, "balance_transaction", "status", DESCRIBED),
-        (enums.BankAccountHolderType, "bank_account", "account_holder_type", DESCRIBED),
-        (enums.CardFundingType, "card", "funding", DESCRIBED),
-        (enums.PayoutMethod, "payout", "method", DESCRIBED),
-        (enums.PayoutSourceType, "payout", "source_type", DESCRIBED),
-        (enums.RefundStatus, "refund", "status", DESCRIBED),
+        # Fields the spec types as strings: their values are the backquoted
+        # words of the description (which, for the DESCRIBED ones, also quotes
+        # other words: ``flow``, ``attempts_remaining``, ``failed``).
+        (enums.BalanceTransactionStatus, "balance_transaction", "status", EQUAL),
+        (enums.BankAccountHolderType, "bank_account", "account_holder_type", EQUAL),
+        (enums.CardFundingType, "card", "funding", EQUAL),
+        (enums.PayoutMethod, "payout", "method", EQUAL),
+        (enums.PayoutSourceType, "payout", "source_type", EQUAL),
+        pytest.param(
+            enums.RefundStatus,
+            "refund",
+            "status",
+            EQUAL,
+            marks=_xfail("lacks Stripe's requires_action"),
+        ),
         (enums.SourceFlow, "source", "flow", DESCRIBED),
-        (enums.SourceStatus, "source", "status", DESCRIBED),
-        (enums.SourceUsage, "source", "usage", DESCRIBED),
-        (enums.IntentUsage, "setup_intent", "usage", DESCRIBED),
+        (enums.SourceStatus, "source", "status", EQUAL),
+        (enums.SourceUsage, "source", "usage", EQUAL),
+        (enums.IntentUsage, "setup_intent", "usage", EQUAL),
         (
             enums.SourceCodeVerificationStatus,
             "source_code_verification_flow",
@@ -618,12 +625,38 @@ def _xfail(reason):
             "failure_reason",
             DESCRIBED,
         ),
-        (enums.SourceRedirectStatus, "source_redirect_flow", "status", DESCRIBED),
-        (enums.ScheduledQueryRunStatus, "scheduled_query_run", "status", DESCRIBED),
-        (enums.RefundFailureReason, "refund", "failure_reason", DESCRIBED),
-        (enums.BankAccountStatus, "bank_account", "status", DESCRIBED),
-        (enums.CardTokenizationMethod, "card", "tokenization_method", DESCRIBED),
-        (enums.DisputeReason, "dispute", "reason", DESCRIBED),
+        (enums.SourceRedirectStatus, "source_redirect_flow", "status", EQUAL),
+        pytest.param(
+            enums.ScheduledQueryRunStatus,
+            "scheduled_query_run",
+            "status",
+            EQUAL,
+            marks=_xfail("lacks Stripe's completed (a successful run)"),
+        ),
+        pytest.param(
+            enums.RefundFailureReason,
+            "refund",
+            "failure_reason",
+            EQUAL,
+            marks=_xfail(
+                "lacks charge_for_pending_refund_disputed, declined, insufficient_funds, merchant_request"
+            ),
+        ),
+        (enums.BankAccountStatus, "bank_account", "status", EQUAL),
+        pytest.param(
+            enums.CardTokenizationMethod,
+            "card",
+            "tokenization_method",
+            EQUAL,
+            marks=_xfail("lacks Stripe's masterpass and visa_checkout"),
+        ),
+        pytest.param(
+            enums.DisputeReason,
+            "dispute",
+            "reason",
+            EQUAL,
+            marks=_xfail("lacks Stripe's check_returned"),
+        ),
         (enums.FileType, "file", "type", SUPERSET),
         pytest.param(
             enums.BalanceTransactionType,
