@@ -56,7 +56,14 @@ from .conftest import stripe_fixture
 
 pytestmark = pytest.mark.django_db
 
-SPEC = Path("/work/shared/stripe-openapi/spec3.2023-08-16.json")
+#: Stripe's OpenAPI spec, in the ``shared/`` folder beside the checkout (as on
+#: the developers' machines and in CI).
+SPEC = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "stripe-openapi"
+    / "spec3.2023-08-16.json"
+)
 _SPEC = json.loads(SPEC.read_text()) if SPEC.exists() else None
 _SCHEMAS = _SPEC["components"]["schemas"] if _SPEC else {}
 
