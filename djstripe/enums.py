@@ -271,11 +271,13 @@ class BusinessType(Enum):
     individual = _("Individual")
     company = _("Company")
     non_profit = _("Non Profit")
+    government_entity = _("Government entity")
 
 
 class CaptureMethod(Enum):
     automatic = _("Automatic")
     manual = _("Manual")
+    automatic_async = _("Automatic async")
 
 
 class CardCheckResult(Enum):
@@ -306,6 +308,8 @@ class CardFundingType(Enum):
 class CardTokenizationMethod(Enum):
     apple_pay = _("Apple Pay")
     android_pay = _("Android Pay")
+    masterpass = _("Masterpass")
+    visa_checkout = _("Visa checkout")
 
 
 class ChargeStatus(Enum):
@@ -345,6 +349,7 @@ class DisputeReason(Enum):
     bank_cannot_process = _("Bank cannot process")
     debit_not_authorized = _("Debit not authorized")
     customer_initiated = _("Customer-initiated")
+    check_returned = _("Check returned")
 
 
 class DisputeStatus(Enum):
@@ -396,6 +401,7 @@ class InvoiceBillingReason(Enum):
     upcoming = _("Upcoming")
     subscription_threshold = _("Subscription threshold")
     automatic_pending_invoice_item_invoice = _("Automatic pending invoice item invoice")
+    quote_accept = _("Quote accept")
 
 
 class InvoiceCollectionMethod(Enum):
@@ -623,6 +629,7 @@ class ScheduledQueryRunStatus(Enum):
     canceled = _("Canceled")
     failed = _("Failed")
     timed_out = _("Timed out")
+    completed = _("Completed")
 
 
 class SourceFlow(Enum):
@@ -675,6 +682,10 @@ class RefundFailureReason(Enum):
     lost_or_stolen_card = _("Lost or stolen card")
     expired_or_canceled_card = _("Expired or canceled card")
     unknown = _("Unknown")
+    charge_for_pending_refund_disputed = _("Charge for pending refund disputed")
+    declined = _("Declined")
+    insufficient_funds = _("Insufficient funds")
+    merchant_request = _("Merchant request")
 
 
 class RefundReason(Enum):
@@ -689,6 +700,7 @@ class RefundStatus(Enum):
     succeeded = _("Succeeded")
     failed = _("Failed")
     canceled = _("Canceled")
+    requires_action = _("Requires action")
 
 
 class SessionBillingAddressCollection(Enum):
@@ -736,6 +748,8 @@ class SubmitTypeStatus(Enum):
 class SubscriptionScheduleEndBehavior(Enum):
     release = _("Release")
     cancel = _("Cancel")
+    none = _("None")
+    renew = _("Renew")
 
 
 class SubscriptionScheduleStatus(Enum):

@@ -609,13 +609,7 @@ def _xfail(reason):
         (enums.CardFundingType, "card", "funding", EQUAL),
         (enums.PayoutMethod, "payout", "method", EQUAL),
         (enums.PayoutSourceType, "payout", "source_type", EQUAL),
-        pytest.param(
-            enums.RefundStatus,
-            "refund",
-            "status",
-            EQUAL,
-            marks=_xfail("lacks Stripe's requires_action"),
-        ),
+        (enums.RefundStatus, "refund", "status", EQUAL),
         (enums.SourceFlow, "source", "flow", DESCRIBED),
         (enums.SourceStatus, "source", "status", EQUAL),
         (enums.SourceUsage, "source", "usage", EQUAL),
@@ -633,37 +627,11 @@ def _xfail(reason):
             DESCRIBED,
         ),
         (enums.SourceRedirectStatus, "source_redirect_flow", "status", EQUAL),
-        pytest.param(
-            enums.ScheduledQueryRunStatus,
-            "scheduled_query_run",
-            "status",
-            EQUAL,
-            marks=_xfail("lacks Stripe's completed (a successful run)"),
-        ),
-        pytest.param(
-            enums.RefundFailureReason,
-            "refund",
-            "failure_reason",
-            EQUAL,
-            marks=_xfail(
-                "lacks charge_for_pending_refund_disputed, declined, insufficient_funds, merchant_request"
-            ),
-        ),
+        (enums.ScheduledQueryRunStatus, "scheduled_query_run", "status", EQUAL),
+        (enums.RefundFailureReason, "refund", "failure_reason", EQUAL),
         (enums.BankAccountStatus, "bank_account", "status", EQUAL),
-        pytest.param(
-            enums.CardTokenizationMethod,
-            "card",
-            "tokenization_method",
-            EQUAL,
-            marks=_xfail("lacks Stripe's masterpass and visa_checkout"),
-        ),
-        pytest.param(
-            enums.DisputeReason,
-            "dispute",
-            "reason",
-            EQUAL,
-            marks=_xfail("lacks Stripe's check_returned"),
-        ),
+        (enums.CardTokenizationMethod, "card", "tokenization_method", EQUAL),
+        (enums.DisputeReason, "dispute", "reason", EQUAL),
         (enums.FileType, "file", "type", SUPERSET),
         pytest.param(
             enums.BalanceTransactionType,
@@ -672,20 +640,8 @@ def _xfail(reason):
             EQUAL,
             marks=_xfail("lacks Stripe's obligation_* and payment_reversal types"),
         ),
-        pytest.param(
-            enums.BusinessType,
-            "account",
-            "business_type",
-            EQUAL,
-            marks=_xfail("lacks Stripe's government_entity"),
-        ),
-        pytest.param(
-            enums.CaptureMethod,
-            "payment_intent",
-            "capture_method",
-            EQUAL,
-            marks=_xfail("lacks Stripe's automatic_async"),
-        ),
+        (enums.BusinessType, "account", "business_type", EQUAL),
+        (enums.CaptureMethod, "payment_intent", "capture_method", EQUAL),
         pytest.param(
             enums.FilePurpose,
             "file",
@@ -695,19 +651,12 @@ def _xfail(reason):
                 "lacks terminal_reader_splashscreen; credit_note, invoice_statement unknown to Stripe"
             ),
         ),
-        pytest.param(
-            enums.InvoiceBillingReason,
-            "invoice",
-            "billing_reason",
-            EQUAL,
-            marks=_xfail("lacks Stripe's quote_accept"),
-        ),
-        pytest.param(
+        (enums.InvoiceBillingReason, "invoice", "billing_reason", EQUAL),
+        (
             enums.SubscriptionScheduleEndBehavior,
             "subscription_schedule",
             "end_behavior",
             EQUAL,
-            marks=_xfail("lacks Stripe's none and renew"),
         ),
         pytest.param(
             enums.TaxIdType,
