@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, quote
 import stripe
 
 from .. import stripe_api
+from ..exceptions import DjstripeError
 from ..fields import timestamp_to_datetime
 from ..settings import key_is_live
 from . import engine, registry
@@ -92,7 +93,7 @@ class ParentList:
         return path.replace("{id}", quote(parent_id, safe="")), params
 
 
-class Stopped(Exception):
+class Stopped(DjstripeError):
     """The run was stopped (another task failed, with ``fail_fast``)."""
 
 

@@ -19,6 +19,7 @@ import stripe
 from django.utils import timezone
 
 from .. import stripe_api
+from ..exceptions import DjstripeError
 from ..settings import djstripe_settings
 from .checkpoints import EventCursor, scope_for
 from .events import (
@@ -37,7 +38,7 @@ logger = logging.getLogger("djstripe.sync")
 PROBE_RETRIES = 1
 
 
-class NoEventCursor(Exception):
+class NoEventCursor(DjstripeError):
     """There is nothing to catch up from: no back-fill or replay ran yet."""
 
 

@@ -26,7 +26,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from .. import signals
 from .._text import clean_text
-from ..exceptions import ProcessingError
+from ..exceptions import DjstripeError, ProcessingError
 from ..settings import djstripe_settings
 from .processing import InvalidEvent, parse_event, process_trigger, save_trigger
 from .signature import SignatureVerificationError, verify
@@ -44,7 +44,7 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 @dataclass
-class Rejection(Exception):
+class Rejection(DjstripeError):
     status: int
     message: str
 
