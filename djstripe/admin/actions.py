@@ -44,7 +44,7 @@ def is_resyncable(model: type[models.Model]) -> bool:
     return any(issubclass(m, model) for m in sync.registered().values())
 
 
-def resync(model: type[models.Model], queryset: models.QuerySet) -> ResyncReport:
+def resync(model: type[models.Model], queryset: models.QuerySet[Any]) -> ResyncReport:
     """Fetch the selected objects from Stripe and write them with one upsert.
 
     Each object is read through the model of its own Stripe type (so a
@@ -71,7 +71,7 @@ def resync(model: type[models.Model], queryset: models.QuerySet) -> ResyncReport
         groups[(livemode, owner)].append((stripe_id, source))
 
     report = ResyncReport()
-    fetched_by_owner: dict[str | None, list[dict]] = defaultdict(list)
+    fetched_by_owner: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     keys: dict[str | None, str] = {}
     for (livemode, owner), ids in groups.items():
         api_key = djstripe_settings.get_default_api_key(livemode)
@@ -107,7 +107,7 @@ def _error_text(error: stripe.StripeError) -> str:
     permissions=["write"],
 )
 def resync_from_stripe(
-    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet
+    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet[Any]
 ) -> None:
     model = queryset.model
     opts = model._meta
@@ -161,7 +161,9 @@ def reprocess_one(obj: models.Model) -> str:
 @admin.action(
     description="Re-process selected %(verbose_name_plural)s", permissions=["write"]
 )
-def reprocess(modeladmin: Any, request: HttpRequest, queryset: models.QuerySet) -> None:
+def reprocess(
+    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet[Any]
+) -> None:
     """Re-process each selected row and report each outcome for what it is:
     applied, already applied (nothing new), refused (not verified), failed."""
     counts = {"processed": 0, "already processed": 0}

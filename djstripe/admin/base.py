@@ -38,7 +38,7 @@ _DERIVED = (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Viewing only: no add, change or delete, whatever the user's permissions.
 
     Django renders the change view read-only for users with the view (or
@@ -69,7 +69,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         codename = get_permission_codename("change", opts)
         return request.user.has_perm(f"{opts.app_label}.{codename}")
 
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
         queryset = super().get_queryset(request)
         # A polymorphic parent lists its own rows, not one query per child type.
         if hasattr(queryset, "non_polymorphic"):
@@ -149,7 +149,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
 
     # -- Change view ---------------------------------------------------------------
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if self.fieldsets:
             return self.fieldsets
         model = self.model
@@ -183,7 +183,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
         ]
         return fieldsets
 
-    def _detail(self, field: models.Field) -> Any:
+    def _detail(self, field: models.Field[Any, Any]) -> Any:
         """How a detail field is shown: a callable where the raw value would
         mislead (money without currency, a secret, a relation id)."""
         cache = self.__dict__.setdefault("_detail_cache", {})
@@ -202,7 +202,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
             cache[field.name] = shown
         return cache[field.name]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return admin.helpers.flatten_fieldsets(self.get_fieldsets(request, obj))
 
     def get_form(
@@ -262,7 +262,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
 
     # -- Re-sync one object from its change page -----------------------------------
 
-    def get_urls(self) -> list:
+    def get_urls(self) -> list[Any]:
         opts = self.opts
         view = self.admin_site.admin_view(require_POST(self.resync_view))
         return [
@@ -294,14 +294,14 @@ class StripeModelAdmin(ReadOnlyAdmin):
         """Re-sync needs the change permission and an object Stripe can return."""
         return actions.is_resyncable(self.model) and self.has_write_permission(request)
 
-    def get_actions(self, request: HttpRequest) -> dict:
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         found = super().get_actions(request)
         if not actions.is_resyncable(self.model):
             found.pop("resync_from_stripe", None)
         return found
 
     def render_change_form(
-        self, request: HttpRequest, context: dict, *args: Any, **kwargs: Any
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
     ):
         obj = context.get("original")
         if obj is not None and obj.pk is not None and self.can_resync(request):
@@ -314,7 +314,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
 
-def _reverse_relations(model: type[models.Model], site: admin.AdminSite) -> list:
+def _reverse_relations(model: type[models.Model], site: admin.AdminSite) -> list[Any]:
     """Relations into ``model`` from models this admin site shows."""
     return [
         rel
@@ -357,10 +357,10 @@ class RecordAdmin(ReadOnlyAdmin):
         ]
         super().__init__(model, admin_site)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return list(self._shown)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return self.get_readonly_fields(request, obj)
 
     def get_form(

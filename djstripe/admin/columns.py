@@ -70,7 +70,7 @@ ENUM_NAMES = ("status", "type", "mode")
 _POLYMORPHIC = ("polymorphic_ctype",)
 
 
-def concrete_fields(model: type[models.Model]) -> list[models.Field]:
+def concrete_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     """Fields with a column, minus multi-table-inheritance links."""
     return [
         f
@@ -84,7 +84,7 @@ def field_names(model: type[models.Model]) -> set[str]:
     return {f.name for f in concrete_fields(model)}
 
 
-def is_secret(field: models.Field) -> bool:
+def is_secret(field: models.Field[Any, Any]) -> bool:
     """Credentials: any column named like one, and every ``secret*`` of APIKey."""
     name = field.name
     return name in display.SECRET_NAMES or (
@@ -92,11 +92,11 @@ def is_secret(field: models.Field) -> bool:
     )
 
 
-def secret_fields(model: type[models.Model]) -> list[models.Field]:
+def secret_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [f for f in concrete_fields(model) if is_secret(f)]
 
 
-def relations(model: type[models.Model]) -> list[models.ForeignKey]:
+def relations(model: type[models.Model]) -> list[models.ForeignKey[Any, Any]]:
     """Forward relations, most useful first (the owner account is bookkeeping)."""
     fks = [
         f
@@ -136,14 +136,16 @@ def str_relations(
     return found
 
 
-def currency_field(model: type[models.Model]) -> models.Field | None:
+def currency_field(model: type[models.Model]) -> models.Field[Any, Any] | None:
     for f in concrete_fields(model):
         if isinstance(f, StripeCurrencyCodeField) or f.name == "currency":
             return f
     return None
 
 
-def amount_fields(model: type[models.Model]) -> list[tuple[models.Field, bool]]:
+def amount_fields(
+    model: type[models.Model],
+) -> list[tuple[models.Field[Any, Any], bool]]:
     """Money columns as ``(field, in_minor_units)``.
 
     ``StripeDecimalCurrencyAmountField`` holds major units; an integer column
@@ -199,7 +201,7 @@ def labels(model: type[models.Model]) -> list[str]:
     ]
 
 
-def enum_fields(model: type[models.Model]) -> list[models.Field]:
+def enum_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [
         f
         for f in concrete_fields(model)
@@ -225,13 +227,15 @@ def search_fields(model: type[models.Model]) -> list[str]:
     return found
 
 
-def _currency_of(obj: models.Model, field: models.Field) -> str | None:
+def _currency_of(obj: models.Model, field: models.Field[Any, Any]) -> str | None:
     path = getattr(field, "currency_path", "currency")
     value = obj.__dict__.get(path) if "." not in path else None
     return value or get_path(obj.stripe_data or {}, path)
 
 
-def amount_column(field: models.Field, minor_units: bool) -> Callable[[Any], str]:
+def amount_column(
+    field: models.Field[Any, Any], minor_units: bool
+) -> Callable[[Any], str]:
     """``$10.50 USD``: the amount with its object's currency."""
 
     @admin.display(description=field.verbose_name, ordering=field.name)
@@ -261,7 +265,9 @@ def amount_property_column(
     return column
 
 
-def related_object(obj: models.Model, field: models.ForeignKey) -> tuple[Any, Any]:
+def related_object(
+    obj: models.Model, field: models.ForeignKey[Any, Any]
+) -> tuple[Any, Any]:
     """``(stripe_id, row)`` of a relation; ``row`` is ``None`` until that object
     is mirrored (relations point at Stripe ids and may lead nowhere yet)."""
     value = getattr(obj, field.attname)
@@ -274,7 +280,7 @@ def related_object(obj: models.Model, field: models.ForeignKey) -> tuple[Any, An
 
 
 def relation_column(
-    field: models.ForeignKey, site_name: str = "admin"
+    field: models.ForeignKey[Any, Any], site_name: str = "admin"
 ) -> Callable[[Any], Any]:
     """A link to the related object's admin page (its raw id if not mirrored)."""
 
@@ -291,7 +297,7 @@ def relation_column(
     return column
 
 
-def secret_column(field: models.Field) -> Callable[[Any], str]:
+def secret_column(field: models.Field[Any, Any]) -> Callable[[Any], str]:
     @admin.display(description=field.verbose_name)
     def column(obj: models.Model) -> str:
         return display.mask_secret(getattr(obj, field.attname))
@@ -300,7 +306,7 @@ def secret_column(field: models.Field) -> Callable[[Any], str]:
     return column
 
 
-def json_column(field: models.Field) -> Callable[[Any], Any]:
+def json_column(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     @admin.display(description=field.verbose_name)
     def column(obj: models.Model) -> Any:
         value = getattr(obj, field.attname)

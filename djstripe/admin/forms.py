@@ -15,7 +15,7 @@ from ..settings import djstripe_settings
 _MODES = (("test", "Test mode"), ("live", "Live mode"))
 
 
-class WebhookEndpointCreateForm(forms.ModelForm):
+class WebhookEndpointCreateForm(forms.ModelForm):  # type: ignore[type-arg]
     """Creates the endpoint in Stripe while validating, so that Stripe's
     refusal (a bad URL, an unknown event type) shows as a form error.
 
@@ -52,7 +52,7 @@ class WebhookEndpointCreateForm(forms.ModelForm):
         self.fields["mode"].initial = (
             "live" if djstripe_settings.STRIPE_LIVE_MODE else "test"
         )
-        self.stripe_object: dict | None = None
+        self.stripe_object: dict[str, Any] | None = None
 
     def clean_enabled_events(self) -> list[str]:
         text = self.cleaned_data["enabled_events"].replace(",", "\n")
@@ -95,7 +95,7 @@ class WebhookEndpointCreateForm(forms.ModelForm):
         return cleaned
 
 
-def api_key_form(model: type[models.Model]) -> type[forms.ModelForm]:
+def api_key_form(model: type[models.Model]) -> type[forms.ModelForm[Any]]:
     """A form for the fields of ``model`` a person types in (name, secret),
     the secret in a password input that never echoes it back."""
     editable = {f.name for f in model._meta.concrete_fields if f.editable}

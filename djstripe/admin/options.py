@@ -37,12 +37,12 @@ class CreateWebhookEndpointMixin:
             )
         return super().get_form(request, obj, change, **kwargs)
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if obj is None:
             return [(None, {"fields": list(WebhookEndpointCreateForm.base_fields)})]
         return super().get_fieldsets(request, obj)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return [] if obj is None else super().get_readonly_fields(request, obj)
 
     def save_model(
@@ -72,12 +72,12 @@ class AddAPIKeyMixin:
             return api_key_form(self.model)
         return super().get_form(request, obj, change, **kwargs)
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if obj is None:
             return [(None, {"fields": list(api_key_form(self.model).base_fields)})]
         return super().get_fieldsets(request, obj)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return [] if obj is None else super().get_readonly_fields(request, obj)
 
 
@@ -98,7 +98,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 
-def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin]:
+def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin[Any]]:
     """The admin class of ``model``: the generic one, plus any mixins and
     overrides its name calls for."""
     base = StripeModelAdmin if issubclass(model, StripeModel) else RecordAdmin

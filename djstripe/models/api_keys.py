@@ -22,7 +22,7 @@ def redact(secret: str) -> str:
     return f"{prefix}...{secret[-4:]}"
 
 
-class APIKeyQuerySet(models.QuerySet):
+class APIKeyQuerySet(models.QuerySet):  # type: ignore[type-arg]
     def secret(self, livemode: bool) -> APIKeyQuerySet:
         return self.filter(type__in=("secret", "restricted"), livemode=livemode)
 

@@ -84,7 +84,7 @@ def month_range(year: int, month: int) -> tuple[datetime.datetime, datetime.date
     return start, end
 
 
-class StripeQuerySet(StripeQuerySetMixin, models.QuerySet):
+class StripeQuerySet(StripeQuerySetMixin, models.QuerySet):  # type: ignore[type-arg]
     pass
 
 
@@ -198,12 +198,12 @@ class StripeModel(models.Model):
         return list(dict.fromkeys([*paths, *cls.expand_fields]))
 
     @classmethod
-    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+    def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
         """Columns derived from ``data`` by means other than a field's path."""
         return {}
 
     @classmethod
-    def is_valid_object(cls, data: dict) -> bool:
+    def is_valid_object(cls, data: dict[str, Any]) -> bool:
         """Whether ``data`` is a Stripe object this model mirrors."""
         return data.get("object") in (
             cls.stripe_object_name,
@@ -237,7 +237,7 @@ class StripeModel(models.Model):
     @classmethod
     def api_retrieve_data(
         cls, id: str, api_key: str | None = None, stripe_account: str | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Read one object from Stripe with this model's ``expand_fields``."""
         return stripe_api.retrieve(
             cls._collection_url(id),
@@ -249,7 +249,7 @@ class StripeModel(models.Model):
 
     def api_retrieve(
         self, api_key: str | None = None, stripe_account: str | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """This object as Stripe has it now."""
         return self.api_retrieve_data(
             self.id,
@@ -268,7 +268,7 @@ class StripeModel(models.Model):
         api_key: str | None = None,
         stripe_account: str | None = None,
         idempotency_key: str | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """The one way a model method calls Stripe.
 
         What Stripe answers is mirrored by the caller, so it is asked for with
@@ -295,7 +295,7 @@ class StripeModel(models.Model):
         stripe_account: str | None = None,
         idempotency_key: str | None = None,
         **params: Any,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Create the object in Stripe (not mirrored: see :meth:`_create_mirrored`)."""
         return cls._api_request(
             "post",
@@ -335,7 +335,7 @@ class StripeModel(models.Model):
         stripe_account: str | None = None,
         idempotency_key: str | None = None,
         **params: Any,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """``method`` on this object's URL (``.../<id>`` or ``.../<id>/<action>``),
         with this object's mode key and connected account unless given."""
         path = f"{self._collection_url(self.id)}/{self.id}"
@@ -348,20 +348,20 @@ class StripeModel(models.Model):
             idempotency_key=idempotency_key,
         )
 
-    def _api_update(self, **kwargs: Any) -> dict:
+    def _api_update(self, **kwargs: Any) -> dict[str, Any]:
         """Update the object in Stripe (not mirrored: callers sync the result)."""
         return self._api_instance_request("post", **kwargs)
 
-    def _api_action(self, action: str, **kwargs: Any) -> dict:
+    def _api_action(self, action: str, **kwargs: Any) -> dict[str, Any]:
         """``POST .../<id>/<action>`` (``capture``, ``pay``, ``detach``...);
         returns what Stripe returns, for the caller to mirror."""
         return self._api_instance_request("post", action, **kwargs)
 
-    def _api_delete(self, **kwargs: Any) -> dict:
+    def _api_delete(self, **kwargs: Any) -> dict[str, Any]:
         """``DELETE .../<id>`` (extra keyword arguments: Stripe's parameters)."""
         return self._api_instance_request("delete", **kwargs)
 
-    def _mirror(self, data: dict, api_key: str | None = None) -> StripeModel:
+    def _mirror(self, data: dict[str, Any], api_key: str | None = None) -> StripeModel:
         """Mirror ``data`` (Stripe's answer about this object) as owned by
         this object's account, and return the fresh row."""
         return self.sync_from_stripe_data(
@@ -371,7 +371,7 @@ class StripeModel(models.Model):
     @classmethod
     def sync_from_stripe_data(
         cls,
-        data: dict,
+        data: dict[str, Any],
         api_key: str | None = None,
         stripe_account: str | None = None,
     ) -> StripeModel:
@@ -411,7 +411,7 @@ class StripeModel(models.Model):
         return cls._base_manager.get(id=data["id"])
 
     @classmethod
-    def from_stripe_data(cls, data: dict) -> StripeModel:
+    def from_stripe_data(cls, data: dict[str, Any]) -> StripeModel:
         """An unsaved instance holding ``data``, for objects that must never
         become rows (an invoice preview). Use :meth:`sync_from_stripe_data`
         to mirror."""

@@ -283,14 +283,14 @@ class SubscriptionQuerySet(StripeQuerySet):
         return {row["status"]: row["n"] for row in rows}
 
 
-def _single_item(data: dict) -> dict:
+def _single_item(data: dict[str, Any]) -> dict[str, Any]:
     """The subscription's item when it has exactly one (else ``{}``): what
     Stripe's older API versions mirrored at the top (``plan``, ``quantity``)."""
     items = (data.get("items") or {}).get("data") or []
     return items[0] if len(items) == 1 and isinstance(items[0], dict) else {}
 
 
-def _first_item(data: dict) -> dict:
+def _first_item(data: dict[str, Any]) -> dict[str, Any]:
     items = (data.get("items") or {}).get("data") or []
     return items[0] if items and isinstance(items[0], dict) else {}
 
@@ -365,7 +365,7 @@ class Subscription(StripeModel):
     objects = StripeManager.from_queryset(SubscriptionQuerySet)()
 
     @classmethod
-    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+    def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
         """Where the subscription does not carry them, the plan, quantity and
         period of its items."""
         values: dict[str, Any] = {}
@@ -668,7 +668,7 @@ class UpcomingInvoice:
     backs it) and its :attr:`lines` are unsaved :class:`LineItem` objects.
     """
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict[str, Any]):
         self.stripe_data = data
         self.invoice = Invoice.from_stripe_data(data)
 
@@ -724,7 +724,7 @@ class UpcomingInvoice:
         UpcomingInvoice ignores ``save()`` too)."""
 
 
-class PreviewList(list):
+class PreviewList(list[Any]):
     """A list that answers the queryset calls templates make (``all``,
     ``count``, ``exists``, ``first``), for objects that are not rows."""
 
@@ -741,7 +741,7 @@ class PreviewList(list):
         return self[0] if self else None
 
 
-def _invoice_item_of(line: dict) -> str | None:
+def _invoice_item_of(line: dict[str, Any]) -> str | None:
     """The invoice item a line comes from (its place moved in API 2025-03-31)."""
     details = (line.get("parent") or {}).get("invoice_item_details") or {}
     return stripe_id_of(details.get("invoice_item") or line.get("invoice_item"))

@@ -495,7 +495,7 @@ class Dispute(StripeModel):
         return f"{amount} ({humanize(self.status)}) "
 
     @classmethod
-    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+    def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
         transactions = data.get("balance_transactions") or [None]
         return {"balance_transaction_id": stripe_id_of(transactions[0])}
 
@@ -739,7 +739,7 @@ class Event(StripeModel):
         return Customer.objects.filter(id=customer_id).first()
 
     @property
-    def data_object(self) -> dict:
+    def data_object(self) -> dict[str, Any]:
         """The Stripe object the event carries (``data.object``)."""
         return (self.data or {}).get("object") or {}
 

@@ -116,7 +116,7 @@ class Customer(StripeModel):
         return self.name or self.description or self.id
 
     @classmethod
-    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+    def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
         """Link the subscriber stored in the customer's metadata."""
         key = djstripe_settings.SUBSCRIBER_CUSTOMER_KEY
         value = (data.get("metadata") or {}).get(key)
@@ -168,11 +168,11 @@ class Customer(StripeModel):
         )
 
     @property
-    def active_subscriptions(self) -> models.QuerySet:
+    def active_subscriptions(self) -> models.QuerySet[Any]:
         """Returns active subscriptions (subscriptions with an active status that end in the future)."""
         return self.subscriptions.active().filter(current_period_end__gt=stripe_now())
 
-    def _current_subscriptions(self) -> models.QuerySet:
+    def _current_subscriptions(self) -> models.QuerySet[Any]:
         """Valid subscriptions whose status and period are current (dj-stripe's
         ``Subscription.is_valid()``), as one query."""
         return (
@@ -182,7 +182,7 @@ class Customer(StripeModel):
         )
 
     @property
-    def valid_subscriptions(self) -> models.QuerySet:
+    def valid_subscriptions(self) -> models.QuerySet[Any]:
         """Returns this customer's valid subscriptions (subscriptions that aren't
         canceled, incomplete or incomplete_expired).
 
@@ -548,7 +548,7 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _subscription_item(item: Any) -> dict:
+def _subscription_item(item: Any) -> dict[str, Any]:
     """``{"price": "price_..."}`` from a Price, an id or an item dict."""
     if not isinstance(item, dict):
         return {"price": id_of(item)}

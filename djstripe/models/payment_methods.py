@@ -8,6 +8,8 @@ comes back as the concrete type (``charge.source`` is a ``Card``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import stripe
 from polymorphic.managers import PolymorphicManager
 from polymorphic.models import PolymorphicModel
@@ -82,7 +84,7 @@ class PaymentMethod(StripeModel):
         return self.sync_from_stripe_data(data, api_key=api_key)
 
 
-class PaymentSourceQuerySet(StripeQuerySetMixin, PolymorphicQuerySet):
+class PaymentSourceQuerySet(StripeQuerySetMixin, PolymorphicQuerySet):  # type: ignore[type-arg]
     pass
 
 
@@ -126,7 +128,7 @@ class DjstripePaymentSource(PolymorphicModel, StripeModel):
         return self.get_real_instance()
 
     @classmethod
-    def from_stripe_object(cls, data: dict) -> DjstripePaymentSource:
+    def from_stripe_object(cls, data: dict[str, Any]) -> DjstripePaymentSource:
         """Mirror a card, bank account or source and return its row."""
         cls.sync_from_stripe_data(data)
         return cls.objects.get(id=data["id"])

@@ -124,7 +124,7 @@ class WebhookEndpoint(StripeModel):
         return mask_secret(self.secret)
 
     @classmethod
-    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+    def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
         """Keep the secret out of ``stripe_data``; store it in its column.
 
         Stripe includes ``secret`` only when the endpoint is created. Being a

@@ -90,14 +90,14 @@ class UpsertResult:
 @dataclass
 class _Observation:
     model: type[StripeModel]
-    data: dict
+    data: dict[str, Any]
     observed_at: datetime.datetime
     top_level: bool
     #: The Stripe object that embeds this one (for ``stripe_parent_field``).
-    parent: dict | None = None
+    parent: dict[str, Any] | None = None
     #: For an event's object: the event's ``previous_attributes`` (what the
     #: object looked like just before), used to break timestamp ties.
-    previous: dict | None = None
+    previous: dict[str, Any] | None = None
     #: Carried by an event: most likely a change, so written before reading.
     from_event: bool = False
 
@@ -124,7 +124,7 @@ def _is_stripe_object(value: Any) -> bool:
 
 
 def _collect_nested(
-    value: Any, found: list[tuple[dict, dict | None]], parent=None
+    value: Any, found: list[tuple[dict[str, Any], dict[str, Any] | None]], parent=None
 ) -> None:
     """Append ``(object, embedding object)`` for every mirrored object nested
     anywhere inside ``value``; the embedding object is the nearest enclosing
@@ -144,14 +144,14 @@ def _collect_nested(
         _collect_nested(item, found, parent)
 
 
-def _set_path(data: dict, path: str, value: Any) -> None:
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     *parents, last = path.split(".")
     for part in parents:
         data = data[part]
     data[last] = value
 
 
-def normalize(model: type[StripeModel], data: dict) -> dict:
+def normalize(model: type[StripeModel], data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with expanded relations collapsed to their ids.
 
     Only the paths the model maps to a relation or expands are collapsed (a
@@ -185,8 +185,8 @@ def _deep_copy_dicts(value: Any) -> Any:
 
 
 def _event_facts(
-    obj: dict,
-) -> tuple[datetime.datetime | None, dict | None, dict | None]:
+    obj: dict[str, Any],
+) -> tuple[datetime.datetime | None, dict[str, Any] | None, dict[str, Any] | None]:
     """For an event: when it happened, the object it carries, and that
     object's ``previous_attributes``; for anything else, Nones."""
     if obj.get("object") != "event" or not isinstance(obj.get("data"), dict):
@@ -201,22 +201,24 @@ def _event_facts(
 
 
 def _observations(
-    objects: Iterable[dict], observed_at: datetime.datetime, result: UpsertResult
-) -> tuple[dict[type, dict[str, _Observation]], list[tuple[type, dict]]]:
+    objects: Iterable[dict[str, Any]],
+    observed_at: datetime.datetime,
+    result: UpsertResult,
+) -> tuple[dict[type, dict[str, _Observation]], list[tuple[type, dict[str, Any]]]]:
     """Group ``objects`` and everything nested in them by model, one per id.
 
     A top-level object wins over a nested copy of the same object; among
     equals, the later one wins (it is the later observation).
     """
     groups: dict[type, dict[str, _Observation]] = {}
-    deletions: list[tuple[type, dict]] = []
+    deletions: list[tuple[type, dict[str, Any]]] = []
 
     def add(
-        data: dict,
+        data: dict[str, Any],
         top_level: bool,
-        parent: dict | None = None,
+        parent: dict[str, Any] | None = None,
         seen_at: datetime.datetime = observed_at,
-        previous: dict | None = None,
+        previous: dict[str, Any] | None = None,
         from_event: bool = False,
     ) -> None:
         model = registry.model_for(data.get("object"))
@@ -238,7 +240,7 @@ def _observations(
                 )
 
     for obj in objects:
-        nested: list[tuple[dict, dict | None]] = []
+        nested: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
         _collect_nested(obj, nested)
         # What an event carries was true when the event happened, not when the
         # event was read: a page of old events must not pass for current state.
@@ -371,7 +373,7 @@ def _from_db(field: Any, connection: Any) -> Any:
 
 def row_values(
     model: type[StripeModel],
-    data: dict,
+    data: dict[str, Any],
     observed_at: datetime.datetime,
     owner_account: str | None,
 ) -> dict[str, Any]:
@@ -401,7 +403,7 @@ def _row(
     model: type[StripeModel],
     obs: _Observation,
     owner_account: str | None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The row an observation writes (``data``: its normalized data, if the
     caller already has it), with the parent an embedded child inherits."""
@@ -413,7 +415,7 @@ def _row(
 
 
 def _inherit_parent(
-    model: type[StripeModel], row: dict[str, Any], parent: dict | None
+    model: type[StripeModel], row: dict[str, Any], parent: dict[str, Any] | None
 ) -> None:
     """Fill ``model.stripe_parent_field`` from the object that embedded this one,
     when the object's own data does not name it.
@@ -465,7 +467,7 @@ def _insert_chunks(
     extra_params: list[Any] = (),
     *,
     table_model: Any = None,
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """Run an ``INSERT`` per chunk of rows and return what it ``RETURNING``s.
 
     ``statement(head, marks, n)`` builds the SQL for ``n`` rows from the
@@ -484,7 +486,7 @@ def _insert_chunks(
         f"({', '.join(qn(f.column) for f in fields)})"
     )
     marks = marks or ", ".join(["%s"] * len(fields))
-    returned: list[tuple] = []
+    returned: list[tuple[Any, ...]] = []
     rows = sorted(rows, key=lambda row: row["id"])
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK_SIZE):
@@ -651,7 +653,7 @@ def _execute_gated_insert(
     model: type[StripeModel],
     rows: list[dict[str, Any]],
     *,
-    previous: dict | None = None,
+    previous: dict[str, Any] | None = None,
     tie_wins: bool = False,
 ) -> dict[str, gate.Verdict]:
     """The gated write, the one statement by which the engine changes a row:
@@ -794,7 +796,7 @@ def _write_model(
     them; return the ids of ties for Stripe to settle."""
     to_write: list[dict[str, Any]] = []
     #: Rows an event's ``previous_attributes`` may place: gated with them.
-    placed: list[tuple[dict[str, Any], dict]] = []
+    placed: list[tuple[dict[str, Any], dict[str, Any]]] = []
     confirmed: dict[datetime.datetime, list[str]] = {}
     ties: list[str] = []
     for stripe_id, obs in observations.items():
@@ -830,7 +832,7 @@ def _write_model(
 
 
 def upsert(
-    objects: Iterable[dict] | dict,
+    objects: Iterable[dict[str, Any]] | dict[str, Any],
     *,
     observed_at: datetime.datetime | None = None,
     api_key: str | None = None,
@@ -938,7 +940,7 @@ def _resolve_ties(
     if refetch == "never":
         result.unresolved_ties += len(ties)
         return
-    fresh: list[dict] = []
+    fresh: list[dict[str, Any]] = []
     for model, stripe_id in ties:
         try:
             fresh.append(model.api_retrieve_data(stripe_id, api_key, stripe_account))

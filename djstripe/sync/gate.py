@@ -117,7 +117,7 @@ class Observed:
 
     stamp: datetime.datetime
     data: Any
-    previous: dict | None = None
+    previous: dict[str, Any] | None = None
     tie_wins: bool = False
 
 
@@ -176,7 +176,9 @@ def verdict(stored: Stored, new: Observed) -> Verdict:
     return Verdict.TIE if _evaluate(Tie(), stored, new) else Verdict.STALE
 
 
-def _leaves(value: dict, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+def _leaves(
+    value: dict[str, Any], path: tuple[Any, ...] = ()
+) -> Iterator[tuple[tuple[Any, ...], Any]]:
     """``(path, value)`` of each leaf of nested dicts (lists, empty dicts and
     Stripe list objects are leaves)."""
     for key, item in value.items():
@@ -186,7 +188,7 @@ def _leaves(value: dict, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
             yield (*path, key), item
 
 
-def _value_at(data: Any, path: tuple) -> Any:
+def _value_at(data: Any, path: tuple[Any, ...]) -> Any:
     for key in path:
         if not isinstance(data, dict):
             return None
@@ -212,10 +214,12 @@ class Dialect:
     values_column: Callable[[int], str]
     #: A leaf of :class:`Follows`: stored JSON ``column`` at ``path`` equals the
     #: JSON ``value``; ``None`` if the path cannot be spelled.
-    json_leaf: Callable[[str, tuple, Any], tuple[str, list] | None]
+    json_leaf: Callable[[str, tuple[Any, ...], Any], tuple[str, list[Any]] | None]
 
 
-def _postgres_leaf(column: str, path: tuple, value: Any) -> tuple[str, list]:
+def _postgres_leaf(
+    column: str, path: tuple[Any, ...], value: Any
+) -> tuple[str, list[Any]]:
     return (
         f"COALESCE({column} #> %s, 'null'::jsonb) = "
         "COALESCE(CAST(%s AS jsonb), 'null'::jsonb)",
@@ -223,7 +227,9 @@ def _postgres_leaf(column: str, path: tuple, value: Any) -> tuple[str, list]:
     )
 
 
-def _sqlite_leaf(column: str, path: tuple, value: Any) -> tuple[str, list] | None:
+def _sqlite_leaf(
+    column: str, path: tuple[Any, ...], value: Any
+) -> tuple[str, list[Any]] | None:
     if any(not isinstance(key, str) or '"' in key for key in path):
         return None  # SQLite's JSON paths have no escape for a quote
     return (
@@ -281,7 +287,7 @@ def render_sql(
     sql: Dialect,
     columns: Columns,
     *,
-    previous: dict | None = None,
+    previous: dict[str, Any] | None = None,
     tie_wins: bool = False,
 ) -> tuple[str, list[Any]]:
     """``term`` as an SQL condition and its parameters."""
@@ -317,7 +323,7 @@ def render_sql(
     raise TypeError(f"not a term of the gate: {term!r}")
 
 
-def can_render_follows(sql: Dialect, previous: dict | None) -> bool:
+def can_render_follows(sql: Dialect, previous: dict[str, Any] | None) -> bool:
     """Whether :class:`Follows` of ``previous`` can be spelled in ``sql``."""
     return all(
         sql.json_leaf("x", path, value) is not None
@@ -325,7 +331,9 @@ def can_render_follows(sql: Dialect, previous: dict | None) -> bool:
     )
 
 
-def _follows_sql(sql: Dialect, column: str, previous: dict | None) -> tuple[str, list]:
+def _follows_sql(
+    sql: Dialect, column: str, previous: dict[str, Any] | None
+) -> tuple[str, list[Any]]:
     """:class:`Follows` in SQL; false when there is nothing to compare, or a
     path the database cannot spell (the engine's read then decides)."""
     leaves = [

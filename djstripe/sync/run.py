@@ -111,7 +111,7 @@ def _run_in_pool(plan: Plan, ctx: RunContext, pool: ThreadPoolExecutor) -> None:
 
 
 def complete_sublists(
-    objects: Iterable[dict],
+    objects: Iterable[dict[str, Any]],
     *,
     expand_fields: Sequence[str] = (),
     api_key: str | None = None,
@@ -129,7 +129,7 @@ def complete_sublists(
     """
     requests = 0
 
-    def complete(node: dict, path: str) -> None:
+    def complete(node: dict[str, Any], path: str) -> None:
         nonlocal requests
         prefix = f"{path}.data."
         params: dict[str, Any] = {"limit": PAGE_SIZE}
@@ -140,7 +140,7 @@ def complete_sublists(
             params["expand"] = expand
         url, _, query = node["url"].partition("?")
         params.update(parse_qsl(query))
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         for page in stripe_api.iter_pages(
             url, params, api_key=api_key, stripe_account=stripe_account
         ):
@@ -171,7 +171,7 @@ def complete_sublists(
 # -- One range of one type ---------------------------------------------------------
 
 
-def _range_params(model: Any, cp: Any, *, by_time: bool = False) -> dict:
+def _range_params(model: Any, cp: Any, *, by_time: bool = False) -> dict[str, Any]:
     lt = cp.created_lt
     if cp.cursor and by_time and cp.cursor_created is not None:
         # The cursor object is gone: continue from its second instead.
@@ -195,7 +195,7 @@ def _sync_range(task: TypeTask, ctx: RunContext) -> None:
     fell_back = False
     unsaved = 0
 
-    def get(params: dict) -> dict:
+    def get(params: dict[str, Any]) -> dict[str, Any]:
         return stripe_api.list_page(
             path, params, api_key=ctx.api_key, stripe_account=ctx.stripe_account
         )
@@ -232,7 +232,9 @@ def _sync_range(task: TypeTask, ctx: RunContext) -> None:
                     logger.warning("Could not record the checkpoint of %s", stats.name)
 
 
-def _write_page(task: TypeTask, page: dict, data: list[dict], ctx: RunContext) -> bool:
+def _write_page(
+    task: TypeTask, page: dict[str, Any], data: list[dict[str, Any]], ctx: RunContext
+) -> bool:
     """Mirror one page and move the range's cursor past it. Returns whether
     the page wrote rows (its checkpoint is then recorded at once)."""
     model, cp, stats = task.model, task.checkpoint, task.stats

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import stripe
 
@@ -80,7 +80,7 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def differing_fields(stored: dict, current: dict) -> list[str]:
+def differing_fields(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Top-level keys whose values differ (dotted one level into objects)."""
     fields = []
     for key in sorted(stored.keys() | current.keys()):

@@ -19,6 +19,7 @@ import ipaddress
 import logging
 import uuid as uuid_module
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
@@ -134,7 +135,7 @@ def _database_failed(trigger, error: Exception) -> HttpResponse:
 
 
 @sensitive_variables("secrets", "endpoint")
-def _validate(request, body, too_big, endpoint_uuid, endpoint) -> dict:
+def _validate(request, body, too_big, endpoint_uuid, endpoint) -> dict[str, Any]:
     """The event, or :class:`Rejection` unless the request is a genuine
     Stripe event. Holds the secrets: kept out of error reports."""
     if request.method != "POST":

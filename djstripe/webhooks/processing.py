@@ -71,7 +71,7 @@ class Outcome:
 # -- Parsing --------------------------------------------------------------------
 
 
-def parse_event(body: bytes | str) -> dict:
+def parse_event(body: bytes | str) -> dict[str, Any]:
     """Decode a webhook body into an event dict, or raise :class:`InvalidEvent`.
 
     The body must be UTF-8 JSON (no ``NaN``, no nesting deeper than Python's
@@ -151,7 +151,7 @@ def _quote(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _created(data: dict) -> datetime.datetime:
+def _created(data: dict[str, Any]) -> datetime.datetime:
     """``created`` as a datetime: seconds for v1 events, ISO 8601 for thin ones."""
     value = data["created"]
     if isinstance(value, str) and not value.isdigit():
@@ -166,7 +166,9 @@ def _created(data: dict) -> datetime.datetime:
 
 
 @sensitive_variables("api_key")
-def expand_thin_event(data: dict, api_key: str | None = None) -> dict:
+def expand_thin_event(
+    data: dict[str, Any], api_key: str | None = None
+) -> dict[str, Any]:
     """A thin (v2) event as a v1-shaped event carrying its related object.
 
     Thin notifications hold only a reference (``related_object``: id, type,
@@ -179,7 +181,7 @@ def expand_thin_event(data: dict, api_key: str | None = None) -> dict:
     event["thin"] = True
     event["created"] = int(_created(data).timestamp())
     related = data.get("related_object") or {}
-    obj: dict = {}
+    obj: dict[str, Any] = {}
     if related.get("url"):
         obj = stripe_api.request(
             "get",
@@ -192,7 +194,7 @@ def expand_thin_event(data: dict, api_key: str | None = None) -> dict:
     return event
 
 
-def _context_account(data: dict) -> str | None:
+def _context_account(data: dict[str, Any]) -> str | None:
     """The connected account of an event (v1 ``account``, v2 ``context``)."""
     account = data.get("account") or data.get("context")
     return account if isinstance(account, str) and account.startswith("acct_") else None
@@ -201,14 +203,14 @@ def _context_account(data: dict) -> str | None:
 # -- Processing -------------------------------------------------------------------
 
 
-def is_deletion(event: dict) -> bool:
+def is_deletion(event: dict[str, Any]) -> bool:
     """Whether the event means Stripe deleted its object."""
     return event["type"].endswith(".deleted") and event["type"] not in NOT_DELETIONS
 
 
 @sensitive_variables("api_key")
 def apply_event(
-    data: dict,
+    data: dict[str, Any],
     api_key: str | None = None,
     *,
     trigger: WebhookEventTrigger | None = None,
@@ -263,7 +265,7 @@ MALFORMED_DATA_ERRORS = (
 )
 
 
-def _mirror_or_reject(event: dict, api_key: str | None) -> Outcome:
+def _mirror_or_reject(event: dict[str, Any], api_key: str | None) -> Outcome:
     """:func:`_mirror`, with data it cannot store reported as :class:`InvalidEvent`."""
     try:
         return _mirror(event, api_key)
@@ -274,7 +276,7 @@ def _mirror_or_reject(event: dict, api_key: str | None) -> Outcome:
 
 
 @sensitive_variables("api_key", "options")
-def _mirror(event: dict, api_key: str | None) -> Outcome:
+def _mirror(event: dict[str, Any], api_key: str | None) -> Outcome:
     """Write the event and its object through the engine (no handlers)."""
     from djstripe.models import Event
 
@@ -323,7 +325,7 @@ def _run_handlers(outcome: Outcome) -> Event | None:
     return event
 
 
-def process_event_data(data: dict, api_key: str | None = None) -> Event:
+def process_event_data(data: dict[str, Any], api_key: str | None = None) -> Event:
     """Mirror the event ``data`` (a Stripe event as a dict), run its handlers
     if it is new, and return its Event row. See :func:`apply_event`."""
     from djstripe.models import Event
