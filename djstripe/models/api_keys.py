@@ -39,7 +39,7 @@ class APIKey(StripeModel):
     name = models.CharField(max_length=100, blank=True, default="")
     secret = models.CharField(max_length=255, unique=True)
 
-    objects = APIKeyQuerySet.as_manager()
+    objects = APIKeyQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = "API key"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
@@ -39,16 +39,22 @@ DASHBOARD_URL = "https://dashboard.stripe.com"
 logger = logging.getLogger(__name__)
 
 
-class StripeQuerySetMixin:
+if TYPE_CHECKING:
+    _QuerySet = models.QuerySet[Any]
+else:
+    _QuerySet = object
+
+
+class StripeQuerySetMixin(_QuerySet):
     """Queryset helpers shared by every mirrored model (plain or polymorphic)."""
 
-    def live(self) -> StripeQuerySet:
+    def live(self) -> Self:
         return self.filter(livemode=True)
 
-    def test(self) -> StripeQuerySet:
+    def test(self) -> Self:
         return self.filter(livemode=False)
 
-    def stripe_data_filter(self, **lookups: Any) -> StripeQuerySet:
+    def stripe_data_filter(self, **lookups: Any) -> Self:
         """Filter on any field of the stored Stripe object.
 
         ``Charge.objects.stripe_data_filter(outcome__risk_level="elevated")`` is
@@ -57,7 +63,7 @@ class StripeQuerySetMixin:
         """
         return self.filter(**{f"stripe_data__{k}": v for k, v in lookups.items()})
 
-    def during(self, year: int, month: int) -> StripeQuerySet:
+    def during(self, year: int, month: int) -> Self:
         """Objects Stripe created in the month (UTC), as dj-stripe's managers."""
         start, end = month_range(year, month)
         return self.filter(created__gte=start, created__lt=end)
@@ -84,11 +90,14 @@ def month_range(year: int, month: int) -> tuple[datetime.datetime, datetime.date
     return start, end
 
 
-class StripeQuerySet(StripeQuerySetMixin, models.QuerySet):  # type: ignore[type-arg]
+class StripeQuerySet(StripeQuerySetMixin, models.QuerySet[Any]):
     pass
 
 
-class StripeManager(models.Manager.from_queryset(StripeQuerySet)):
+_StripeManagerBase = models.Manager.from_queryset(StripeQuerySet)
+
+
+class StripeManager(_StripeManagerBase):
     pass
 
 
@@ -361,7 +370,7 @@ class StripeModel(models.Model):
         """``DELETE .../<id>`` (extra keyword arguments: Stripe's parameters)."""
         return self._api_instance_request("delete", **kwargs)
 
-    def _mirror(self, data: dict[str, Any], api_key: str | None = None) -> StripeModel:
+    def _mirror(self, data: dict[str, Any], api_key: str | None = None) -> Self:
         """Mirror ``data`` (Stripe's answer about this object) as owned by
         this object's account, and return the fresh row."""
         return self.sync_from_stripe_data(
@@ -374,7 +383,7 @@ class StripeModel(models.Model):
         data: dict[str, Any],
         api_key: str | None = None,
         stripe_account: str | None = None,
-    ) -> StripeModel:
+    ) -> Self:
         """Mirror ``data`` (a Stripe object of this type) and return its row.
 
         Nested expanded objects are mirrored too, and every relation column is
@@ -411,14 +420,14 @@ class StripeModel(models.Model):
         return cls._base_manager.get(id=data["id"])
 
     @classmethod
-    def from_stripe_data(cls, data: dict[str, Any]) -> StripeModel:
+    def from_stripe_data(cls, data: dict[str, Any]) -> Self:
         """An unsaved instance holding ``data``, for objects that must never
         become rows (an invoice preview). Use :meth:`sync_from_stripe_data`
         to mirror."""
         values = sync.engine.row_values(cls, sync.normalize(cls, data), None, None)
         return cls(**{k: v for k, v in values.items() if k in _attnames(cls)})
 
-    def refresh_from_stripe(self, api_key: str | None = None) -> StripeModel:
+    def refresh_from_stripe(self, api_key: str | None = None) -> Self:
         """Re-read this object from Stripe, mirror it, and return the fresh row."""
         return self.sync_from_stripe_data(
             self.api_retrieve(api_key=api_key), api_key=api_key

@@ -362,7 +362,7 @@ class Subscription(StripeModel):
     collection_method = StripeProperty("charge_automatically or send_invoice.")
     trial_start = StripeProperty("When the trial began.", kind="timestamp")
 
-    objects = StripeManager.from_queryset(SubscriptionQuerySet)()
+    objects = StripeManager.from_queryset(SubscriptionQuerySet)()  # type: ignore[misc]
 
     @classmethod
     def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -605,7 +605,7 @@ class Invoice(StripeModel):
     invoice_pdf = StripeProperty("The invoice's PDF.")
     status_transitions = StripeProperty("When the invoice changed status.")
 
-    objects = StripeManager.from_queryset(InvoiceQuerySet)()
+    objects = StripeManager.from_queryset(InvoiceQuerySet)()  # type: ignore[misc]
 
     def __str__(self) -> str:
         number = self.number or self.stripe_data.get("receipt_number") or self.id

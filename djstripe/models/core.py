@@ -341,7 +341,7 @@ class Charge(StripeModel):
     transfer_data = StripeProperty("Destination account details (Connect).")
     transfer_group = StripeProperty("The transfer group of the charge (Connect).")
 
-    objects = StripeManager.from_queryset(ChargeQuerySet)()
+    objects = StripeManager.from_queryset(ChargeQuerySet)()  # type: ignore[misc]
 
     def __str__(self) -> str:
         amount = get_friendly_currency_amount(self.amount or 0, self.currency)

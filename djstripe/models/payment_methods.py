@@ -88,7 +88,10 @@ class PaymentSourceQuerySet(StripeQuerySetMixin, PolymorphicQuerySet):  # type: 
     pass
 
 
-class PaymentSourceManager(PolymorphicManager.from_queryset(PaymentSourceQuerySet)):
+_PaymentSourceManagerBase = PolymorphicManager.from_queryset(PaymentSourceQuerySet)
+
+
+class PaymentSourceManager(_PaymentSourceManagerBase):
     pass
 
 
@@ -106,7 +109,7 @@ class DjstripePaymentSource(PolymorphicModel, StripeModel):
         help_text="The connected account, for an external account (payouts).",
     )
 
-    objects = PaymentSourceManager()
+    objects = PaymentSourceManager()  # type: ignore[misc]
 
     class Meta:
         base_manager_name = "objects"
