@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
@@ -97,7 +97,7 @@ class StripeQuerySet(StripeQuerySetMixin, models.QuerySet[Any]):
 _StripeManagerBase = models.Manager.from_queryset(StripeQuerySet)
 
 
-class StripeManager(_StripeManagerBase):
+class StripeManager(_StripeManagerBase[Any]):
     pass
 
 
@@ -222,7 +222,7 @@ class StripeModel(models.Model):
     @classmethod
     def stripe_class_url(cls) -> str:
         """The API path of the resource (``/v1/customers``)."""
-        return cls.stripe_class.class_url()
+        return cast(str, cls.stripe_class.class_url())
 
     @classmethod
     def _collection_url(cls, id: str) -> str:
@@ -231,7 +231,7 @@ class StripeModel(models.Model):
         if cls.stripe_nested_in is None:
             return cls.stripe_class_url()
         field_name, sub_path = cls.stripe_nested_in
-        field = cls._meta.get_field(field_name)
+        field: Any = cls._meta.get_field(field_name)
         parent_id = (
             cls._base_manager.filter(id=id)
             .values_list(field.attname, flat=True)
@@ -322,7 +322,7 @@ class StripeModel(models.Model):
         stripe_account: str | None = None,
         idempotency_key: str | None = None,
         **params: Any,
-    ) -> StripeModel:
+    ) -> Self:
         """Create the object in Stripe, then mirror Stripe's answer and return
         the row: what every ``create``-like model method does."""
         data = cls._api_create(
@@ -393,7 +393,7 @@ class StripeModel(models.Model):
         same second, Stripe is asked which is current; if Stripe cannot be
         asked, ``data`` (the caller's explicit word) wins, and a warning says so.
         """
-        options = {"api_key": api_key, "stripe_account": stripe_account}
+        options: dict[str, Any] = {"api_key": api_key, "stripe_account": stripe_account}
         result = sync.upsert([data], owner_account=stripe_account, **options)
         if result.refetched:
             logger.info(
@@ -439,7 +439,7 @@ class StripeModel(models.Model):
         """The row the relation ``name`` points at, or None while that object
         is not mirrored (a relation is an id, written before its row may be)."""
         try:
-            return getattr(self, name)
+            return cast(StripeModel | None, getattr(self, name))
         except ObjectDoesNotExist:
             return None
 
@@ -451,7 +451,7 @@ class StripeModel(models.Model):
     @property
     def _stripe_account(self) -> str | None:
         """The connected account to act as, for objects owned by one."""
-        return self.djstripe_owner_account_id or None
+        return cast(str | None, self.djstripe_owner_account_id or None)
 
     def get_stripe_dashboard_url(self) -> str:
         """The object's page in the Stripe dashboard (test or live)."""
@@ -470,12 +470,12 @@ def id_of(value: Any) -> str | None:
     """The Stripe id of a model instance, a Stripe object or an id string:
     model methods take any of the three wherever Stripe wants an id."""
     if isinstance(value, StripeModel):
-        return value.id
+        return cast(str, value.id)
     return stripe_id_of(value)
 
 
 def _object_name(model: type[StripeModel]) -> str:
-    return model.stripe_class.OBJECT_NAME
+    return cast(str, model.stripe_class.OBJECT_NAME)
 
 
 def _attnames(model: type[StripeModel]) -> set[str]:

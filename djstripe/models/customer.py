@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import stripe
 from django.db import models
@@ -27,6 +27,8 @@ from .payment_methods import DjstripePaymentSource, PaymentMethod
 
 if TYPE_CHECKING:
     from .core import Charge, Product
+
+_M = TypeVar("_M", bound=StripeModel)
 
 
 class CustomerQuerySet(StripeQuerySet):
@@ -101,6 +103,13 @@ class Customer(StripeModel):
 
     objects = StripeManager.from_queryset(CustomerQuerySet)()
 
+    if TYPE_CHECKING:  # reverse relations and a swappable target the plugin cannot see
+        subscriber_id: Any
+        subscriptions: Any
+        charges: Any
+        sources: Any
+        active_entitlements: Any
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -113,7 +122,7 @@ class Customer(StripeModel):
     def __str__(self) -> str:
         if self.subscriber_id is not None and self.subscriber is not None:
             return str(self.subscriber)
-        return self.name or self.description or self.id
+        return cast(str, self.name or self.description or self.id)
 
     @classmethod
     def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +139,10 @@ class Customer(StripeModel):
         source_id = stripe_id_of(self.stripe_data.get("default_source"))
         if not source_id:
             return None
-        return DjstripePaymentSource.objects.filter(id=source_id).first()
+        return cast(
+            StripeModel | None,
+            DjstripePaymentSource.objects.filter(id=source_id).first(),
+        )
 
     @property
     def customer_payment_methods(self) -> Iterator[StripeModel]:
@@ -146,17 +158,17 @@ class Customer(StripeModel):
         coupon_id = stripe_id_of(coupon)
         if not coupon_id:
             return None
-        return Coupon.objects.filter(id=coupon_id).first()
+        return cast(StripeModel | None, Coupon.objects.filter(id=coupon_id).first())
 
     @property
     def credits(self) -> int:
         """The customer is considered to have credits if their balance is below 0."""
-        return abs(min(self.balance, 0))
+        return cast(int, abs(min(self.balance, 0)))
 
     @property
     def pending_charges(self) -> int:
         """The customer is considered to have pending charges if their balance is above 0."""
-        return max(self.balance, 0)
+        return cast(int, max(self.balance, 0))
 
     @property
     def entitlements(self) -> list[str]:
@@ -170,15 +182,19 @@ class Customer(StripeModel):
     @property
     def active_subscriptions(self) -> models.QuerySet[Any]:
         """Returns active subscriptions (subscriptions with an active status that end in the future)."""
-        return self.subscriptions.active().filter(current_period_end__gt=stripe_now())
+        return cast(
+            "models.QuerySet[Any]",
+            self.subscriptions.active().filter(current_period_end__gt=stripe_now()),
+        )
 
     def _current_subscriptions(self) -> models.QuerySet[Any]:
         """Valid subscriptions whose status and period are current (dj-stripe's
         ``Subscription.is_valid()``), as one query."""
-        return (
+        return cast(
+            "models.QuerySet[Any]",
             self.subscriptions.valid()
             .filter(status__in=CURRENT_STATUSES)
-            .period_current()
+            .period_current(),
         )
 
     @property
@@ -191,7 +207,7 @@ class Customer(StripeModel):
         payment_behavior="default_incomplete"), so the customer is not yet
         paying for them.
         """
-        return self.subscriptions.valid()
+        return cast("models.QuerySet[Any]", self.subscriptions.valid())
 
     @property
     def subscription(self) -> StripeModel | None:
@@ -210,7 +226,7 @@ class Customer(StripeModel):
             )
         return subscriptions[0] if subscriptions else None
 
-    def has_any_active_subscription(self):
+    def has_any_active_subscription(self) -> bool:
         """Checks to see if this customer has an active subscription to any plan.
 
         :returns: True if there exists an active subscription, False otherwise.
@@ -235,14 +251,14 @@ class Customer(StripeModel):
     @classmethod
     def create(
         cls,
-        subscriber,
-        idempotency_key=None,
-        stripe_account=None,
+        subscriber: models.Model,
+        idempotency_key: str | None = None,
+        stripe_account: str | None = None,
         livemode: bool | None = None,
-        api_key=None,
-        metadata=None,
-        **kwargs,
-    ):
+        api_key: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Customer:
         """Create a dj-stripe customer for the given subscriber.
 
         :param livemode: the mode to create the customer in (default:
@@ -281,12 +297,12 @@ class Customer(StripeModel):
     @classmethod
     def get_or_create(
         cls,
-        subscriber,
-        livemode=None,
-        stripe_account=None,
-        api_key=None,
-        **kwargs,
-    ):
+        subscriber: models.Model,
+        livemode: bool | None = None,
+        stripe_account: str | None = None,
+        api_key: str | None = None,
+        **kwargs: Any,
+    ) -> tuple[Customer, bool]:
         """Get or create a dj-stripe customer.
 
         :param subscriber: The subscriber model instance for which to get or create a customer.
@@ -303,7 +319,7 @@ class Customer(StripeModel):
         if livemode is None:
             livemode = djstripe_settings.STRIPE_LIVE_MODE
         existing = (
-            cls.objects.not_purged()
+            cls.objects.not_purged()  # type: ignore[attr-defined]
             .filter(
                 subscriber=subscriber,
                 livemode=livemode,
@@ -312,7 +328,7 @@ class Customer(StripeModel):
             .first()
         )
         if existing is not None:
-            return existing, False
+            return cast(Customer, existing), False
         customer = cls.create(
             subscriber,
             stripe_account=stripe_account,
@@ -322,7 +338,9 @@ class Customer(StripeModel):
         )
         return customer, True
 
-    def subscribe(self, *, items=None, price=None, **kwargs):
+    def subscribe(
+        self, *, items: Any = None, price: Any = None, **kwargs: Any
+    ) -> Subscription:
         """Subscribes this customer to all the prices in the items dict (Recommended).
 
         :param items: A list of up to 20 subscription items, each with an attached price
@@ -351,7 +369,7 @@ class Customer(StripeModel):
         *,
         application_fee: Decimal | None = None,
         source: str | StripeModel | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> Charge:
         """Creates a charge for this customer.
 
@@ -378,9 +396,11 @@ class Customer(StripeModel):
             params["application_fee_amount"] = to_minor_units(application_fee, currency)
         if source is not None:
             params["source"] = id_of(source)
-        return self._create_related(self.charges.model, **params, **kwargs)
+        return cast(
+            "Charge", self._create_related(self.charges.model, **params, **kwargs)
+        )
 
-    def add_coupon(self, coupon, idempotency_key=None):
+    def add_coupon(self, coupon: Any, idempotency_key: str | None = None) -> Customer:
         """Add a coupon to a Customer.
 
         The coupon can be a Coupon object, or a valid Stripe Coupon ID.
@@ -390,14 +410,14 @@ class Customer(StripeModel):
 
     def add_invoice_item(
         self,
-        amount,
-        currency,
-        description=None,
-        discountable=None,
-        invoice=None,
-        metadata=None,
-        subscription=None,
-    ):
+        amount: Decimal,
+        currency: str,
+        description: str | None = None,
+        discountable: bool | None = None,
+        invoice: Any = None,
+        metadata: dict[str, Any] | None = None,
+        subscription: Any = None,
+    ) -> InvoiceItem:
         """Adds an arbitrary charge or credit to the customer's upcoming invoice.
 
         Different than creating a charge. Charges are separate bills that get
@@ -433,7 +453,9 @@ class Customer(StripeModel):
             InvoiceItem, **{k: v for k, v in params.items() if v is not None}
         )
 
-    def add_payment_method(self, payment_method, set_default=True):
+    def add_payment_method(
+        self, payment_method: Any, set_default: bool = True
+    ) -> PaymentMethod:
         """Adds an already existing payment method to this customer's account
 
         :param payment_method: PaymentMethod to be attached to the customer
@@ -458,9 +480,9 @@ class Customer(StripeModel):
             )
         sync.upsert(objects, owner_account=self._stripe_account)
         self.refresh_from_db()
-        return PaymentMethod.objects.get(id=data["id"])
+        return cast(PaymentMethod, PaymentMethod.objects.get(id=data["id"]))
 
-    def purge(self):
+    def purge(self) -> None:
         """Customers are soft deleted as deleted customers are still accessible
         by the Stripe API and sync for all RelatedModels would fail"""
         try:
@@ -471,7 +493,7 @@ class Customer(StripeModel):
         sync.delete(type(self), self.id)
         self.refresh_from_db()
 
-    def send_invoice(self, **kwargs):
+    def send_invoice(self, **kwargs: Any) -> bool:
         """Pay and send the customer's latest invoice.
 
         Creates an invoice from the customer's pending invoice items and pays it.
@@ -494,7 +516,7 @@ class Customer(StripeModel):
             return False
         return True
 
-    def upcoming_invoice(self, **kwargs):
+    def upcoming_invoice(self, **kwargs: Any) -> Any:
         """Gets the upcoming preview invoice (singular) for this customer.
 
         See :meth:`Invoice.upcoming() <djstripe.models.Invoice.upcoming>`.
@@ -504,7 +526,7 @@ class Customer(StripeModel):
         kwargs.pop("customer", None)
         return Invoice.upcoming(customer=self, **kwargs)
 
-    def _create_related(self, model: type[StripeModel], **params: Any) -> StripeModel:
+    def _create_related(self, model: type[_M], **params: Any) -> _M:
         """Create a ``model`` object for this customer in Stripe, with the
         customer's mode key and account, and return its mirrored row."""
         return model._create_mirrored(
@@ -556,4 +578,4 @@ def _subscription_item(item: Any) -> dict[str, Any]:
     for key in ("price", "plan"):
         if key in item:
             item[key] = id_of(item[key])
-    return item
+    return cast(dict[str, Any], item)

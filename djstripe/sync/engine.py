@@ -374,7 +374,7 @@ def _from_db(field: Any, connection: Any) -> Any:
 def row_values(
     model: type[StripeModel],
     data: dict[str, Any],
-    observed_at: datetime.datetime,
+    observed_at: datetime.datetime | None,
     owner_account: str | None,
 ) -> dict[str, Any]:
     """The column values (by attname) that ``data`` gives a row of ``model``."""
