@@ -257,7 +257,7 @@ class SubscriptionQuerySet(StripeQuerySet):
         return self.canceled().filter(canceled_at__gte=start, canceled_at__lt=end)
 
     def _plan_summary(self) -> SubscriptionQuerySet:
-        return self.values("plan").order_by().annotate(count=Count("plan"))
+        return self.values("plan").order_by().annotate(count=Count("plan"))  # type: ignore[no-any-return]
 
     def started_plan_summary_for(self, year: int, month: int) -> SubscriptionQuerySet:
         """``[{"plan": "price_...", "count": 3}, ...]`` for those started in the month."""
@@ -615,7 +615,7 @@ class Invoice(StripeModel):
     @property
     def paid(self) -> bool:
         """Whether the invoice is paid (``status == "paid"``)."""
-        return self.status == "paid"
+        return bool(self.status == "paid")
 
     @classmethod
     def upcoming(

@@ -16,6 +16,8 @@ from ..settings import djstripe_settings
 from .base import StripeModel
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from ..webhooks.processing import Outcome
 
 
@@ -218,7 +220,7 @@ class WebhookEventTrigger(models.Model):
 
     @classmethod
     def from_request(
-        cls, request, webhook_endpoint: WebhookEndpoint | None = None
+        cls, request: HttpRequest, webhook_endpoint: WebhookEndpoint | None = None
     ) -> WebhookEventTrigger | None:
         """dj-stripe's entry point: store, verify and process a webhook
         request (see :func:`djstripe.webhooks.ingest.handle_request`); return
