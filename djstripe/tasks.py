@@ -20,16 +20,20 @@ from __future__ import annotations
 
 import datetime
 import logging
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 try:  # Django >= 6.0
     from django.tasks import task
 except ImportError:  # Django 5.2: the backport
-    from django_tasks import task
+    from django_tasks import task  # type: ignore[no-redef]
 
 from .exceptions import NotVerifiedError, ProcessingError
 from .settings import djstripe_settings
+
+if TYPE_CHECKING:
+    from .models import WebhookEventTrigger
 
 logger = logging.getLogger("djstripe.webhooks")
 
@@ -72,7 +76,7 @@ def process_webhook_trigger(trigger_id: int, attempt: int = 1) -> str:
     return "processed"
 
 
-def enqueue_trigger(trigger) -> None:
+def enqueue_trigger(trigger: WebhookEventTrigger) -> None:
     """Queue the processing of ``trigger`` (a stored, verified request)."""
     process_webhook_trigger.enqueue(trigger.pk)
 

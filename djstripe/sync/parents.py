@@ -147,7 +147,7 @@ def _parent_batches(
     complete is left out of ``ids to list``."""
     rows = parent_model._base_manager.filter(livemode=key_is_live(ctx.api_key))
     if ctx.stripe_account:
-        rows = rows.filter(djstripe_owner_account_id=ctx.stripe_account)
+        rows = rows.filter(djstripe_owner_account_id=ctx.stripe_account)  # type: ignore[misc]
     else:  # the platform's own objects, not its connected accounts'
         rows = rows.filter(djstripe_owner_account_id__isnull=True)
     if parent_model.stripe_soft_delete_field:

@@ -22,7 +22,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,6 +31,7 @@ import stripe
 from django.db import connections
 
 from .. import stripe_api
+from ..stripe_api import StripeData
 from . import engine
 from .parents import Stopped, run_parent_list
 from .plan import PAGE_SIZE, ParentListTask, Plan, TypeTask, list_params
@@ -77,10 +78,11 @@ def run_plan(plan: Plan, ctx: RunContext, workers: int) -> None:
     for task in plan.types:
         ctx.progress.start(task.stats.name, expected=task.stats.expected)
     if workers <= 1:
-        for task in [*plan.types, *plan.parent_lists]:
+        tasks: list[TypeTask | ParentListTask] = [*plan.types, *plan.parent_lists]
+        for each in tasks:
             if ctx.stop.is_set():
                 break
-            _run_task(task, ctx)
+            _run_task(each, ctx)
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="djstripe-sync") as pool:
         try:
@@ -94,7 +96,10 @@ def run_plan(plan: Plan, ctx: RunContext, workers: int) -> None:
 def _run_in_pool(plan: Plan, ctx: RunContext, pool: ThreadPoolExecutor) -> None:
     ranges_left = Counter(task.model.stripe_object_name for task in plan.types)
     waiting = list(plan.parent_lists)
-    running = {pool.submit(_run_in_thread, task, ctx): task for task in plan.types}
+    task: TypeTask | ParentListTask
+    running: dict[Future[None], TypeTask | ParentListTask] = {
+        pool.submit(_run_in_thread, task, ctx): task for task in plan.types
+    }
     while running or waiting:
         for task in [t for t in waiting if not ranges_left[t.spec.parent]]:
             waiting.remove(task)
@@ -195,7 +200,7 @@ def _sync_range(task: TypeTask, ctx: RunContext) -> None:
     fell_back = False
     unsaved = 0
 
-    def get(params: dict[str, Any]) -> dict[str, Any]:
+    def get(params: dict[str, Any]) -> StripeData:
         return stripe_api.list_page(
             path, params, api_key=ctx.api_key, stripe_account=ctx.stripe_account
         )
@@ -233,7 +238,7 @@ def _sync_range(task: TypeTask, ctx: RunContext) -> None:
 
 
 def _write_page(
-    task: TypeTask, page: dict[str, Any], data: list[dict[str, Any]], ctx: RunContext
+    task: TypeTask, page: StripeData, data: list[dict[str, Any]], ctx: RunContext
 ) -> bool:
     """Mirror one page and move the range's cursor past it. Returns whether
     the page wrote rows (its checkpoint is then recorded at once)."""
