@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -47,6 +47,14 @@ def currency_exponent(currency: str | None) -> int:
     return 2
 
 
+@overload
+def to_major_units(amount: None, currency: str | None) -> None: ...
+@overload
+def to_major_units(amount: int | str | Decimal, currency: str | None) -> Decimal: ...
+@overload
+def to_major_units(
+    amount: int | str | Decimal | None, currency: str | None
+) -> Decimal | None: ...
 def to_major_units(
     amount: int | str | Decimal | None, currency: str | None
 ) -> Decimal | None:
@@ -208,7 +216,8 @@ class StripeDecimalCurrencyAmountField(StripeFieldMixin, models.DecimalField):  
         return name, path, args, kwargs
 
     def stripe_value(self, data: dict[str, Any]) -> Decimal | None:
-        return to_major_units(self.stripe_raw(data), get_path(data, self.currency_path))
+        raw: int | str | Decimal | None = self.stripe_raw(data)
+        return to_major_units(raw, get_path(data, self.currency_path))
 
 
 class StripeJSONField(StripeFieldMixin, models.JSONField):

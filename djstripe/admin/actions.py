@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import stripe
 from django.apps import apps
@@ -154,7 +154,7 @@ def reprocess_one(obj: models.Model) -> str:
     if isinstance(obj, event_model):
         event_model.process(obj.stripe_data)
         return "processed"
-    outcome = obj.process()
+    outcome = cast(Any, obj).process()
     return "processed" if outcome.new else "already processed"
 
 

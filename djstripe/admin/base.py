@@ -12,7 +12,7 @@ admin code. An attribute set on a subclass wins over the derived default.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin
 from django.contrib.admin.utils import quote
@@ -27,6 +27,9 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from . import actions, columns, display
+
+if TYPE_CHECKING:
+    from django import forms
 
 #: Attributes derived from the model unless a subclass sets them.
 _DERIVED = (
@@ -80,11 +83,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class StripeModelAdmin(ReadOnlyAdmin):
     """The admin of any ``StripeModel``, derived from its fields."""
 
-    list_display = None
-    list_filter = None
-    search_fields = None
+    list_display = None  # type: ignore[assignment]
+    list_filter = None  # type: ignore[assignment]
+    search_fields = None  # type: ignore[assignment]
     date_hierarchy = None
-    list_select_related = None
+    list_select_related = None  # type: ignore[assignment]
     list_display_links = ("id",)
     show_full_result_count = False
     actions = [actions.resync_from_stripe]
@@ -106,7 +109,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
         """The changelist options ``model``'s fields call for."""
         names = columns.field_names(model)
         shown_relations = columns.stripe_relations(model)[:3]
-        amounts = columns.amount_fields(model)[:2]
+        amounts: list[Any] = columns.amount_fields(model)[:2]
         enums = columns.enum_fields(model)[:3]
 
         list_display: list[Any] = ["id"]
@@ -151,7 +154,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if self.fieldsets:
-            return self.fieldsets
+            return self.fieldsets  # type: ignore[return-value]
         model = self.model
         names = columns.field_names(model)
         head = ["id", "stripe_dashboard", "livemode", "created", "description"]
@@ -203,11 +206,12 @@ class StripeModelAdmin(ReadOnlyAdmin):
         return cache[field.name]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        return admin.helpers.flatten_fieldsets(self.get_fieldsets(request, obj))
+        fieldsets = self.get_fieldsets(request, obj)
+        return cast(list[Any], admin.helpers.flatten_fieldsets(fieldsets))  # type: ignore[attr-defined]
 
     def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs
-    ):
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         # Nothing is editable: build the form from no fields, so that secrets
         # and raw values never reach a widget.
         kwargs["fields"] = ()
@@ -302,7 +306,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
 
     def render_change_form(
         self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
-    ):
+    ) -> HttpResponse:
         obj = context.get("original")
         if obj is not None and obj.pk is not None and self.can_resync(request):
             opts = self.opts
@@ -332,7 +336,7 @@ class RecordAdmin(ReadOnlyAdmin):
 
     def __init__(self, model: type[models.Model], admin_site: admin.AdminSite):
         fields = columns.concrete_fields(model)
-        if self.list_display == admin.ModelAdmin.list_display:
+        if self.list_display == admin.ModelAdmin.list_display:  # type: ignore[misc]
             shown = [
                 f.name
                 for f in fields
@@ -340,13 +344,13 @@ class RecordAdmin(ReadOnlyAdmin):
             ]
             self.list_display = tuple(shown[:8]) or ("__str__",)
         if not self.search_fields:
-            self.search_fields = tuple(
+            self.search_fields = tuple(  # type: ignore[misc]
                 f.name
                 for f in fields
                 if isinstance(f, models.CharField) and not columns.is_secret(f)
             )
         if not self.list_select_related:
-            self.list_select_related = tuple(
+            self.list_select_related = tuple(  # type: ignore[misc]
                 f.name
                 for f in fields
                 if isinstance(f, models.ForeignKey) and f.name in self.list_display
@@ -364,7 +368,7 @@ class RecordAdmin(ReadOnlyAdmin):
         return self.get_readonly_fields(request, obj)
 
     def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs
-    ):
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         kwargs["fields"] = ()
         return super().get_form(request, obj, change, **kwargs)

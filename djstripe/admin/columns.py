@@ -10,7 +10,7 @@ when the relations they show were fetched with ``select_related``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.core.exceptions import ObjectDoesNotExist
@@ -151,7 +151,7 @@ def amount_fields(
     ``StripeDecimalCurrencyAmountField`` holds major units; an integer column
     named like an amount, on a model with a currency, holds Stripe's minor units.
     """
-    found = []
+    found: list[tuple[models.Field[Any, Any], bool]] = []
     has_currency = currency_field(model) is not None
     for f in concrete_fields(model):
         if isinstance(f, StripeDecimalCurrencyAmountField):
@@ -227,10 +227,12 @@ def search_fields(model: type[models.Model]) -> list[str]:
     return found
 
 
-def _currency_of(obj: models.Model, field: models.Field[Any, Any]) -> str | None:
+def _currency_of(
+    obj: Any, field: models.Field[Any, Any] | StripeProperty
+) -> str | None:
     path = getattr(field, "currency_path", "currency")
     value = obj.__dict__.get(path) if "." not in path else None
-    return value or get_path(obj.stripe_data or {}, path)
+    return cast(str | None, value or get_path(obj.stripe_data or {}, path))
 
 
 def amount_column(

@@ -3,7 +3,7 @@ Stripe, then mirrored) and an API key (a local record)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import stripe
 from django import forms
@@ -79,7 +79,7 @@ class WebhookEndpointCreateForm(forms.ModelForm):  # type: ignore[type-arg]
         return params
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = cast(dict[str, Any], super().clean())
         if self.errors:
             return cleaned
         api_key = djstripe_settings.get_default_api_key(cleaned.get("mode") == "live")

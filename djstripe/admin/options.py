@@ -8,7 +8,7 @@ name, so they apply once a model of that name exists) add behaviour.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.apps import apps
@@ -21,16 +21,21 @@ from . import actions
 from .base import RecordAdmin, StripeModelAdmin
 from .forms import WebhookEndpointCreateForm, api_key_form
 
+if TYPE_CHECKING:  # the admins these mixins are mixed into
+    _Admin = StripeModelAdmin
+else:
+    _Admin = object
 
-class CreateWebhookEndpointMixin:
+
+class CreateWebhookEndpointMixin(_Admin):
     """Adding a webhook endpoint creates it in Stripe, then mirrors Stripe's
     answer through the engine (the mirror is never written directly)."""
 
     allow_add = True
 
     def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs
-    ):
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         if obj is None:
             return forms.modelform_factory(
                 self.model, form=WebhookEndpointCreateForm, fields=()
@@ -58,7 +63,7 @@ class CreateWebhookEndpointMixin:
         )
 
 
-class AddAPIKeyMixin:
+class AddAPIKeyMixin(_Admin):
     """API keys are djstripe's own records (Stripe has no API for them): they
     are added here and saved the ordinary way, the model deriving the rest."""
 
@@ -66,8 +71,8 @@ class AddAPIKeyMixin:
     allow_delete = True
 
     def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs
-    ):
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         if obj is None:
             return api_key_form(self.model)
         return super().get_form(request, obj, change, **kwargs)
@@ -103,8 +108,8 @@ def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin[Any]]:
     overrides its name calls for."""
     base = StripeModelAdmin if issubclass(model, StripeModel) else RecordAdmin
     name = model._meta.model_name
-    mixins = MIXINS.get(name, ())
-    attrs = dict(OVERRIDES.get(name, {}))
+    mixins = MIXINS.get(name or "", ())
+    attrs = dict(OVERRIDES.get(name or "", {}))
     if not mixins and not attrs:
         return base
     attrs["__module__"] = __name__

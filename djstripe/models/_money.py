@@ -10,7 +10,6 @@ is the public name of the first).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import cast
 
 from ..fields import currency_exponent, to_major_units
 
@@ -32,8 +31,7 @@ def get_friendly_currency_amount(
 def friendly_minor_amount(amount: int | str | Decimal | None, currency: str) -> str:
     """The same for an amount as Stripe sends it (``450, "usd"`` → ``"$4.50 USD"``),
     zero-decimal currencies respected (``500, "jpy"`` → ``"500.00 JPY"``)."""
-    major = cast(Decimal, to_major_units(amount or 0, currency))
-    return get_friendly_currency_amount(major, currency)
+    return get_friendly_currency_amount(to_major_units(amount or 0, currency), currency)
 
 
 def humanize(value: str | None) -> str:
