@@ -9,6 +9,7 @@ printed, never asserted.
     python -m bench                 # 1k/10k/100k back-fill, 1,000 events, admin over 10k
     python -m bench --only shapes   # the mix's events on Stripe's published objects
     python -m bench --quick --check # what CI runs: 1k, counts checked
+    python -m bench.pace            # a back-fill at Stripe's pace (latency, 25 req/s)
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ names of the settings live in one place. Attributes are read on each access, so
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -332,17 +331,10 @@ class DjstripeSettings:
     def _get_idempotency_key(
         self, object_type: str, action: str, livemode: bool
     ) -> str:
-        """One stored key per (``"type:action"``, mode), reused until cleared
-        (``djstripe_clear_expired_idempotency_keys``). Without an
-        ``IdempotencyKey`` model, a fresh key each call."""
-        try:
-            model = django_apps.get_model("djstripe", "IdempotencyKey")
-        except LookupError:
-            return str(uuid.uuid4())
-        key, _ = model.objects.get_or_create(
-            action=f"{object_type}:{action}", livemode=livemode
-        )
-        return str(key.uuid)
+        """One stored key per (``"type:action"``, mode), reused until cleared:
+        :meth:`djstripe.models.IdempotencyKey.key_for`."""
+        model = django_apps.get_model("djstripe", "IdempotencyKey")
+        return model.key_for(object_type, action, livemode)
 
     def get_callback_function(
         self, setting_name: str, default: Callable[..., Any] | None = None

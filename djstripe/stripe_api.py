@@ -470,7 +470,7 @@ def get_client(
             "No Stripe API key: set STRIPE_TEST_SECRET_KEY / STRIPE_LIVE_SECRET_KEY "
             "(see `manage.py check`) or pass api_key."
         )
-    version = djstripe_settings.STRIPE_API_VERSION or stripe.api_version
+    version = api_version()
     base = djstripe_settings.API_BASE
     key = (api_key, stripe_account, version, base)
     with _clients_lock:
@@ -585,9 +585,13 @@ def _resource_call(method: str, path: str) -> Callable[..., Any] | None:
     return functools.partial(found, *args)
 
 
-def _resource_options(
-    api_key: str | None, stripe_account: str | None
-) -> dict[str, Any]:
+def api_version() -> str:
+    """The Stripe API version every request is pinned to: the setting, or
+    stripe-python's own pin."""
+    return djstripe_settings.STRIPE_API_VERSION or stripe.api_version
+
+
+def _resource_options(api_key: str | None, stripe_account: str | None) -> dict:
     """The request options of a resource call, as :func:`get_client` pins them."""
     _install_default_http_client()
     api_key = api_key or djstripe_settings.STRIPE_SECRET_KEY
@@ -595,7 +599,7 @@ def _resource_options(
         get_client(api_key)  # raises the explanatory AuthenticationError
     options = {
         "api_key": api_key,
-        "stripe_version": djstripe_settings.STRIPE_API_VERSION or stripe.api_version,
+        "stripe_version": api_version(),
     }
     if stripe_account:
         options["stripe_account"] = stripe_account

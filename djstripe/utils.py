@@ -14,20 +14,17 @@ from typing import Any, cast
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from . import stripe_api
 from .fields import stripe_id_of
+from .money import CURRENCY_SIGILS, get_friendly_currency_amount  # noqa: F401 (public)
 
 logger = logging.getLogger(__name__)
 
 #: How long an idempotency key is worth keeping: Stripe forgets keys after 24h.
 IDEMPOTENCY_KEY_LIFETIME = datetime.timedelta(hours=24)
-
-#: Currency symbols ``get_friendly_currency_amount`` prefixes (dj-stripe's set).
-CURRENCY_SIGILS = {"CAD": "$", "EUR": "€", "GBP": "£", "USD": "$"}
 
 
 def get_timezone_utc() -> datetime.tzinfo:
@@ -45,18 +42,6 @@ def convert_tstamp(response: int | float | None) -> datetime.datetime | None:
         return None
     tz = get_timezone_utc() if settings.USE_TZ else None
     return datetime.datetime.fromtimestamp(response, tz)
-
-
-def get_friendly_currency_amount(amount: Any, currency: str) -> str:
-    """``4.5, "usd"`` → ``"$4.50 USD"``; ``1234, "eur"`` → ``"€1,234.00 EUR"``.
-
-    ``amount`` is in major units (what the models' Decimal amounts hold). As in
-    dj-stripe, two decimals are always shown, zero-decimal currencies included
-    (``"500.00 JPY"``).
-    """
-    currency = currency.upper()
-    sigil = CURRENCY_SIGILS.get(currency, "")
-    return f"{sigil}{intcomma(f'{amount:.2f}')} {currency}"
 
 
 def get_supported_currency_choices(api_key: str) -> list[tuple[str, str]]:
@@ -90,12 +75,8 @@ def get_queryset(pks: Iterable[Any], model_name: str) -> QuerySet[Any]:
 
 
 def clear_expired_idempotency_keys() -> int:
-    """Delete the ``IdempotencyKey`` rows older than 24 hours; return how many.
-
-    Raises ``LookupError`` when this installation has no ``IdempotencyKey``
-    model.
-    """
-    model: Any = get_model("IdempotencyKey")
+    """Delete the ``IdempotencyKey`` rows older than 24 hours; return how many."""
+    model = get_model("IdempotencyKey")
     threshold = timezone.now() - IDEMPOTENCY_KEY_LIFETIME
     deleted: int
     deleted, _ = model.objects.filter(created__lt=threshold).delete()

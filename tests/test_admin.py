@@ -215,8 +215,13 @@ def response_rows(client, model) -> int:
 
 
 def test_changelist_selects_every_shown_relation():
+    for model in ADMIN_MODELS:
+        model_admin = admin.site._registry[model]
+        shown = {getattr(c, "__name__", c) for c in model_admin.list_display}
+        relations = {f.name for f in columns.relations(model)} & shown
+        assert relations <= set(model_admin.list_select_related), model
     charge_admin = admin.site._registry[apps.get_model("djstripe", "Charge")]
-    assert set(charge_admin.list_select_related) >= {"customer", "balance_transaction"}
+    assert "customer" in charge_admin.list_select_related
 
 
 # -- Columns, filters, search -------------------------------------------------------

@@ -1,6 +1,7 @@
 """dj-stripe's view mixins and its customer and idempotency-key commands."""
 
 import io
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -97,13 +98,24 @@ def test_sync_customers_creates_and_mirrors_related_objects(fake_stripe):
     }
 
 
-def test_clear_expired_idempotency_keys_without_the_model():
-    from django.apps import apps
+@pytest.mark.django_db
+def test_clear_expired_idempotency_keys_deletes_only_expired_ones():
+    import datetime
 
-    if "idempotencykey" in apps.get_app_config("djstripe").models:
-        pytest.skip("IdempotencyKey exists: covered by the test below")
+    from django.utils import timezone
+
+    from djstripe.models import IdempotencyKey
+
+    old_key = IdempotencyKey.key_for("customer", "create:1", False)
+    fresh_key = IdempotencyKey.key_for("customer", "create:2", False)
+    IdempotencyKey.objects.filter(uuid=old_key).update(
+        created=timezone.now() - datetime.timedelta(hours=25)
+    )
     out, err = _run("djstripe_clear_expired_idempotency_keys")
-    assert "no IdempotencyKey model" in err and out == ""
+    assert out.strip() == "Deleted 1 expired idempotency key(s)." and err == ""
+    assert list(IdempotencyKey.objects.values_list("uuid", flat=True)) == [
+        uuid.UUID(fresh_key)
+    ]
 
 
 def test_verbosity_aware_output_mixin(capsys):

@@ -40,7 +40,7 @@ from djstripe.models import (
     Transfer,
     TransferReversal,
 )
-from djstripe.models._money import friendly_minor_amount, get_friendly_currency_amount
+from djstripe.money import friendly_minor_amount, get_friendly_currency_amount
 
 from .conftest import stripe_fixture
 

@@ -149,7 +149,10 @@ def test_subscription_cancel(fake_stripe, customer, price):
     assert not customer.has_any_active_subscription()
 
 
-def test_add_coupon(fake_stripe, stripe_client, customer):
+def test_add_coupon_on_an_api_version_that_has_customer_coupons(
+    fake_stripe, stripe_client, customer, settings
+):
+    settings.DJSTRIPE_STRIPE_API_VERSION = "2024-04-10"
     coupon = stripe_client.v1.coupons.create(
         params={"percent_off": 25, "duration": "forever"}
     )
@@ -163,6 +166,18 @@ def test_add_coupon(fake_stripe, stripe_client, customer):
     )
     assert customer.coupon.id == coupon.id
     assert customer.coupon.percent_off == 25
+
+
+def test_add_coupon_refused_where_stripe_removed_customer_coupons(
+    fake_stripe, customer
+):
+    from djstripe import stripe_api
+    from djstripe.exceptions import ImpossibleAPIRequest
+
+    with stripe_api.counter.counting() as count:
+        with pytest.raises(ImpossibleAPIRequest, match="2025-03-31.basil"):
+            customer.add_coupon("co_any")
+    assert count.total == 0
 
 
 def test_add_invoice_item_and_send_invoice(fake_stripe, customer):
@@ -193,7 +208,14 @@ def test_send_invoice_with_nothing_to_invoice(fake_stripe, customer):
 
 
 def test_purge_soft_deletes(fake_stripe, customer, user):
+    from djstripe.models import IdempotencyKey
+
+    kept = IdempotencyKey.objects.create(action="customer:create:0", livemode=False)
+    IdempotencyKey.objects.create(action=f"customer:create:{user.pk}", livemode=False)
     customer.purge()
+
+    # The key that created this subscriber's customer is forgotten; others stay.
+    assert list(IdempotencyKey.objects.all()) == [kept]
 
     assert (
         fake_stripe.all("customer") == []
@@ -341,3 +363,21 @@ def test_create_names_the_customer_after_the_subscriber(fake_stripe):
         username="ada2", email="ada2@example.com", first_name="Ada", last_name="L."
     )
     assert Customer.create(other, name="A. L.").name == "A. L."
+
+
+def test_get_or_create_retries_with_the_same_idempotency_key(fake_stripe, user):
+    """A create whose answer was lost is retried with the same key, so Stripe
+    answers with the first customer instead of creating a second one."""
+    from djstripe.models import IdempotencyKey
+
+    first, created = Customer.get_or_create(user)
+    assert created
+    key = IdempotencyKey.objects.get(action=f"customer:create:{user.pk}")
+    Customer.objects.filter(id=first.id).delete()  # as if the answer never came
+
+    again, created = Customer.get_or_create(user)
+    assert created and again.id == first.id
+    assert len(fake_stripe.all("customer")) == 1
+    assert IdempotencyKey.key_for("customer", f"create:{user.pk}", False) == str(
+        key.uuid
+    )

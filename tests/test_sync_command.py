@@ -253,3 +253,11 @@ def test_connected_accounts_are_mirrored_with_their_owner(fake_stripe):
 def test_one_account_option_at_a_time(fake_stripe):
     with pytest.raises(CommandError):
         run("--stripe-account", "acct_1", "--all-connected-accounts")
+
+
+def test_a_key_that_cannot_list_connected_accounts_says_so(fake_stripe, settings):
+    settings.DJSTRIPE_MAX_RETRIES = 0
+    with stripe_api.use_http_client(StatusTap(fake_stripe, {"/v1/accounts": 403})):
+        with pytest.raises(CommandError) as failed:
+            run("Customer", "--all-connected-accounts", "--no-progress")
+    assert str(failed.value) == ("Cannot list the connected accounts: 403 status 403")

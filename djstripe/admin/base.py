@@ -12,21 +12,29 @@ admin code. An attribute set on a subclass wins over the derived default.
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import TYPE_CHECKING, Any, cast
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
 from django.contrib.auth import get_permission_codename
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import actions, columns, display
+from . import actions, columns, display, pages, tasks
+
+logger = logging.getLogger("djstripe.admin")
 
 if TYPE_CHECKING:
     from django import forms
@@ -41,7 +49,29 @@ _DERIVED = (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+#: Lookups Django's list filters put in the querystring (``status__exact``,
+#: ``created__gte``...).
+_FILTER_LOOKUPS = ("exact", "isnull", "gte", "lt")
+#: Search terms shaped like a Stripe id, or the start of one (``cus_Q8x``).
+_ID_TERM = re.compile(r"^[a-z][a-z0-9]*_[A-Za-z0-9_]*$")
+#: Search terms that are an email address.
+_EMAIL_TERM = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: Search terms shaped like an invoice or receipt number (``NN4ZVDNF-0003``).
+_NUMBER_TERM = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+$")
+#: Lookups of the date hierarchy.
+_DATE_PARTS = ("year", "month", "day")
+
+
+def _relation_target(model: type[models.Model], name: str) -> str:
+    """The field a relation ``name`` points at (``id``), or ``""``."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return ""
+    return field.target_field.name if isinstance(field, models.ForeignKey) else ""
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
     """Viewing only: no add, change or delete, whatever the user's permissions.
 
     Django renders the change view read-only for users with the view (or
@@ -52,6 +82,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     allow_add = False
     #: Set on a subclass to allow deleting rows.
     allow_delete = False
+
+    class Media:
+        css = {"all": ("djstripe/admin.css",)}
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return self.allow_add and super().has_add_permission(request, *args)
@@ -72,7 +105,47 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         codename = get_permission_codename("change", opts)
         return request.user.has_perm(f"{opts.app_label}.{codename}")
 
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+    def lookup_allowed(self, lookup: str, value: Any, request: Any = None) -> bool:
+        """Only the lookups the page offers: its filters, its date hierarchy,
+        and an exact relation id (the "related objects" links).
+
+        Django allows any lookup on a model's own fields by default, so a
+        querystring such as ``?secret__startswith=sk_live_a`` would turn the
+        result count into an oracle that recovers a secret one character at a
+        time. Anything else is refused (Django answers 400).
+        """
+        return lookup in self.allowed_lookups(request)
+
+    def allowed_lookups(self, request: Any = None) -> frozenset[str]:
+        """The querystring lookups :meth:`lookup_allowed` accepts."""
+        list_filter = (
+            self.get_list_filter(request) if request is not None else self.list_filter
+        )
+        allowed: set[str] = set()
+        for item in list_filter:
+            if isinstance(item, type):  # a SimpleListFilter
+                allowed.add(item.parameter_name)
+                continue
+            name = item[0] if isinstance(item, list | tuple) else item
+            allowed |= {name, *(f"{name}__{lookup}" for lookup in _FILTER_LOOKUPS)}
+            target = _relation_target(self.model, name)
+            if target:
+                allowed.add(f"{name}__{target}__exact")
+        if self.date_hierarchy:
+            allowed |= {f"{self.date_hierarchy}__{part}" for part in _DATE_PARTS}
+        for field in columns.relations(self.model):
+            target = field.target_field.name
+            allowed |= {
+                field.name,
+                f"{field.name}__exact",
+                f"{field.name}__{target}__exact",
+            }
+        secret = {f.name for f in columns.secret_fields(self.model)}
+        return frozenset(
+            lookup for lookup in allowed if lookup.split("__", 1)[0] not in secret
+        )
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         queryset = super().get_queryset(request)
         # A polymorphic parent lists its own rows, not one query per child type.
         if hasattr(queryset, "non_polymorphic"):
@@ -92,6 +165,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     actions = [actions.resync_from_stripe]
     change_form_template = "admin/djstripe/change_form.html"
+    change_list_template = "admin/djstripe/change_list.html"
 
     def __init__(self, model: type[models.Model], admin_site: admin.AdminSite):
         defaults = self.derive_options(model, admin_site)
@@ -108,40 +182,27 @@ class StripeModelAdmin(ReadOnlyAdmin):
     ) -> dict[str, Any]:
         """The changelist options ``model``'s fields call for."""
         names = columns.field_names(model)
-        shown_relations = columns.stripe_relations(model)[:3]
-        amounts: list[Any] = columns.amount_fields(model)[:2]
+        shown = pages.LIST_COLUMNS.get(model._meta.model_name) or cls.column_names(
+            model
+        )
+        list_display = [columns.column_for(model, name, site.name) for name in shown]
+
         enums = columns.enum_fields(model)[:3]
-
-        list_display: list[Any] = ["id"]
-        if columns.has_own_str(model):
-            list_display.append("__str__")
-        list_display += columns.labels(model)[:2]
-        if amounts:
-            list_display += [columns.amount_column(f, minor) for f, minor in amounts]
-        else:
-            amounts = columns.amount_properties(model)[:1]
-            list_display += [
-                columns.amount_property_column(p, minor) for p, minor in amounts
-            ]
-        currency = columns.currency_field(model)
-        if currency is not None and not amounts:
-            list_display.append(currency.name)
-        list_display += [f.name for f in enums]
-        list_display += [columns.relation_column(f, site.name) for f in shown_relations]
-        list_display += [columns.secret_column(f) for f in columns.secret_fields(model)]
-        list_display += [name for name in ("created", "livemode") if name in names]
-
         list_filter: list[Any] = ["livemode"] if "livemode" in names else []
         list_filter += [f.name for f in enums]
+        currency = columns.currency_field(model)
         if currency is not None:
             list_filter.append(currency.name)
 
-        # Each shown relation, and what the __str__ of the rows shown may read.
+        # Each shown relation, and what the label of the rows it shows may read.
         select = []
-        for f in shown_relations:
-            select += [f.name, *columns.str_relations(f.related_model, f"{f.name}__")]
-        if "__str__" in list_display:
-            select += columns.str_relations(model, depth=2)
+        for name in shown:
+            field = next((f for f in columns.relations(model) if f.name == name), None)
+            if field is not None:
+                select += [
+                    field.name,
+                    *columns.str_relations(field.related_model, f"{field.name}__"),
+                ]
         return {
             "list_display": tuple(list_display),
             "list_filter": tuple(list_filter),
@@ -149,6 +210,79 @@ class StripeModelAdmin(ReadOnlyAdmin):
             "date_hierarchy": "created" if "created" in names else None,
             "list_select_related": tuple(dict.fromkeys(select)),
         }
+
+    @staticmethod
+    def column_names(model: type[models.Model]) -> list[str]:
+        """Columns for a model no one chose columns for: the id, one label,
+        one amount, two statuses or types, two relations, secrets masked, and
+        when it was created. Narrow enough for a 1366 px screen."""
+        names = columns.field_names(model)
+        shown = ["id", *columns.labels(model)[:1]]
+        amounts = (
+            columns.amount_fields(model)[:1] or columns.amount_properties(model)[:1]
+        )
+        shown += [amount.name for amount, _ in amounts]
+        shown += [f.name for f in columns.enum_fields(model)[:2]]
+        shown += [f.name for f in columns.stripe_relations(model)[:2]]
+        shown += [f.name for f in columns.secret_fields(model)]
+        if "created" in names:
+            shown.append("created")
+        return list(dict.fromkeys(shown))
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj: Any) -> str:
+        """Django's row checkbox, labelled the way the admin labels objects."""
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html(
+                _("Select this object for an action - {}"), display.object_label(obj)
+            ),
+        }
+        checkbox = forms.CheckboxInput(attrs, lambda value: False)
+        return checkbox.render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+
+    # -- Search ----------------------------------------------------------------------
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: models.QuerySet, search_term: str
+    ) -> tuple[models.QuerySet, bool]:
+        """What operators paste, found through indexes first.
+
+        A term shaped like a Stripe id (or the start of one, ``cus_Q8x``), a
+        number (``NN4ZVDNF-0003``) or an email is looked up by exact and
+        prefix matches on indexed columns: the row's id, the ids of its
+        relations (a customer's id finds its charges), emails, and the
+        model's ``pages.EXACT_SEARCH`` (an invoice number, an event's object
+        id). Only when that finds nothing, and for any other text (a name, a
+        nickname), does Django's case-insensitive search run.
+        """
+        term = search_term.strip()
+        exact = self._indexed_search(term) if len(term) <= 255 else None
+        if exact is not None:
+            found = queryset.filter(exact)
+            if found.exists():
+                return found, False
+        return super().get_search_results(request, queryset, search_term)
+
+    def _indexed_search(self, term: str) -> Q | None:
+        """The indexed lookups ``term`` calls for, or ``None`` (plain text)."""
+        model = self.model
+        names = columns.field_names(model)
+        exact = Q()
+        if _ID_TERM.match(term):
+            exact |= Q(id__startswith=term)
+            for field in columns.stripe_relations(model):
+                exact |= Q(**{field.attname: term})
+        elif _EMAIL_TERM.match(term):
+            if "email" in names:
+                exact |= Q(email=term)
+            if any(f.name == "customer" for f in columns.stripe_relations(model)):
+                exact |= Q(customer__email=term)
+        elif not _NUMBER_TERM.match(term):
+            return None
+        for lookup in pages.EXACT_SEARCH.get(model._meta.model_name, ()):
+            exact |= Q(**{lookup: term})
+        return exact or None
 
     # -- Change view ---------------------------------------------------------------
 
@@ -159,15 +293,24 @@ class StripeModelAdmin(ReadOnlyAdmin):
         names = columns.field_names(model)
         head = ["id", "stripe_dashboard", "livemode", "created", "description"]
         head = [name for name in head if name in names or hasattr(self, name)]
-        details = [
-            self._detail(f)
-            for f in columns.concrete_fields(model)
-            if f.name not in columns.BASE_FIELDS
-        ]
-        details.append(self._detail(model._meta.get_field("metadata")))
+        facts = pages.FACTS.get(model._meta.model_name)
+        if facts:
+            details = [self._detail(name) for name in facts]
+        else:
+            details = [
+                self._detail(f.name)
+                for f in columns.concrete_fields(model)
+                if f.name not in columns.BASE_FIELDS
+            ]
+        details.append(self._detail("metadata"))
         fieldsets = [
             (None, {"fields": head}),
             ("Details", {"fields": details}),
+        ]
+        tables = self._tables()
+        if tables:
+            fieldsets.append(("Related", {"fields": tables}))
+        fieldsets += [
             ("Related objects", {"fields": ["related_objects"]}),
             ("Stripe data", {"fields": ["stripe_data_json"]}),
             (
@@ -176,7 +319,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
                     "classes": ["collapse"],
                     "fields": [
                         "djstripe_id",
-                        self._detail(model._meta.get_field("djstripe_owner_account")),
+                        self._detail("djstripe_owner_account"),
                         "djstripe_created",
                         "djstripe_updated",
                         "djstripe_observed_at",
@@ -186,24 +329,22 @@ class StripeModelAdmin(ReadOnlyAdmin):
         ]
         return fieldsets
 
-    def _detail(self, field: models.Field[Any, Any]) -> Any:
-        """How a detail field is shown: a callable where the raw value would
-        mislead (money without currency, a secret, a relation id)."""
+    def _detail(self, name: str) -> Any:
+        """How a detail is shown (see ``columns.column_for``); built once."""
         cache = self.__dict__.setdefault("_detail_cache", {})
-        if field.name not in cache:
-            amounts = dict(columns.amount_fields(self.model))
-            if columns.is_secret(field):
-                shown: Any = columns.secret_column(field)
-            elif field in amounts:
-                shown = columns.amount_column(field, amounts[field])
-            elif isinstance(field, models.ForeignKey):
-                shown = columns.relation_column(field, self.admin_site.name)
-            elif isinstance(field, models.JSONField):
-                shown = columns.json_column(field)
-            else:
-                shown = field.name
-            cache[field.name] = shown
-        return cache[field.name]
+        if name not in cache:
+            cache[name] = columns.column_for(self.model, name, self.admin_site.name)
+        return cache[name]
+
+    def _tables(self) -> list:
+        """The bounded tables of related rows this model's page shows."""
+        if "_tables_cache" not in self.__dict__:
+            self._tables_cache = [
+                pages.related_table(self.model, relation, names, self.admin_site.name)
+                for relation, names in pages.TABLES.get(self.model._meta.model_name, ())
+                if _has_relation(self.model, relation)
+            ]
+        return self._tables_cache
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         fieldsets = self.get_fieldsets(request, obj)
@@ -269,7 +410,13 @@ class StripeModelAdmin(ReadOnlyAdmin):
     def get_urls(self) -> list[Any]:
         opts = self.opts
         view = self.admin_site.admin_view(require_POST(self.resync_view))
+        sync_all = self.admin_site.admin_view(require_POST(self.sync_all_view))
         return [
+            path(
+                "sync-all/",
+                sync_all,
+                name=f"{opts.app_label}_{opts.model_name}_sync_all",
+            ),
             path(
                 "<path:object_id>/resync/",
                 view,
@@ -277,6 +424,45 @@ class StripeModelAdmin(ReadOnlyAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def can_sync_all(self, request: HttpRequest) -> bool:
+        """ "Sync all" needs the change permission and a type Stripe lists."""
+        from ..sync.backfill import is_listable
+
+        return is_listable(self.model) and self.has_write_permission(request)
+
+    def sync_all_view(self, request: HttpRequest) -> HttpResponse:
+        """Start the back-fill of this model (a task, or inline)."""
+        if not self.can_sync_all(request):
+            raise PermissionDenied
+        name = self.opts.verbose_name_plural
+        try:
+            queued, outcome = tasks.start_backfill(self.model)
+        except Exception as error:  # reported, the admin stays up
+            logger.warning("Back-fill of %s failed", name, exc_info=True)
+            self.message_user(
+                request,
+                f"Could not sync all {name}: {type(error).__name__}: {error}",
+                messages.ERROR,
+            )
+        else:
+            verb = "Started the back-fill of all" if queued else "Synced all"
+            self.message_user(
+                request, f"{verb} {name} from Stripe: {outcome}.", messages.SUCCESS
+            )
+        return HttpResponseRedirect(
+            display.admin_changelist_url(self.model, self.admin_site.name)
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None):
+        extra_context = dict(extra_context or {})
+        if self.can_sync_all(request):
+            opts = self.opts
+            extra_context["djstripe_sync_all_url"] = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_sync_all",
+                current_app=self.admin_site.name,
+            )
+        return super().changelist_view(request, extra_context)
 
     def resync_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.can_resync(request):
@@ -318,7 +504,11 @@ class StripeModelAdmin(ReadOnlyAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
 
-def _reverse_relations(model: type[models.Model], site: admin.AdminSite) -> list[Any]:
+def _has_relation(model: type[models.Model], accessor: str) -> bool:
+    return any(r.get_accessor_name() == accessor for r in model._meta.related_objects)
+
+
+def _reverse_relations(model: type[models.Model], site: admin.AdminSite) -> list:
     """Relations into ``model`` from models this admin site shows."""
     return [
         rel
@@ -342,7 +532,7 @@ class RecordAdmin(ReadOnlyAdmin):
                 for f in fields
                 if not isinstance(f, models.TextField | models.JSONField)
             ]
-            self.list_display = tuple(shown[:8]) or ("__str__",)
+            self.list_display = tuple(shown[:7]) or ("__str__",)
         if not self.search_fields:
             self.search_fields = tuple(  # type: ignore[misc]
                 f.name

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib import admin
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 
 from ..fields import (
@@ -25,7 +25,7 @@ from ..fields import (
     get_path,
 )
 from ..properties import StripeProperty
-from . import display
+from . import display, masking
 
 #: Columns every ``StripeModel`` has; shown in fixed places, not as details.
 BASE_FIELDS = (
@@ -54,6 +54,9 @@ RELATION_PRIORITY = (
 )
 #: Text worth searching, as a column when there is one, else in ``stripe_data``.
 SEARCHABLE = (
+    "number",
+    "code",
+    "receipt_number",
     "email",
     "name",
     "nickname",
@@ -87,7 +90,7 @@ def field_names(model: type[models.Model]) -> set[str]:
 def is_secret(field: models.Field[Any, Any]) -> bool:
     """Credentials: any column named like one, and every ``secret*`` of APIKey."""
     name = field.name
-    return name in display.SECRET_NAMES or (
+    return masking.is_secret_name(name) or (
         field.model._meta.model_name == "apikey" and name.startswith("secret")
     )
 
@@ -221,9 +224,14 @@ def search_fields(model: type[models.Model]) -> list[str]:
             found.append(name)
         elif isinstance(getattr(model, name, None), StripeProperty):
             found.append(f"stripe_data__{getattr(model, name).path.replace('.', '__')}")
-    customer = next((f for f in stripe_relations(model) if f.name == "customer"), None)
-    if customer is not None and "email" in field_names(customer.related_model):
-        found.append("customer__email")
+    for relation in stripe_relations(model):
+        # What names the related object: a customer's email, a product's name.
+        if relation.name == "customer":
+            found.append("customer__email")
+        elif relation.name in ("product", "coupon", "price"):
+            label = "nickname" if relation.name == "price" else "name"
+            if label in field_names(relation.related_model):
+                found.append(f"{relation.name}__{label}")
     return found
 
 
@@ -302,7 +310,7 @@ def relation_column(
 def secret_column(field: models.Field[Any, Any]) -> Callable[[Any], str]:
     @admin.display(description=field.verbose_name)
     def column(obj: models.Model) -> str:
-        return display.mask_secret(getattr(obj, field.attname))
+        return masking.mask_secret(getattr(obj, field.attname))
 
     column.__name__ = field.name
     return column
@@ -317,4 +325,96 @@ def json_column(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
         return display.pretty_json(value, open=True)
 
     column.__name__ = field.name
+    return column
+
+
+#: Columns shown as status badges.
+STATUS_NAMES = ("status",)
+#: Properties holding money in minor units though not named ``*amount*``.
+MINOR_AMOUNTS = ("balance", "fee", "net", "unit_amount")
+
+
+def column_for(
+    model: type[models.Model], name: str, site_name: str = "admin"
+) -> str | Callable[[Any], Any]:
+    """The column (for ``list_display`` or ``readonly_fields``) that shows
+    ``name`` of ``model`` the way an operator reads it: money with its
+    currency, statuses as badges, dates relative and exact, relations as
+    links, secrets masked. Names the admin cannot improve are returned as is.
+    """
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        field = None
+    if field is not None and field.concrete and name != "id":
+        return _field_column(model, field, site_name)
+    prop = getattr(model, name, None)
+    if isinstance(prop, StripeProperty):
+        return _property_column(model, prop)
+    return name
+
+
+def _field_column(
+    model: type[models.Model], field: models.Field, site_name: str
+) -> str | Callable[[Any], Any]:
+    amounts = dict(amount_fields(model))
+    if is_secret(field):
+        return secret_column(field)
+    if field in amounts:
+        return amount_column(field, amounts[field])
+    if isinstance(field, models.ForeignKey):
+        return relation_column(field, site_name)
+    if field.name in STATUS_NAMES:
+        return status_column(field.name, field.verbose_name, ordering=field.name)
+    if isinstance(field, models.DateTimeField):
+        return date_column(field.name, field.verbose_name, ordering=field.name)
+    if isinstance(field, models.JSONField):
+        return json_column(field)
+    return field.name
+
+
+def _property_column(
+    model: type[models.Model], prop: StripeProperty
+) -> Callable[[Any], Any]:
+    amounts = dict(amount_properties(model))
+    if prop in amounts:
+        return amount_property_column(prop, amounts[prop])
+    if prop.name in MINOR_AMOUNTS:
+        return amount_property_column(prop, True)
+    if prop.name in STATUS_NAMES:
+        return status_column(prop.name, prop.name)
+    if prop.kind == "timestamp":
+        return date_column(prop.name, prop.name.replace("_", " "))
+
+    @admin.display(description=prop.name.replace("_", " "))
+    def column(obj: models.Model) -> Any:
+        return display.plain(prop.__get__(obj))
+
+    column.__name__ = prop.name
+    return column
+
+
+def status_column(
+    name: str, description: str, ordering: str | None = None
+) -> Callable[[Any], Any]:
+    """A status as a coloured badge (``past_due`` → "Past due", in yellow)."""
+
+    @admin.display(description=description, ordering=ordering)
+    def column(obj: models.Model) -> Any:
+        return display.status_badge(getattr(obj, name))
+
+    column.__name__ = name
+    return column
+
+
+def date_column(
+    name: str, description: str, ordering: str | None = None
+) -> Callable[[Any], Any]:
+    """A date as "3 days ago" over its exact time."""
+
+    @admin.display(description=description, ordering=ordering)
+    def column(obj: models.Model) -> Any:
+        return display.when(getattr(obj, name))
+
+    column.__name__ = name
     return column

@@ -8,6 +8,8 @@ from typing import Any, cast
 import stripe
 from django import forms
 from django.db import models
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 
 from .. import stripe_api
 from ..settings import djstripe_settings
@@ -78,6 +80,7 @@ class WebhookEndpointCreateForm(forms.ModelForm):  # type: ignore[type-arg]
         )
         return params
 
+    @method_decorator(sensitive_variables("api_key"))
     def clean(self) -> dict[str, Any]:
         cleaned = cast(dict[str, Any], super().clean())
         if self.errors:

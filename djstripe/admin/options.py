@@ -17,9 +17,10 @@ from django.db import models
 from django.http import HttpRequest
 
 from ..models.base import StripeModel
-from . import actions
+from . import actions, areas, pages
 from .base import RecordAdmin, StripeModelAdmin
 from .forms import WebhookEndpointCreateForm, api_key_form
+from .webhooks import WebhookEventTriggerAdmin
 
 if TYPE_CHECKING:  # the admins these mixins are mixed into
     _Admin = StripeModelAdmin
@@ -86,10 +87,26 @@ class AddAPIKeyMixin(_Admin):
         return [] if obj is None else super().get_readonly_fields(request, obj)
 
 
+class CancelSubscriptionsMixin:
+    """ "Cancel selected subscriptions", for users with the permission to."""
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("djstripe.cancel_subscription")
+
+
+class RefundChargesMixin:
+    """ "Refund selected charges", for users with the permission to."""
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("djstripe.refund_charge")
+
+
 #: Behaviour added to the admin of a model, by model name.
 MIXINS: dict[str, tuple[type, ...]] = {
     "webhookendpoint": (CreateWebhookEndpointMixin,),
     "apikey": (AddAPIKeyMixin,),
+    "subscription": (CancelSubscriptionsMixin,),
+    "charge": (RefundChargesMixin,),
 }
 
 #: Admin attributes that differ from the derived defaults, by model name.
@@ -98,18 +115,31 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         "actions": [actions.resync_from_stripe, actions.reprocess],
         "search_fields": ("=id", "type", "=request_id", "=idempotency_key"),
     },
-    "webhookeventtrigger": {"actions": [actions.reprocess]},
     "apikey": {"actions": []},
+    "subscription": {
+        "actions": [actions.resync_from_stripe, actions.cancel_subscriptions]
+    },
+    "charge": {"actions": [actions.resync_from_stripe, actions.refund_charges]},
 }
 
 
-def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin[Any]]:
-    """The admin class of ``model``: the generic one, plus any mixins and
-    overrides its name calls for."""
-    base = StripeModelAdmin if issubclass(model, StripeModel) else RecordAdmin
+#: Admins written for one model, by model name.
+ADMINS: dict[str, type[admin.ModelAdmin]] = {
+    "webhookeventtrigger": WebhookEventTriggerAdmin,
+}
+
+
+def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin]:
+    """The admin class of ``model``: its own, or the generic one plus any
+    mixins and overrides its name calls for."""
     name = model._meta.model_name
-    mixins = MIXINS.get(name or "", ())
-    attrs = dict(OVERRIDES.get(name or "", {}))
+    if name in ADMINS:
+        return ADMINS[name]
+    base = StripeModelAdmin if issubclass(model, StripeModel) else RecordAdmin
+    mixins = MIXINS.get(name, ())
+    if name in pages.FACT_MIXINS:
+        mixins = (*mixins, pages.FACT_MIXINS[name])
+    attrs = dict(OVERRIDES.get(name, {}))
     if not mixins and not attrs:
         return base
     attrs["__module__"] = __name__
@@ -119,8 +149,10 @@ def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin[Any]]:
 def register_all(site: admin.AdminSite = admin.site) -> list[type[models.Model]]:
     """Register every djstripe model not registered yet; return those added.
 
-    A project that registered its own admin for a model keeps it.
+    A project that registered its own admin for a model keeps it. The site's
+    app list then shows djstripe's models by area (see ``areas``).
     """
+    site.get_app_list = areas.grouped(site.get_app_list)
     added = []
     for model in apps.get_app_config("djstripe").get_models():
         if site.is_registered(model):

@@ -23,10 +23,10 @@ from ..fields import (
     stripe_id_of,
     timestamp_to_datetime,
 )
+from ..money import friendly_minor_amount, get_friendly_currency_amount
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
 from ..sync.parents import ParentList
-from ._money import friendly_minor_amount, get_friendly_currency_amount
 from .base import (
     StripeManager,
     StripeModel,
@@ -363,6 +363,9 @@ class Subscription(StripeModel):
     trial_start = StripeProperty("When the trial began.", kind="timestamp")
 
     objects = StripeManager.from_queryset(SubscriptionQuerySet)()  # type: ignore[misc]
+
+    class Meta(StripeModel.Meta):
+        permissions = [("cancel_subscription", "Can cancel subscriptions in Stripe")]
 
     @classmethod
     def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:

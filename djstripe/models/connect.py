@@ -14,10 +14,10 @@ from ..fields import (
     StripeEnumField,
     StripeForeignKey,
 )
+from ..money import get_friendly_currency_amount
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
 from ..sync.parents import ParentList
-from ._money import get_friendly_currency_amount
 from .base import StripeManager, StripeModel, StripeQuerySet, stripe_int
 
 

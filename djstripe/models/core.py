@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import stripe
 from django.db import models
+from django.db.models.fields.json import KeyTransform
 
 from .. import stripe_api, sync
 from ..fields import (
@@ -23,8 +24,8 @@ from ..fields import (
     stripe_id_of,
     to_minor_units,
 )
+from ..money import friendly_minor_amount, get_friendly_currency_amount, humanize
 from ..properties import StripeProperty
-from ._money import friendly_minor_amount, get_friendly_currency_amount, humanize
 from .base import StripeManager, StripeModel, StripeQuerySet, id_of, stripe_int
 from .customer import Customer, CustomerQuerySet
 
@@ -343,6 +344,16 @@ class Charge(StripeModel):
     transfer_group = StripeProperty("The transfer group of the charge (Connect).")
 
     objects = StripeManager.from_queryset(ChargeQuerySet)()  # type: ignore[misc]
+
+    class Meta(StripeModel.Meta):
+        indexes = [
+            # The admin finds a charge by the receipt number a customer quotes.
+            models.Index(
+                KeyTransform("receipt_number", "stripe_data"),
+                name="djstripe_charge_receipt_number",
+            ),
+        ]
+        permissions = [("refund_charge", "Can refund charges in Stripe")]
 
     def __str__(self) -> str:
         amount = get_friendly_currency_amount(self.amount or 0, self.currency)
@@ -727,6 +738,13 @@ class Event(StripeModel):
 
     class Meta:
         get_latest_by = "created"
+        indexes = [
+            # The admin finds an event by the id of the object it carries.
+            models.Index(
+                KeyTransform("id", KeyTransform("object", "data")),
+                name="djstripe_event_object_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"type={self.type}, id={self.id}"

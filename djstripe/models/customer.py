@@ -17,13 +17,17 @@ from django.db import models
 from django.db.models import Q
 
 from .. import stripe_api, sync
-from ..exceptions import MultipleSubscriptionException
+from ..exceptions import ImpossibleAPIRequest, MultipleSubscriptionException
 from ..fields import StripeCharField, StripeForeignKey, stripe_id_of, to_minor_units
 from ..properties import StripeProperty
 from ..settings import djstripe_settings
 from .base import StripeManager, StripeModel, StripeQuerySet, id_of, stripe_now
 from .billing import CURRENT_STATUSES, Coupon, Invoice, InvoiceItem, Subscription
+from .idempotency import IdempotencyKey
 from .payment_methods import DjstripePaymentSource, PaymentMethod
+
+#: The API version that removed ``coupon`` from customers (``add_coupon``).
+CUSTOMER_COUPON_REMOVED_IN = "2025-03-31"
 
 if TYPE_CHECKING:
     from .core import Charge, Product
@@ -328,7 +332,13 @@ class Customer(StripeModel):
             .first()
         )
         if existing is not None:
-            return cast(Customer, existing), False
+            return existing, False
+        # The same key for every attempt: a retry after a lost answer gets
+        # Stripe's first customer back instead of creating a second one.
+        kwargs.setdefault(
+            "idempotency_key",
+            IdempotencyKey.key_for("customer", f"create:{subscriber.pk}", livemode),
+        )
         customer = cls.create(
             subscriber,
             stripe_account=stripe_account,
@@ -403,8 +413,20 @@ class Customer(StripeModel):
     def add_coupon(self, coupon: Any, idempotency_key: str | None = None) -> Customer:
         """Add a coupon to a Customer.
 
-        The coupon can be a Coupon object, or a valid Stripe Coupon ID.
+        The coupon can be a Coupon object, or a valid Stripe Coupon ID. Stripe
+        removed a customer's ``coupon`` in API version 2025-03-31.basil (no
+        successor exists on customers), so on that version and later this
+        raises :class:`~djstripe.exceptions.ImpossibleAPIRequest` before any
+        request: apply the coupon to a subscription's ``discounts`` instead.
         """
+        version = stripe_api.api_version()
+        if version >= CUSTOMER_COUPON_REMOVED_IN:
+            raise ImpossibleAPIRequest(
+                f"Stripe API version {version} has no coupon on customers (removed "
+                f"in {CUSTOMER_COUPON_REMOVED_IN}.basil): apply the coupon to a "
+                "subscription's discounts, or pin DJSTRIPE_STRIPE_API_VERSION to an "
+                "older version."
+            )
         data = self._api_update(coupon=id_of(coupon), idempotency_key=idempotency_key)
         return self._mirror(data)
 
@@ -491,6 +513,12 @@ class Customer(StripeModel):
             if error.code != "resource_missing":  # already deleted in Stripe
                 raise
         sync.delete(type(self), self.id)
+        if self.subscriber_id is not None:
+            # A new customer for this subscriber must not get this one back
+            # from Stripe's memory of the creating request's key.
+            IdempotencyKey.objects.filter(
+                action=f"customer:create:{self.subscriber_id}"
+            ).delete()
         self.refresh_from_db()
 
     def send_invoice(self, **kwargs: Any) -> bool:

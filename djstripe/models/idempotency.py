@@ -34,6 +34,16 @@ class IdempotencyKey(models.Model):
     def __str__(self) -> str:
         return str(self.uuid)
 
+    @classmethod
+    def key_for(cls, object_type: str, action: str, livemode: bool) -> str:
+        """The key for ``"<object_type>:<action>"`` in this mode, the same
+        one on every call until the row is deleted (dj-stripe's
+        ``get_idempotency_key``)."""
+        key, _ = cls.objects.get_or_create(
+            action=f"{object_type}:{action}", livemode=bool(livemode)
+        )
+        return str(key.uuid)
+
     @property
     def is_expired(self) -> bool:
         """Whether Stripe has forgotten the key (24 hours after its use)."""

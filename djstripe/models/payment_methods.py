@@ -23,9 +23,9 @@ from ..fields import (
     StripeForeignKey,
     StripeIntegerField,
 )
+from ..money import humanize
 from ..properties import StripeProperty
 from ..sync.parents import ParentList
-from ._money import humanize
 from .base import StripeModel, StripeQuerySetMixin, id_of
 
 #: A customer's cards, bank accounts and sources: one list for the three.

@@ -690,7 +690,8 @@ def _execute_gated_insert(
             f"WHERE {accepts} RETURNING {parts.returning}"
         )
 
-    rows = [{**row, **parts.constants} for row in rows]
+    constants = _polymorphic_type(model, connection)
+    rows = [{**row, **constants} for row in rows]
     verdicts: dict[str, gate.Verdict] = {}
     parent_pks: dict[str, Any] = {}
     now = {row["id"]: row["djstripe_updated"] for row in rows}
@@ -728,8 +729,6 @@ class _GatedWrite:
     returning: str
     created_from_db: Callable[[Any], Any]
     updated_from_db: Callable[[Any], Any]
-    #: Values every row of the model gets (the concrete type of a polymorphic row).
-    constants: dict[str, Any]
 
 
 @functools.lru_cache(maxsize=256)
@@ -767,13 +766,13 @@ def _gated_write(model: type[StripeModel], connection: Any) -> _GatedWrite:
         ),
         created_from_db=_from_db(model._meta.get_field("djstripe_created"), connection),
         updated_from_db=_from_db(model._meta.get_field("djstripe_updated"), connection),
-        constants=_polymorphic_type(model, connection),
     )
 
 
 def _polymorphic_type(model: type[StripeModel], connection: Any) -> dict[str, Any]:
     """For a django-polymorphic model, its content type, which the ORM would
-    set on save: queries through the parent return each row as its type."""
+    set on save: queries through the parent return each row as its type.
+    (Django caches content types, and clears its cache when they change.)"""
     if not any(f.name == "polymorphic_ctype" for f in model._meta.concrete_fields):
         return {}
     content_types = apps.get_model("contenttypes", "ContentType").objects
@@ -795,8 +794,8 @@ def _write_model(
     """Gate and write one model's observations against what was read of
     them; return the ids of ties for Stripe to settle."""
     to_write: list[dict[str, Any]] = []
-    #: Rows an event's ``previous_attributes`` may place: gated with them.
-    placed: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    #: Ties the event's ``previous_attributes`` placed, on the row just read.
+    placed: list[dict[str, Any]] = []
     confirmed: dict[datetime.datetime, list[str]] = {}
     ties: list[str] = []
     for stripe_id, obs in observations.items():
@@ -812,20 +811,14 @@ def _write_model(
             confirmed.setdefault(obs.observed_at, []).append(stripe_id)
         elif verdict in (gate.Verdict.CREATED, gate.Verdict.UPDATED):
             row = _row(model, obs, owner_account, data)
-            if obs.previous:
-                placed.append((row, obs.previous))
-            else:
-                to_write.append(row)
-    if to_write:
-        _execute_gated_insert(model, to_write, tie_wins=tie_wins)
-    sql = gate.dialect(connections[router.db_for_write(model)].vendor)
-    for row, previous in placed:
-        # Where SQL cannot spell the comparison, the rule was just evaluated
-        # on the row read in this transaction: let the tie through.
-        spelled = gate.can_render_follows(sql, previous)
-        _execute_gated_insert(
-            model, [row], previous=previous, tie_wins=tie_wins or not spelled
-        )
+            tie = stored.exists and gate.holds(gate.Tie(), stored, new)
+            (placed if tie else to_write).append(row)
+    # A placed tie was judged on the row read in this transaction, where
+    # Python compares JSON exactly (SQLite compares JSON text): it is written
+    # as Stripe's answer would be, still never over newer data.
+    for rows, wins in ((to_write, tie_wins), (placed, True)):
+        if rows:
+            _execute_gated_insert(model, rows, tie_wins=wins)
     for seen_at, ids in confirmed.items():
         _bump_stamps(model, ids, seen_at)
     return ties

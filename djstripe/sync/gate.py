@@ -121,6 +121,11 @@ class Observed:
     tie_wins: bool = False
 
 
+def holds(term: Term, stored: Stored, new: Observed) -> bool:
+    """Whether ``term`` holds of ``new`` over ``stored`` (the Python rendering)."""
+    return _evaluate(term, stored, new)
+
+
 def _evaluate(term: Term, stored: Stored, new: Observed) -> bool:
     match term:
         case Any_(terms):
@@ -323,17 +328,7 @@ def render_sql(
     raise TypeError(f"not a term of the gate: {term!r}")
 
 
-def can_render_follows(sql: Dialect, previous: dict[str, Any] | None) -> bool:
-    """Whether :class:`Follows` of ``previous`` can be spelled in ``sql``."""
-    return all(
-        sql.json_leaf("x", path, value) is not None
-        for path, value in _leaves(previous or {})
-    )
-
-
-def _follows_sql(
-    sql: Dialect, column: str, previous: dict[str, Any] | None
-) -> tuple[str, list[Any]]:
+def _follows_sql(sql: Dialect, column: str, previous: dict | None) -> tuple[str, list]:
     """:class:`Follows` in SQL; false when there is nothing to compare, or a
     path the database cannot spell (the engine's read then decides)."""
     leaves = [

@@ -13,6 +13,7 @@ import datetime
 import traceback
 from typing import Any, TextIO, cast
 
+import stripe
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
@@ -29,6 +30,7 @@ from djstripe.sync.backfill import (
 )
 from djstripe.sync.checkpoints import scope_for
 from djstripe.sync.progress import LogProgress, Progress, TerminalProgress
+from djstripe.sync.report import short_reason
 from djstripe.sync.verify import verify
 
 
@@ -230,8 +232,13 @@ class Command(BaseCommand):
 
 def _connected_accounts(key: str) -> list[str]:
     """The ids of the accounts connected to the key's platform."""
-    return [
-        account["id"]
-        for page in stripe_api.iter_pages("/v1/accounts", api_key=key)
-        for account in page
-    ]
+    try:
+        return [
+            account["id"]
+            for page in stripe_api.iter_pages("/v1/accounts", api_key=key)
+            for account in page
+        ]
+    except stripe.StripeError as exc:
+        raise CommandError(
+            f"Cannot list the connected accounts: {short_reason(exc)}"
+        ) from exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..fields import currency_exponent, to_major_units
+from .fields import currency_exponent, to_major_units
 
 #: The sigils dj-stripe prints; other currencies show their code only.
 CURRENCY_SIGILS = {"CAD": "$", "EUR": "€", "GBP": "£", "USD": "$"}

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('djstripe', '0002_apimodels_subscription_period_plan'),
+        ('djstripe', '0005_subscription_period_plan'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("djstripe", "0001_initial"),
+        ("djstripe", "0004_switch_from_dj_stripe"),
     ]
 
     operations = [
