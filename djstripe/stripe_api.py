@@ -591,7 +591,9 @@ def api_version() -> str:
     return djstripe_settings.STRIPE_API_VERSION or stripe.api_version
 
 
-def _resource_options(api_key: str | None, stripe_account: str | None) -> dict:
+def _resource_options(
+    api_key: str | None, stripe_account: str | None
+) -> dict[str, Any]:
     """The request options of a resource call, as :func:`get_client` pins them."""
     _install_default_http_client()
     api_key = api_key or djstripe_settings.STRIPE_SECRET_KEY

@@ -76,7 +76,7 @@ def get_queryset(pks: Iterable[Any], model_name: str) -> QuerySet[Any]:
 
 def clear_expired_idempotency_keys() -> int:
     """Delete the ``IdempotencyKey`` rows older than 24 hours; return how many."""
-    model = get_model("IdempotencyKey")
+    model: Any = get_model("IdempotencyKey")
     threshold = timezone.now() - IDEMPOTENCY_KEY_LIFETIME
     deleted: int
     deleted, _ = model.objects.filter(created__lt=threshold).delete()

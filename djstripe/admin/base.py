@@ -28,7 +28,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -71,7 +71,7 @@ def _relation_target(model: type[models.Model], name: str) -> str:
     return field.target_field.name if isinstance(field, models.ForeignKey) else ""
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Viewing only: no add, change or delete, whatever the user's permissions.
 
     Django renders the change view read-only for users with the view (or
@@ -124,9 +124,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         allowed: set[str] = set()
         for item in list_filter:
             if isinstance(item, type):  # a SimpleListFilter
-                allowed.add(item.parameter_name)
+                allowed.add(item.parameter_name)  # type: ignore[attr-defined]
                 continue
-            name = item[0] if isinstance(item, list | tuple) else item
+            name: Any = item[0] if isinstance(item, list | tuple) else item
             allowed |= {name, *(f"{name}__{lookup}" for lookup in _FILTER_LOOKUPS)}
             target = _relation_target(self.model, name)
             if target:
@@ -145,7 +145,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
             lookup for lookup in allowed if lookup.split("__", 1)[0] not in secret
         )
 
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
         queryset = super().get_queryset(request)
         # A polymorphic parent lists its own rows, not one query per child type.
         if hasattr(queryset, "non_polymorphic"):
@@ -182,9 +182,9 @@ class StripeModelAdmin(ReadOnlyAdmin):
     ) -> dict[str, Any]:
         """The changelist options ``model``'s fields call for."""
         names = columns.field_names(model)
-        shown = pages.LIST_COLUMNS.get(model._meta.model_name) or cls.column_names(
-            model
-        )
+        shown = pages.LIST_COLUMNS.get(
+            model._meta.model_name or ""
+        ) or cls.column_names(model)
         list_display = [columns.column_for(model, name, site.name) for name in shown]
 
         enums = columns.enum_fields(model)[:3]
@@ -230,7 +230,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
         return list(dict.fromkeys(shown))
 
     @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
-    def action_checkbox(self, obj: Any) -> str:
+    def action_checkbox(self, obj: Any) -> SafeString:
         """Django's row checkbox, labelled the way the admin labels objects."""
         attrs = {
             "class": "action-select",
@@ -239,13 +239,13 @@ class StripeModelAdmin(ReadOnlyAdmin):
             ),
         }
         checkbox = forms.CheckboxInput(attrs, lambda value: False)
-        return checkbox.render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+        return checkbox.render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))  # type: ignore[attr-defined]
 
     # -- Search ----------------------------------------------------------------------
 
     def get_search_results(
-        self, request: HttpRequest, queryset: models.QuerySet, search_term: str
-    ) -> tuple[models.QuerySet, bool]:
+        self, request: HttpRequest, queryset: models.QuerySet[Any], search_term: str
+    ) -> tuple[models.QuerySet[Any], bool]:
         """What operators paste, found through indexes first.
 
         A term shaped like a Stripe id (or the start of one, ``cus_Q8x``), a
@@ -336,7 +336,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
             cache[name] = columns.column_for(self.model, name, self.admin_site.name)
         return cache[name]
 
-    def _tables(self) -> list:
+    def _tables(self) -> list[Any]:
         """The bounded tables of related rows this model's page shows."""
         if "_tables_cache" not in self.__dict__:
             self._tables_cache = [
@@ -454,7 +454,9 @@ class StripeModelAdmin(ReadOnlyAdmin):
             display.admin_changelist_url(self.model, self.admin_site.name)
         )
 
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: Any = None
+    ) -> HttpResponse:
         extra_context = dict(extra_context or {})
         if self.can_sync_all(request):
             opts = self.opts
@@ -508,7 +510,7 @@ def _has_relation(model: type[models.Model], accessor: str) -> bool:
     return any(r.get_accessor_name() == accessor for r in model._meta.related_objects)
 
 
-def _reverse_relations(model: type[models.Model], site: admin.AdminSite) -> list:
+def _reverse_relations(model: type[models.Model], site: admin.AdminSite) -> list[Any]:
     """Relations into ``model`` from models this admin site shows."""
     return [
         rel

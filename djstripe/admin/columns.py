@@ -355,7 +355,7 @@ def column_for(
 
 
 def _field_column(
-    model: type[models.Model], field: models.Field, site_name: str
+    model: type[models.Model], field: models.Field[Any, Any], site_name: str
 ) -> str | Callable[[Any], Any]:
     amounts = dict(amount_fields(model))
     if is_secret(field):
@@ -365,9 +365,13 @@ def _field_column(
     if isinstance(field, models.ForeignKey):
         return relation_column(field, site_name)
     if field.name in STATUS_NAMES:
-        return status_column(field.name, field.verbose_name, ordering=field.name)
+        return status_column(
+            field.name, cast(str, field.verbose_name), ordering=field.name
+        )
     if isinstance(field, models.DateTimeField):
-        return date_column(field.name, field.verbose_name, ordering=field.name)
+        return date_column(
+            field.name, cast(str, field.verbose_name), ordering=field.name
+        )
     if isinstance(field, models.JSONField):
         return json_column(field)
     return field.name

@@ -124,22 +124,22 @@ OVERRIDES: dict[str, dict[str, Any]] = {
 
 
 #: Admins written for one model, by model name.
-ADMINS: dict[str, type[admin.ModelAdmin]] = {
+ADMINS: dict[str, type[admin.ModelAdmin[Any]]] = {
     "webhookeventtrigger": WebhookEventTriggerAdmin,
 }
 
 
-def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin]:
+def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin[Any]]:
     """The admin class of ``model``: its own, or the generic one plus any
     mixins and overrides its name calls for."""
     name = model._meta.model_name
     if name in ADMINS:
         return ADMINS[name]
     base = StripeModelAdmin if issubclass(model, StripeModel) else RecordAdmin
-    mixins = MIXINS.get(name, ())
+    mixins = MIXINS.get(name or "", ())
     if name in pages.FACT_MIXINS:
         mixins = (*mixins, pages.FACT_MIXINS[name])
-    attrs = dict(OVERRIDES.get(name, {}))
+    attrs = dict(OVERRIDES.get(name or "", {}))
     if not mixins and not attrs:
         return base
     attrs["__module__"] = __name__
@@ -152,7 +152,7 @@ def register_all(site: admin.AdminSite = admin.site) -> list[type[models.Model]]
     A project that registered its own admin for a model keeps it. The site's
     app list then shows djstripe's models by area (see ``areas``).
     """
-    site.get_app_list = areas.grouped(site.get_app_list)
+    site.get_app_list = areas.grouped(site.get_app_list)  # type: ignore[method-assign]
     added = []
     for model in apps.get_app_config("djstripe").get_models():
         if site.is_registered(model):

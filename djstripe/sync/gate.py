@@ -328,7 +328,9 @@ def render_sql(
     raise TypeError(f"not a term of the gate: {term!r}")
 
 
-def _follows_sql(sql: Dialect, column: str, previous: dict | None) -> tuple[str, list]:
+def _follows_sql(
+    sql: Dialect, column: str, previous: dict[str, Any] | None
+) -> tuple[str, list[Any]]:
     """:class:`Follows` in SQL; false when there is nothing to compare, or a
     path the database cannot spell (the engine's read then decides)."""
     leaves = [
