@@ -31,13 +31,13 @@ import contextlib
 import datetime
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.db import connections, router, transaction
-from django.db.models import BooleanField, F, Value
+from django.db.models import BooleanField, F, Field, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -124,7 +124,9 @@ def _is_stripe_object(value: Any) -> bool:
 
 
 def _collect_nested(
-    value: Any, found: list[tuple[dict[str, Any], dict[str, Any] | None]], parent=None
+    value: Any,
+    found: list[tuple[dict[str, Any], dict[str, Any] | None]],
+    parent: Any = None,
 ) -> None:
     """Append ``(object, embedding object)`` for every mirrored object nested
     anywhere inside ``value``; the embedding object is the nearest enclosing
@@ -204,14 +206,17 @@ def _observations(
     objects: Iterable[dict[str, Any]],
     observed_at: datetime.datetime,
     result: UpsertResult,
-) -> tuple[dict[type, dict[str, _Observation]], list[tuple[type, dict[str, Any]]]]:
+) -> tuple[
+    dict[type[StripeModel], dict[str, _Observation]],
+    list[tuple[type[StripeModel], dict[str, Any]]],
+]:
     """Group ``objects`` and everything nested in them by model, one per id.
 
     A top-level object wins over a nested copy of the same object; among
     equals, the later one wins (it is the later observation).
     """
-    groups: dict[type, dict[str, _Observation]] = {}
-    deletions: list[tuple[type, dict[str, Any]]] = []
+    groups: dict[type[StripeModel], dict[str, _Observation]] = {}
+    deletions: list[tuple[type[StripeModel], dict[str, Any]]] = []
 
     def add(
         data: dict[str, Any],
@@ -336,8 +341,15 @@ def _states_query(
             tombstone._base_manager.filter(stripe_id__in=every_id),
             Value(-1),
             F("stripe_id"),
-            Value(None, output_field=first._meta.get_field(STAMP)),
-            Value(None, output_field=first._meta.get_field("stripe_data")),
+            Value(
+                None, output_field=cast(Field[Any, Any], first._meta.get_field(STAMP))
+            ),
+            Value(
+                None,
+                output_field=cast(
+                    Field[Any, Any], first._meta.get_field("stripe_data")
+                ),
+            ),
         )
     )
     union = queries[0].union(*queries[1:], all=True)
@@ -428,7 +440,7 @@ def _inherit_parent(
     """
     if parent is None or not model.stripe_parent_field:
         return
-    field = model._meta.get_field(model.stripe_parent_field)
+    field: Any = model._meta.get_field(model.stripe_parent_field)
     if row.get(field.attname):
         return
     if registry.model_for(parent.get("object")) is field.related_model:
@@ -464,7 +476,7 @@ def _insert_chunks(
     rows: list[dict[str, Any]],
     statement: Callable[[str, str, int], str],
     marks: str | None = None,
-    extra_params: list[Any] = (),
+    extra_params: Sequence[Any] = (),
     *,
     table_model: Any = None,
 ) -> list[tuple[Any, ...]]:
@@ -536,7 +548,7 @@ def _write_children(
     def statement(head: str, marks: str, n: int) -> str:
         return (
             f"{head} VALUES {', '.join([f'({marks})'] * n)} "
-            f"ON CONFLICT ({qn(link.column)}) {action}"
+            f"ON CONFLICT ({qn(cast(str, link.column))}) {action}"
         )
 
     _insert_chunks(model, rows, statement, table_model=model)
@@ -576,7 +588,8 @@ def _bump_stamps(
         new_stamp="%s",
     )
     newer, _ = gate.render_sql(gate.Newer(), gate.dialect(connection.vendor), columns)
-    stamp = model._meta.get_field(STAMP).get_db_prep_save(observed_at, connection)
+    stamp_field = cast(Field[Any, Any], model._meta.get_field(STAMP))
+    stamp = stamp_field.get_db_prep_save(observed_at, connection)
     model._base_manager.filter(id__in=ids).filter(
         RawSQL(newer, [stamp], output_field=BooleanField())
     ).update(**{STAMP: observed_at})
@@ -886,7 +899,7 @@ def _observed_at_of(objects: Any) -> datetime.datetime | None:
     if stamp is None and isinstance(objects, list | tuple) and objects:
         stamps = [getattr(obj, "observed_at", None) for obj in objects]
         if None not in stamps:
-            stamp = max(stamps)
+            stamp = max(cast(list[datetime.datetime], stamps))
     return stamp
 
 
@@ -974,9 +987,10 @@ def delete(
     (``stripe_soft_delete_field``) are marked instead of removed.
     """
     if isinstance(model, str):
-        model = registry.model_for(model)
-        if model is None:
+        found = registry.model_for(model)
+        if found is None:
             return
+        model = found
     observed_at = observed_at or _now()
     tombstone = apps.get_model("djstripe", "DeletedStripeObject")
     tombstone._base_manager.get_or_create(

@@ -27,7 +27,7 @@ import enum
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 # -- The expression --------------------------------------------------------------
 
@@ -139,7 +139,7 @@ def _evaluate(term: Term, stored: Stored, new: Observed) -> bool:
         case Tie():
             return stored.stamp == new.stamp
         case Same():
-            return stored.data == new.data
+            return bool(stored.data == new.data)
         case Follows():
             leaves = list(_leaves(new.previous or {}))
             return bool(leaves) and all(
@@ -338,7 +338,8 @@ def _follows_sql(
     ]
     if not leaves or None in leaves:
         return "1 = 0", []
+    spelled = cast(list[tuple[str, list[Any]]], leaves)
     return (
-        "(" + " AND ".join(text for text, _ in leaves) + ")",
-        [p for _, params in leaves for p in params],
+        "(" + " AND ".join(text for text, _ in spelled) + ")",
+        [p for _, params in spelled for p in params],
     )
