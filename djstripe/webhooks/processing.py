@@ -27,7 +27,7 @@ import json
 import logging
 import traceback as traceback_module
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, DataError, transaction
@@ -42,6 +42,8 @@ from ..settings import djstripe_settings
 from .registry import call_handlers, handlers_for
 
 if TYPE_CHECKING:
+    from django.dispatch import Signal
+
     from djstripe.models import Event, WebhookEventTrigger
 
 logger = logging.getLogger("djstripe.webhooks")
@@ -88,7 +90,7 @@ def parse_event(body: bytes | str) -> dict[str, Any]:
         raise InvalidEvent(f"Body is not valid JSON: {_quote(exc, 120)}") from None
     data = clean_json(data, body)
     check_event(data)
-    return data
+    return cast(dict[str, Any], data)
 
 
 def check_event(data: Any) -> None:
@@ -159,7 +161,7 @@ def _created(data: dict[str, Any]) -> datetime.datetime:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=datetime.UTC)
         return parsed.replace(microsecond=0)
-    return timestamp_to_datetime(int(value))
+    return cast(datetime.datetime, timestamp_to_datetime(int(value)))
 
 
 # -- Thin events ------------------------------------------------------------------
@@ -288,7 +290,11 @@ def _mirror(event: dict[str, Any], api_key: str | None) -> Outcome:
     policy = djstripe_settings.refetch_policy(object_type or "")
     deletion = is_deletion(event)
     result = sync.UpsertResult()
-    options = {"api_key": api_key, "stripe_account": account, "owner_account": account}
+    options: dict[str, Any] = {
+        "api_key": api_key,
+        "stripe_account": account,
+        "owner_account": account,
+    }
 
     model = sync.model_for(object_type)
     fresh = None
@@ -321,8 +327,8 @@ def _run_handlers(outcome: Outcome) -> Event | None:
     if handlers:
         call_handlers(event)
     if has_receivers:
-        type_signal.send(sender=Event, event=event)
-    return event
+        cast("Signal", type_signal).send(sender=Event, event=event)
+    return cast("Event", event)
 
 
 def process_event_data(data: dict[str, Any], api_key: str | None = None) -> Event:
@@ -331,7 +337,7 @@ def process_event_data(data: dict[str, Any], api_key: str | None = None) -> Even
     from djstripe.models import Event
 
     outcome = apply_event(data, api_key)
-    return Event.objects.get(id=outcome.event_id)
+    return cast("Event", Event.objects.get(id=outcome.event_id))
 
 
 # -- Triggers ---------------------------------------------------------------------
