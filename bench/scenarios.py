@@ -157,7 +157,7 @@ WEBHOOK_TYPES = (
 )
 
 
-def _event_mix(count: int) -> list[dict]:
+def _event_mix(count: int, fake: FakeStripe | None = None) -> list[dict]:
     """``count`` realistic events, from running a shop's flows on the fake.
 
     The fake's clock moves a second between steps, as a real shop's requests
@@ -165,7 +165,7 @@ def _event_mix(count: int) -> list[dict]:
     a tie costs a read (or, when the event cannot be placed by its
     ``previous_attributes``, a Stripe request); the engine tests cover those.
     """
-    fake = FakeStripe(seed=7)
+    fake = fake or FakeStripe(seed=7)
     v1 = fake.client().v1
     events: list[dict] = []
     round_ = 0

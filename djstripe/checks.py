@@ -79,10 +79,10 @@ def check_webhook_settings(
                     id="djstripe.E002",
                 )
             )
-    if djstripe_settings.WEBHOOK_PROCESSING not in ("inline", "task"):
+    if djstripe_settings.WEBHOOK_PROCESSING not in ("inline", "task", "store"):
         messages.append(
             checks.Error(
-                "DJSTRIPE_WEBHOOK_PROCESSING must be 'inline' or 'task'.",
+                "DJSTRIPE_WEBHOOK_PROCESSING must be 'inline', 'task' or 'store'.",
                 id="djstripe.E003",
             )
         )
@@ -94,6 +94,17 @@ def check_webhook_settings(
             checks.Error(
                 f"DJSTRIPE_WEBHOOK_REFETCH values must be one of {REFETCH_POLICIES}.",
                 id="djstripe.E004",
+            )
+        )
+    try:
+        batch_size_valid = djstripe_settings.WEBHOOK_BATCH_SIZE > 0
+    except (TypeError, ValueError):
+        batch_size_valid = False
+    if not batch_size_valid:
+        messages.append(
+            checks.Error(
+                "DJSTRIPE_WEBHOOK_BATCH_SIZE must be a whole number of requests, 1 or more.",
+                id="djstripe.E008",
             )
         )
     return messages

@@ -224,6 +224,13 @@ class DjstripeSettings:
         return int(_get("DJSTRIPE_WEBHOOK_TASK_MAX_ATTEMPTS", 5))
 
     @property
+    def WEBHOOK_BATCH_SIZE(self) -> int:
+        """Stored requests a worker processes together (see
+        :mod:`djstripe.webhooks.drain`); 1, in task mode, queues one task per
+        request, as before batching."""
+        return int(_get("DJSTRIPE_WEBHOOK_BATCH_SIZE", 1))
+
+    @property
     def WEBHOOK_REFETCH(self) -> str | dict[str, str]:
         """``never``, ``on_tie`` or ``always``; or a dict by Stripe object type
         with an optional ``"*"`` default."""

@@ -1,9 +1,10 @@
 """Background processing of webhook events with Django Tasks.
 
 With ``DJSTRIPE_WEBHOOK_PROCESSING = "task"`` the webhook view stores and
-verifies the request, enqueues :data:`process_webhook_trigger` and answers
-200 at once; a worker of the project's task backend (``TASKS`` setting)
-applies the event. ``django.tasks`` is used on Django 6, the ``django-tasks``
+verifies the request, enqueues :data:`process_webhook_trigger` (or, with
+``DJSTRIPE_WEBHOOK_BATCH_SIZE`` above 1, :data:`drain_webhook_triggers`,
+which processes whatever is waiting in one pass) and answers 200 at once; a
+worker of the project's task backend (``TASKS`` setting) applies the event. ``django.tasks`` is used on Django 6, the ``django-tasks``
 backport on Django 5.2.
 
 Django Tasks has no retry policy of its own, so a failed attempt schedules
@@ -76,9 +77,30 @@ def process_webhook_trigger(trigger_id: int, attempt: int = 1) -> str:
     return "processed"
 
 
+@task()
+def drain_webhook_triggers(limit: int | None = None) -> str:
+    """Process up to ``limit`` (``DJSTRIPE_WEBHOOK_BATCH_SIZE``) waiting
+    requests together, whichever request queued this task; see
+    :mod:`djstripe.webhooks.drain`. Each failure is recorded on its request
+    and retried by :data:`process_webhook_trigger`, as in one-by-one mode."""
+    from .webhooks.drain import drain
+
+    report = drain(limit)
+    for trigger_id in report.failed:
+        schedule_retry(trigger_id, 1)
+    return (
+        f"claimed {report.claimed}, processed {report.processed} "
+        f"({report.batched} together), failed {len(report.failed)}"
+    )
+
+
 def enqueue_trigger(trigger: WebhookEventTrigger) -> None:
-    """Queue the processing of ``trigger`` (a stored, verified request)."""
-    process_webhook_trigger.enqueue(trigger.pk)
+    """Queue the processing of ``trigger`` (a stored, verified request): on
+    its own, or, with ``DJSTRIPE_WEBHOOK_BATCH_SIZE`` above 1, by a drain."""
+    if djstripe_settings.WEBHOOK_BATCH_SIZE > 1:
+        drain_webhook_triggers.enqueue()
+    else:
+        process_webhook_trigger.enqueue(trigger.pk)
 
 
 def retry_delay(attempt: int) -> datetime.timedelta:

@@ -226,20 +226,22 @@ def test_webhook_requests_newest_first_with_filters(triggers, superuser, client)
     assert client.get(url, {"created__gte": "2000-01-01"}).status_code == 200
 
 
-@pytest.mark.parametrize("outcome", ["returns_false", "raises", "succeeds"])
-def test_reprocess_button_reports_failure_either_way(
+@pytest.mark.parametrize("outcome", ["fails", "refused", "succeeds"])
+def test_reprocess_button_reports_each_outcome(
     triggers, superuser, client, monkeypatch, outcome
 ):
+    from djstripe.exceptions import NotVerifiedError, ProcessingError
+    from djstripe.webhooks.processing import Outcome
+
     Trigger = _model("WebhookEventTrigger")
     trigger = triggers[1]
 
     def process(self, **kwargs):
-        if outcome == "raises":
-            raise RuntimeError("refused: the request was not verified")
-        if outcome == "returns_false":
-            self.exception = "InvalidEvent: no such type"
-            return False
-        return True
+        if outcome == "refused":
+            raise NotVerifiedError("the request was not verified")
+        if outcome == "fails":
+            raise ProcessingError("InvalidEvent: no such type")
+        return Outcome("evt_1", "invoice.paid", new=True)
 
     monkeypatch.setattr(Trigger, "process", process)
     page = client.get(change_url(Trigger, trigger.pk)).content.decode()
@@ -251,6 +253,7 @@ def test_reprocess_button_reports_failure_either_way(
     messages = " ".join(str(m) for m in response.context["messages"])
     if outcome == "succeeds":
         assert "Re-processed 1" in messages
+    elif outcome == "refused":
+        assert "Refused" in messages and "not verified" in messages
     else:
-        assert "Could not re-process" in messages
-        assert ("not verified" in messages) or ("no such type" in messages)
+        assert "Could not re-process" in messages and "no such type" in messages

@@ -381,3 +381,17 @@ def test_get_or_create_retries_with_the_same_idempotency_key(fake_stripe, user):
     assert IdempotencyKey.key_for("customer", f"create:{user.pk}", False) == str(
         key.uuid
     )
+
+
+def test_api_list_reads_every_page_with_the_models_expansions(fake_stripe):
+    from djstripe import stripe_api
+
+    for i in range(150):
+        fake_stripe.create("customer", {"email": f"c{i}@example.com"})
+    with stripe_api.counter.counting() as count:
+        listed = list(Customer.api_list(email="c7@example.com"))
+    assert [c["email"] for c in listed] == ["c7@example.com"]
+    assert count.total == 1
+    with stripe_api.counter.counting() as count:
+        assert len(list(Customer.api_list())) == 150
+    assert count.total == 2  # pages of 100

@@ -73,10 +73,21 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("Fraud", ("review", "earlyfraudwarning")),
+    (
+        "Issuing",
+        (
+            "issuingcardholder",
+            "issuingcard",
+            "issuingauthorization",
+            "issuingtransaction",
+            "issuingdispute",
+        ),
+    ),
+    ("Identity", ("verificationsession", "verificationreport")),
     ("Entitlements", ("feature", "productfeature", "activeentitlement")),
     ("Webhooks and events", ("event", "webhookeventtrigger")),
     ("Sync state", ("synccheckpoint", "deletedstripeobject")),
-    ("Settings", ("apikey", "webhookendpoint")),
+    ("Settings", ("apikey", "webhookendpoint", "idempotencykey")),
 )
 #: Where a model no area names goes.
 OTHER = "Other"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -242,6 +243,26 @@ class StripeModel(models.Model):
         return f"{field.related_model.stripe_class_url()}/{parent_id}/{sub_path}"
 
     # -- Stripe round trip -------------------------------------------------------
+
+    @classmethod
+    def api_list(
+        cls, api_key: str | None = None, **params: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Every object of this type in Stripe, read a page of 100 at a time with
+        this model's ``expand_fields`` (dj-stripe's ``api_list``; Stripe's list
+        filters and ``stripe_account`` as keyword arguments). Nothing is mirrored:
+        pass the objects to :func:`djstripe.sync.upsert`, or use the back-fill."""
+        from ..sync.plan import list_params
+
+        params = {**list_params(cls), **params}
+        stripe_account = params.pop("stripe_account", None)
+        for page in stripe_api.iter_pages(
+            cls.stripe_class_url(),
+            params,
+            api_key=api_key or djstripe_settings.STRIPE_SECRET_KEY,
+            stripe_account=stripe_account,
+        ):
+            yield from page
 
     @classmethod
     def api_retrieve_data(

@@ -260,7 +260,9 @@ class WebhookEventTrigger(models.Model):
             self.valid = any(secrets)
         return self.valid
 
-    def process(self, *, force: bool = False) -> Outcome:
+    def process(
+        self, save: bool = True, api_key: str | None = None, *, force: bool = False
+    ) -> Outcome:
         """(Re)process the stored event now and return what that did.
 
         Raises :class:`~djstripe.exceptions.NotVerifiedError` if the request
@@ -268,7 +270,11 @@ class WebhookEventTrigger(models.Model):
         :class:`~djstripe.exceptions.ProcessingError` if processing failed (the
         failure is recorded on this row first). ``force`` runs the handlers
         again for an event that was already processed.
+
+        dj-stripe's call forms are accepted: ``save=False`` sets the outcome
+        on this row without saving it; ``api_key`` is the key to read Stripe
+        with (default: the settings' key for the event's mode).
         """
         from ..webhooks.processing import process_trigger
 
-        return process_trigger(self, force=force)
+        return process_trigger(self, force=force, api_key=api_key, save=save)

@@ -2,8 +2,10 @@
 
 The order matters. The request is verified first (signature, size, shape:
 pure computation, no database write), then stored (a
-``WebhookEventTrigger``), whatever it holds, so that every delivery and every
-rejection can be inspected; then processed, inline or as a task. What an
+``WebhookEventTrigger``) with that verdict, in one committed statement,
+whatever it holds, so that every delivery and every rejection can be
+inspected and a stored request survives any processing failure; then
+processed, inline (one more statement records the outcome) or as a task. What an
 outsider can make us store is bounded: a rejected request keeps its address,
 the reason, its headers capped to :data:`REJECTED_HEADERS_SIZE` and the first
 ``DJSTRIPE_WEBHOOK_REJECTED_BODY_SIZE`` bytes of its body; only a verified
@@ -71,11 +73,15 @@ def handle_request(
             rejection = None
         except Rejection as error:
             data, rejection = None, error
+        # Stored with its verdict: one statement, committed before processing.
         trigger = WebhookEventTrigger.objects.create(
             remote_ip=_remote_ip(request),
             headers=_stored_headers(request, verified=rejection is None),
             body=_stored_body(body, verified=rejection is None),
             webhook_endpoint=endpoint,
+            valid=rejection is None,
+            event_id=data["id"] if data else None,
+            event_type=data["type"] if data else "",
             exception=rejection.message[:2048] if rejection else "",
         )
     except DatabaseError as exc:
@@ -97,15 +103,15 @@ def handle_request(
         )
         return _reply(rejection.status, rejection.message)
 
-    trigger.valid = True
-    trigger.event_id = data["id"]
-    trigger.event_type = data["type"]
     signals.webhook_post_validate.send(
         sender=WebhookEventTrigger, trigger=trigger, valid=True
     )
     try:
         if djstripe_settings.WEBHOOK_PROCESSING == "task":
             return _enqueue(trigger)
+        if djstripe_settings.WEBHOOK_PROCESSING == "store":
+            # Stored verified and unprocessed: a --follow worker claims it.
+            return _reply(200, f"Event {data['id']} stored.")
         process_trigger(trigger)
     except DatabaseError as exc:
         return _database_failed(trigger, exc)
@@ -183,7 +189,6 @@ def _enqueue(trigger: WebhookEventTrigger) -> HttpResponse:
     """Hand the stored, verified event to the task backend; answer at once."""
     from .. import tasks
 
-    save_trigger(trigger, "event", "event_type")
     try:
         tasks.enqueue_trigger(trigger)
     except Exception as exc:  # the backend is down: let Stripe retry

@@ -236,20 +236,32 @@ def apply_event(
             outcome = _mirror_or_reject(data, api_key)
             event = None
             if outcome.new or force:
-                event = _run_handlers(outcome)
+                event = run_handlers(outcome)
     except Exception as exc:
-        signals.webhook_processing_error.send(
-            sender=Event, exception=exc, event_data=data, trigger=trigger
-        )
-        if isinstance(exc, ProcessingError):
-            raise
-        raise ProcessingError(
-            f"Processing event {data['id']} ({data['type']}) failed: {_describe(exc)}"
-        ) from exc
+        raise processing_failed(data, exc, trigger)  # its __cause__ is exc
     if (outcome.new or force) and signals.webhook_post_process.has_listeners(Event):
         event = event or Event.objects.get(id=outcome.event_id)
         signals.webhook_post_process.send(sender=Event, event=event, trigger=trigger)
     return outcome
+
+
+def processing_failed(
+    data: dict[str, Any], exc: Exception, trigger: WebhookEventTrigger | None = None
+) -> ProcessingError:
+    """Send ``webhook_processing_error`` for ``exc`` and return it as the
+    :class:`ProcessingError` to raise (``exc`` as its ``__cause__``)."""
+    from djstripe.models import Event
+
+    signals.webhook_processing_error.send(
+        sender=Event, exception=exc, event_data=data, trigger=trigger
+    )
+    if isinstance(exc, ProcessingError):
+        return exc
+    error = ProcessingError(
+        f"Processing event {data['id']} ({data['type']}) failed: {_describe(exc)}"
+    )
+    error.__cause__ = exc
+    return error
 
 
 #: What the engine raises on data it cannot store (a wrong type, a number too
@@ -277,6 +289,81 @@ def _mirror_or_reject(event: dict[str, Any], api_key: str | None) -> Outcome:
         ) from exc
 
 
+@sensitive_variables("api_key")
+def _upsert_options(event: dict[str, Any], api_key: str | None) -> dict[str, Any]:
+    """The engine's options for an event: its account's key and context."""
+    account = _context_account(event)
+    api_key = api_key or djstripe_settings.get_default_api_key(event.get("livemode"))
+    return {"api_key": api_key, "stripe_account": account, "owner_account": account}
+
+
+def _policy(event: dict[str, Any]) -> str:
+    return djstripe_settings.refetch_policy(event["data"]["object"].get("object") or "")
+
+
+def batchable(event: dict[str, Any]) -> bool:
+    """Whether the event's mirror write needs nothing but its payload, so
+    that it can join others in one engine call (see :func:`mirror_batch`):
+    not a thin event, not a deletion, no refetch of its object."""
+    return (
+        event.get("object") == "event"
+        and not event.get("thin")
+        and not is_deletion(event)
+        and _policy(event) != "always"
+    )
+
+
+@sensitive_variables()
+def mirror_batch(
+    events: list[dict[str, Any]], api_key: str | None = None
+) -> list[Outcome]:
+    """Mirror :func:`batchable` events together, one engine call per account
+    and refetch policy (no handlers), and return their outcomes in order.
+
+    The engine stamps what each event carries with that event's ``created``
+    and keeps the latest observation of each object, so the mirror ends as
+    if the events had been applied one by one. Only two events carrying the
+    same object in the same second cannot be ordered by their stamps: the
+    later one goes to a later call, where the gate settles the tie as it
+    would one by one. An event id seen twice is new at most once: its first
+    occurrence.
+    """
+    from djstripe.models import Event
+
+    rounds: list[dict[tuple[Any, ...], list[dict[str, Any]]]] = []
+    last_round: dict[tuple[Any, ...], int] = {}
+    for event in events:
+        carried = (event["data"]["object"].get("id"), event["created"])
+        index = last_round[carried] + 1 if carried in last_round else 0
+        last_round[carried] = index
+        if index == len(rounds):
+            rounds.append({})
+        options = _upsert_options(event, api_key)
+        refetch = "on_tie" if _policy(event) == "on_tie" else "never"
+        rounds[index].setdefault((*options.values(), refetch), []).append(event)
+    written: set[str] = set()
+    total = sync.UpsertResult()
+    for groups in rounds:
+        for (key, account, owner, refetch), group in groups.items():
+            result = sync.upsert(
+                group,
+                observed_at=max(_created(event) for event in group),
+                refetch=refetch,
+                api_key=key,
+                stripe_account=account,
+                owner_account=owner,
+            )
+            written.update(result.written_ids.get(Event._meta.label, ()))
+            total.merge(result)
+    outcomes = []
+    for event in events:
+        outcomes.append(Outcome(event["id"], event["type"], event["id"] in written))
+        written.discard(event["id"])
+    if outcomes:
+        outcomes[0].result = total  # the batch's counts, reported once
+    return outcomes
+
+
 @sensitive_variables("api_key", "options")
 def _mirror(event: dict[str, Any], api_key: str | None) -> Outcome:
     """Write the event and its object through the engine (no handlers)."""
@@ -285,16 +372,11 @@ def _mirror(event: dict[str, Any], api_key: str | None) -> Outcome:
     created = _created(event)
     obj = event["data"]["object"]
     object_type = obj.get("object")
-    account = _context_account(event)
-    api_key = api_key or djstripe_settings.get_default_api_key(event.get("livemode"))
-    policy = djstripe_settings.refetch_policy(object_type or "")
+    options = _upsert_options(event, api_key)
+    policy = _policy(event)
     deletion = is_deletion(event)
     result = sync.UpsertResult()
-    options: dict[str, Any] = {
-        "api_key": api_key,
-        "stripe_account": account,
-        "owner_account": account,
-    }
+    api_key, account = options["api_key"], options["stripe_account"]
 
     model = sync.model_for(object_type)
     fresh = None
@@ -314,7 +396,7 @@ def _mirror(event: dict[str, Any], api_key: str | None) -> Outcome:
     return Outcome(event["id"], event["type"], new, result)
 
 
-def _run_handlers(outcome: Outcome) -> Event | None:
+def run_handlers(outcome: Outcome) -> Event | None:
     """Call handlers and the per-type signal; load the Event only if needed."""
     from djstripe.models import Event
 
@@ -343,13 +425,21 @@ def process_event_data(data: dict[str, Any], api_key: str | None = None) -> Even
 # -- Triggers ---------------------------------------------------------------------
 
 
-def process_trigger(trigger: WebhookEventTrigger, *, force: bool = False) -> Outcome:
+@sensitive_variables("api_key")
+def process_trigger(
+    trigger: WebhookEventTrigger,
+    *,
+    force: bool = False,
+    api_key: str | None = None,
+    save: bool = True,
+) -> Outcome:
     """Process the event stored in ``trigger``; record the outcome on it.
 
     Raises :class:`NotVerifiedError` if the request failed verification (the
     row is left as it is: its content is not Stripe's), and
     :class:`ProcessingError` if processing failed; the failure is then logged
     and stored on the trigger (exception and traceback) before it is raised.
+    ``save=False`` sets the outcome on ``trigger`` without saving it.
     """
     if not trigger.valid:
         raise NotVerifiedError(
@@ -360,38 +450,55 @@ def process_trigger(trigger: WebhookEventTrigger, *, force: bool = False) -> Out
     try:
         data = parse_event(trigger.body)
         trigger.event_id, trigger.event_type = data["id"], data["type"]
-        outcome = apply_event(data, trigger=trigger, force=force)
+        outcome = apply_event(data, api_key, trigger=trigger, force=force)
     except ProcessingError as error:
-        cause = error.__cause__ or error
-        logger.error(
-            "Processing webhook %s (%s) failed",
-            trigger.pk,
-            trigger.event_type or "?",
-            exc_info=cause,
-        )
-        trigger.processed = False
-        # What the event could not be, or what failed while applying it.
-        trigger.exception = _describe(
-            error if isinstance(error, InvalidEvent) else cause
-        )[:2048]
-        trigger.traceback = "".join(traceback_module.format_exception(cause))
-        _record(trigger)
+        mark_failed(trigger, error)
+        if save:
+            record(trigger)
         raise
+    mark_processed(trigger, outcome)
+    if save:
+        record(trigger)
+    return outcome
+
+
+def mark_failed(trigger: WebhookEventTrigger, error: ProcessingError) -> None:
+    """Log a failed processing and set it on ``trigger`` (not saved)."""
+    cause = error.__cause__ or error
+    logger.error(
+        "Processing webhook %s (%s) failed",
+        trigger.pk,
+        trigger.event_type or "?",
+        exc_info=cause,
+    )
+    trigger.processed = False
+    # What the event could not be, or what failed while applying it.
+    trigger.exception = _describe(error if isinstance(error, InvalidEvent) else cause)[
+        :2048
+    ]
+    trigger.traceback = "".join(traceback_module.format_exception(cause))
+
+
+def mark_processed(trigger: WebhookEventTrigger, outcome: Outcome) -> None:
+    """Set the outcome of a successful processing on ``trigger`` (not saved)."""
     trigger.processed = True
     trigger.exception = ""
     trigger.traceback = ""
     trigger.event_id = outcome.event_id
     trigger.event_type = outcome.event_type
+    trigger.updated = timezone.now()
     if not outcome.new:
         logger.info("Event %s was already processed; nothing to do", outcome.event_id)
-    _record(trigger)
-    return outcome
 
 
-def _record(trigger: WebhookEventTrigger) -> None:
+#: What a processing outcome changes on a trigger, besides its verdict.
+OUTCOME_FIELDS = ("processed", "traceback", "attempts", "event", "event_type")
+
+
+def record(trigger: WebhookEventTrigger) -> None:
     """Save a processing outcome; a database failure is a processing failure."""
     try:
-        save_trigger(trigger, "processed", "traceback", "attempts", *EVENT_FIELDS)
+        save_trigger(trigger, *OUTCOME_FIELDS)
     except DatabaseError as exc:
         raise ProcessingError(
             f"Webhook request {trigger.pk}: could not record the outcome: "

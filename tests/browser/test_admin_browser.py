@@ -153,7 +153,7 @@ def test_customer_subscription_invoice_and_resync(
     page.click(f"#result_list a:text('{subscription.id}')")
     page.wait_for_selector(".field-id")
     assert subscription.id in page.locator(".field-id").inner_text()
-    assert "active" in page.locator("#content").inner_text()
+    assert "active" in page.locator("#content").inner_text().lower()
     screenshot(page, "5-subscription")
 
     invoice_id = subscription.latest_invoice

@@ -102,6 +102,25 @@ NESTED_ONLY = {
 (``/v1/customers/{id}/sources``, ``/v1/accounts/{id}/external_accounts``)."""
 
 
+NOT_SERVED_RESOURCES = {
+    "/v1/identity/verification_reports": "Identity is mirrored (dj-stripe's "
+    "models) but not modelled by the fake.",
+    "/v1/identity/verification_sessions": "Identity is mirrored (dj-stripe's "
+    "models) but not modelled by the fake.",
+    "/v1/issuing/authorizations": "Issuing is mirrored (dj-stripe's models) but "
+    "not modelled by the fake.",
+    "/v1/issuing/cardholders": "Issuing is mirrored (dj-stripe's models) but not "
+    "modelled by the fake.",
+    "/v1/issuing/cards": "Issuing is mirrored (dj-stripe's models) but not "
+    "modelled by the fake.",
+    "/v1/issuing/disputes": "Issuing is mirrored (dj-stripe's models) but not "
+    "modelled by the fake.",
+    "/v1/issuing/transactions": "Issuing is mirrored (dj-stripe's models) but not "
+    "modelled by the fake.",
+}
+"""Mirrored resources the fake serves none of, and why (the walk skips them)."""
+
+
 def _mirrored_prefixes() -> set[str]:
     """The API paths of every model dj-stripe mirrors (``/v1/customers``)."""
     prefixes = set()
@@ -113,7 +132,7 @@ def _mirrored_prefixes() -> set[str]:
             prefixes.add(stripe_class.class_url())
         except (NotImplementedError, AttributeError, stripe.InvalidRequestError):
             continue  # nested only (reversals): walked with their parent
-    return prefixes - NESTED_ONLY
+    return prefixes - NESTED_ONLY - set(NOT_SERVED_RESOURCES)
 
 
 def _in_scope(key: str, prefixes: set[str]) -> bool:

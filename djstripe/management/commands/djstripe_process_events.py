@@ -1,4 +1,6 @@
-"""Replay Stripe events: failed webhooks, chosen ids, or everything since a date.
+"""Replay Stripe events: failed webhooks, chosen ids, or everything since a date;
+or, with ``--follow``, work as a worker that processes stored webhook
+requests in batches as they arrive (see :mod:`djstripe.webhooks.drain`).
 
 Processing is idempotent: an event already applied is mirrored again behind
 the staleness gate (a no-op when nothing is newer) and its handlers do not run
@@ -9,6 +11,8 @@ verification are ever read; each failure is reported and the exit is non-zero.
 from __future__ import annotations
 
 import datetime
+import signal
+import threading
 from collections.abc import Iterable, Iterator
 from fnmatch import fnmatchcase
 from typing import Any
@@ -20,6 +24,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from ... import stripe_api
 from ...exceptions import NotVerifiedError, ProcessingError
 from ...models import Event, WebhookEventTrigger
+from ...settings import djstripe_settings
+from ...webhooks.drain import DrainReport, drain
 from ...webhooks.processing import apply_event
 
 
@@ -74,6 +80,31 @@ class Command(BaseCommand):
             help="Run handlers again for events that were already processed.",
         )
         parser.add_argument("--api-key", default=None)
+        worker = parser.add_argument_group(
+            "worker", "Process stored webhook requests as they arrive, in batches."
+        )
+        worker.add_argument(
+            "--follow",
+            action="store_true",
+            help="Keep processing waiting webhook requests until SIGINT/SIGTERM.",
+        )
+        worker.add_argument(
+            "--batch-size",
+            type=int,
+            default=None,
+            help="Requests per batch (default: DJSTRIPE_WEBHOOK_BATCH_SIZE, at least 100).",
+        )
+        worker.add_argument(
+            "--once",
+            action="store_true",
+            help="With --follow: exit as soon as nothing is waiting.",
+        )
+        worker.add_argument(
+            "--interval",
+            type=float,
+            default=1.0,
+            help="With --follow: seconds to wait when nothing is waiting (default 1).",
+        )
 
     def handle(
         self,
@@ -86,8 +117,18 @@ class Command(BaseCommand):
         api_key: str | None,
         **options: Any,
     ) -> None:
+        if options.get("follow"):
+            if failed or ids or since:
+                raise CommandError(
+                    "--follow processes new requests only: drop --failed, --ids, --since."
+                )
+            return self._follow(
+                options["batch_size"], options["once"], options["interval"]
+            )
         if not (failed or ids or since):
-            raise CommandError("Say what to process: --failed, --ids or --since.")
+            raise CommandError(
+                "Say what to process: --failed, --ids or --since (or --follow)."
+            )
         self.types = types
         self.counts = {
             "processed": 0,
@@ -115,6 +156,52 @@ class Command(BaseCommand):
         failures = self.counts["failed"] + self.counts["refused"]
         if failures:
             raise CommandError(f"{failures} event(s) failed; see above.")
+
+    # -- Following -------------------------------------------------------------
+
+    def _follow(self, batch_size: int | None, once: bool, interval: float) -> None:
+        """Drain batches until stopped (or, with ``once``, until none waits)."""
+        size = batch_size or max(djstripe_settings.WEBHOOK_BATCH_SIZE, 100)
+        if size < 1:
+            raise CommandError("--batch-size must be 1 or more.")
+        stop = threading.Event()
+        # Finish the batch at hand, then exit (handlers live in the main thread).
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            previous = {
+                sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)
+            }
+        totals = DrainReport()
+        try:
+            while not stop.is_set():
+                report = drain(size)
+                totals.claimed += report.claimed
+                totals.processed += report.processed
+                totals.failed += report.failed
+                for trigger_id in report.failed:
+                    self.stderr.write(
+                        f"Webhook request {trigger_id} failed (recorded)."
+                    )
+                if report.claimed:
+                    self.stdout.write(
+                        f"{report.processed} processed ({report.batched} together), "
+                        f"{len(report.failed)} failed"
+                    )
+                elif once:
+                    break
+                else:
+                    stop.wait(interval)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.stdout.write(
+            f"Stopped: {totals.processed} processed, {len(totals.failed)} failed."
+        )
+        if totals.failed:
+            raise CommandError(
+                f"{len(totals.failed)} request(s) failed; replay them with --failed."
+            )
 
     # -- Selecting -------------------------------------------------------------
 
