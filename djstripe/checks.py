@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -27,7 +31,9 @@ def _key_problem(name: str, value: str, live: bool) -> str | None:
 
 
 @checks.register("djstripe")
-def check_stripe_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_stripe_keys(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """A missing key is a warning (the mirror can still be read); a malformed
     one is an error, because every Stripe call with it would fail."""
     messages: list[checks.CheckMessage] = []
@@ -60,7 +66,9 @@ def check_stripe_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
 
 
 @checks.register("djstripe")
-def check_webhook_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_webhook_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = []
     for secret in djstripe_settings.WEBHOOK_SECRETS:
         if not secret.startswith("whsec_"):
@@ -127,7 +135,9 @@ def _check_webhook_storage() -> list[checks.CheckMessage]:
 
 
 @checks.register("djstripe")
-def check_transport_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_transport_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """A malformed timeout would only surface at the first Stripe call."""
     try:
         timeouts = djstripe_settings.HTTP_TIMEOUT
@@ -150,7 +160,9 @@ def check_transport_settings(app_configs=None, **kwargs) -> list[checks.CheckMes
 
 
 @checks.register("djstripe")
-def check_dj_stripe_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_dj_stripe_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """dj-stripe settings whose other values djstripe does not follow."""
     messages: list[checks.CheckMessage] = []
     if djstripe_settings.WEBHOOK_VALIDATION != "verify_signature":

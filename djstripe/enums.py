@@ -16,7 +16,8 @@ these lists only name the documented ones.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +26,12 @@ from django.utils.translation import gettext_lazy as _
 class EnumMetaClass(type):
     """Turns a class body of ``name = label`` into string members and choices."""
 
-    def __new__(mcs, name: str, bases: tuple, classdict: dict[str, Any]):
+    __choices__: dict[str, Any]
+    choices: tuple[tuple[str, Any], ...]
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], classdict: dict[str, Any]
+    ) -> EnumMetaClass:
         labels: dict[str, Any] = {}
         for key, declared in list(classdict.items()):
             if key.startswith("__") or not _is_label(declared):
@@ -38,7 +44,7 @@ class EnumMetaClass(type):
         cls.choices = tuple(sorted(labels.items()))
         return cls
 
-    def __iter__(cls):
+    def __iter__(cls) -> Iterator[str]:
         return iter(cls.__choices__)
 
     def __contains__(cls, value: object) -> bool:
@@ -49,7 +55,7 @@ class EnumMetaClass(type):
 
     def humanize(cls, value: str) -> str:
         """The label of ``value`` (``KeyError`` for an unknown one)."""
-        return cls.__choices__[value]
+        return cast(str, cls.__choices__[value])
 
 
 def _is_label(declared: Any) -> bool:

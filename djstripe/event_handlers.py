@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from .signals import WEBHOOK_SIGNALS
 
@@ -47,7 +47,7 @@ def djstripe_receiver(
     return inner
 
 
-def _signal(name: Any):
+def _signal(name: Any) -> Signal:
     if not isinstance(name, str) or "." not in name.strip("."):
         raise RuntimeError(
             f"Event {name!r} is not a Stripe event type (such as 'invoice.paid')."

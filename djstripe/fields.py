@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -47,6 +47,14 @@ def currency_exponent(currency: str | None) -> int:
     return 2
 
 
+@overload
+def to_major_units(amount: None, currency: str | None) -> None: ...
+@overload
+def to_major_units(amount: int | str | Decimal, currency: str | None) -> Decimal: ...
+@overload
+def to_major_units(
+    amount: int | str | Decimal | None, currency: str | None
+) -> Decimal | None: ...
 def to_major_units(
     amount: int | str | Decimal | None, currency: str | None
 ) -> Decimal | None:
@@ -54,9 +62,8 @@ def to_major_units(
     if amount is None:
         return None
     exponent = currency_exponent(currency)
-    return (Decimal(str(amount)) / (10**exponent)).quantize(
-        Decimal(1).scaleb(-exponent)
-    )
+    scale: int = 10**exponent
+    return (Decimal(str(amount)) / scale).quantize(Decimal(1).scaleb(-exponent))
 
 
 def to_minor_units(amount: Decimal | int | float | str, currency: str | None) -> int:
@@ -84,24 +91,26 @@ def stripe_id_of(value: Any) -> str | None:
 class StripeFieldMixin:
     """Gives a field a ``stripe_path`` and a conversion from Stripe's value."""
 
+    name: str  # set by the Field it is mixed into
+
     def __init__(self, *args: Any, stripe_path: str | None = None, **kwargs: Any):
         self.stripe_path = stripe_path
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self):
-        name, path, args, kwargs = super().deconstruct()
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()  # type: ignore[misc]
         if self.stripe_path is not None:
             kwargs["stripe_path"] = self.stripe_path
         return name, path, args, kwargs
 
-    def stripe_raw(self, data: dict) -> Any:
+    def stripe_raw(self, data: dict[str, Any]) -> Any:
         return get_path(data, self.stripe_path or self.name)
 
-    def stripe_value(self, data: dict) -> Any:
+    def stripe_value(self, data: dict[str, Any]) -> Any:
         return self.stripe_raw(data)
 
 
-class StripeIdField(StripeFieldMixin, models.CharField):
+class StripeIdField(StripeFieldMixin, models.CharField):  # type: ignore[type-arg]
     """A Stripe object id (``cus_...``): the mirror's natural key."""
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -109,7 +118,7 @@ class StripeIdField(StripeFieldMixin, models.CharField):
         super().__init__(*args, **kwargs)
 
 
-class StripeCharField(StripeFieldMixin, models.CharField):
+class StripeCharField(StripeFieldMixin, models.CharField):  # type: ignore[type-arg]
     """Text from the Stripe object; ``None`` is stored as an empty string."""
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -118,7 +127,7 @@ class StripeCharField(StripeFieldMixin, models.CharField):
         kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)
 
-    def stripe_value(self, data: dict) -> str:
+    def stripe_value(self, data: dict[str, Any]) -> str:
         value = self.stripe_raw(data)
         return "" if value is None else str(value)
 
@@ -151,19 +160,19 @@ class StripeCurrencyCodeField(StripeCharField):
         super().__init__(*args, **kwargs)
 
 
-class StripeBooleanField(StripeFieldMixin, models.BooleanField):
+class StripeBooleanField(StripeFieldMixin, models.BooleanField):  # type: ignore[type-arg]
     """A Stripe boolean; missing values become ``default``."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("default", False)
         super().__init__(*args, **kwargs)
 
-    def stripe_value(self, data: dict) -> bool:
+    def stripe_value(self, data: dict[str, Any]) -> bool:
         value = self.stripe_raw(data)
         return self.default if value is None else bool(value)
 
 
-class StripeIntegerField(StripeFieldMixin, models.BigIntegerField):
+class StripeIntegerField(StripeFieldMixin, models.BigIntegerField):  # type: ignore[type-arg]
     """An integer, such as an amount in the currency's minor unit."""
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -172,7 +181,7 @@ class StripeIntegerField(StripeFieldMixin, models.BigIntegerField):
         super().__init__(*args, **kwargs)
 
 
-class StripeDateTimeField(StripeFieldMixin, models.DateTimeField):
+class StripeDateTimeField(StripeFieldMixin, models.DateTimeField):  # type: ignore[type-arg]
     """A Stripe timestamp (seconds since the epoch) as an aware datetime."""
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -180,11 +189,11 @@ class StripeDateTimeField(StripeFieldMixin, models.DateTimeField):
         kwargs.setdefault("blank", True)
         super().__init__(*args, **kwargs)
 
-    def stripe_value(self, data: dict) -> datetime.datetime | None:
+    def stripe_value(self, data: dict[str, Any]) -> datetime.datetime | None:
         return timestamp_to_datetime(self.stripe_raw(data))
 
 
-class StripeDecimalCurrencyAmountField(StripeFieldMixin, models.DecimalField):
+class StripeDecimalCurrencyAmountField(StripeFieldMixin, models.DecimalField):  # type: ignore[type-arg]
     """An amount in major units (``Decimal("10.50")`` for 1050 cents).
 
     Stripe sends integers in the currency's minor unit; the conversion follows
@@ -200,14 +209,15 @@ class StripeDecimalCurrencyAmountField(StripeFieldMixin, models.DecimalField):
         kwargs.setdefault("blank", True)
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self):
+    def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         if self.currency_path != "currency":
             kwargs["currency_path"] = self.currency_path
         return name, path, args, kwargs
 
-    def stripe_value(self, data: dict) -> Decimal | None:
-        return to_major_units(self.stripe_raw(data), get_path(data, self.currency_path))
+    def stripe_value(self, data: dict[str, Any]) -> Decimal | None:
+        raw: int | str | Decimal | None = self.stripe_raw(data)
+        return to_major_units(raw, get_path(data, self.currency_path))
 
 
 class StripeJSONField(StripeFieldMixin, models.JSONField):
@@ -219,7 +229,7 @@ class StripeJSONField(StripeFieldMixin, models.JSONField):
         super().__init__(*args, **kwargs)
 
 
-class StripeForeignKey(StripeFieldMixin, models.ForeignKey):
+class StripeForeignKey(StripeFieldMixin, models.ForeignKey):  # type: ignore[type-arg]
     """A relation to another mirrored object, by its Stripe id.
 
     It targets the related model's unique ``id`` column (``to_field="id"``) and
@@ -236,7 +246,7 @@ class StripeForeignKey(StripeFieldMixin, models.ForeignKey):
         kwargs.setdefault("blank", True)
         super().__init__(to, *args, **kwargs)
 
-    def stripe_value(self, data: dict) -> str | None:
+    def stripe_value(self, data: dict[str, Any]) -> str | None:
         return stripe_id_of(self.stripe_raw(data))
 
 
@@ -247,7 +257,7 @@ class StripeQuantumCurrencyAmountField(StripeIntegerField):
     """An amount in the currency's minor unit, as Stripe sends it (cents)."""
 
 
-class StripePercentField(StripeFieldMixin, models.DecimalField):
+class StripePercentField(StripeFieldMixin, models.DecimalField):  # type: ignore[type-arg]
     """A percentage such as a coupon's ``percent_off`` (1 to 100, two decimals)."""
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -273,8 +283,8 @@ class FieldDeconstructMixin:
 
     IGNORED_ATTRS = ("verbose_name", "help_text", "choices")
 
-    def deconstruct(self):
-        name, path, args, kwargs = super().deconstruct()
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()  # type: ignore[misc]
         for attr in self.IGNORED_ATTRS:
             kwargs.pop(attr, None)
         return name, path, args, kwargs

@@ -9,29 +9,33 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from .settings import djstripe_settings
 
 
-def _plans() -> QuerySet:
+def _plans() -> QuerySet[Any]:
     """The plans to offer: ``Plan`` rows where that model exists, else the
     recurring prices (Stripe's plans are recurring prices under another name)."""
     try:
-        return apps.get_model("djstripe", "Plan").objects.all()
+        Plan: Any = apps.get_model("djstripe", "Plan")  # type: ignore[misc]
+        return cast("QuerySet[Any]", Plan.objects.all())
     except LookupError:
-        Price = apps.get_model("djstripe", "Price")
-        return Price.objects.filter(stripe_data__type="recurring")
+        Price: Any = apps.get_model("djstripe", "Price")
+        return cast(
+            "QuerySet[Any]", Price.objects.filter(stripe_data__type="recurring")
+        )
 
 
 class PaymentsContextMixin:
     """Adds ``STRIPE_PUBLIC_KEY`` and ``plans`` to the context."""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
+        context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]
         context.update(
             {
                 "STRIPE_PUBLIC_KEY": djstripe_settings.STRIPE_PUBLIC_KEY,
@@ -44,6 +48,8 @@ class PaymentsContextMixin:
 class SubscriptionMixin(PaymentsContextMixin):
     """Adds ``customer`` (the request's subscriber's, created in Stripe if
     needed), ``subscription`` and ``is_plans_plural`` to the context."""
+
+    request: HttpRequest
 
     def get_context_data(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         from .models import Customer

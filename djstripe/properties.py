@@ -16,7 +16,7 @@ raw value.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from .fields import get_path, timestamp_to_datetime, to_major_units
 
@@ -56,7 +56,7 @@ class StripeProperty(property):
             self.path = name
 
     def _read(self, instance: Any) -> Any:
-        value = get_path(instance.stripe_data or {}, self.path, self.default)
+        value = get_path(instance.stripe_data or {}, cast(str, self.path), self.default)
         if value is None:
             return self.default
         if self.kind == "timestamp":

@@ -9,12 +9,15 @@ names of the settings live in one place. Attributes are read on each access, so
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 #: What a Stripe key's prefix says: ``(type, livemode)``. The one table of
 #: key prefixes; :func:`key_kind` and :func:`key_is_live` read it.
@@ -120,12 +123,15 @@ class DjstripeSettings:
     @property
     def STRIPE_API_VERSION(self) -> str | None:
         """Pinned API version; ``None`` means stripe-python's own pin."""
-        return _get("DJSTRIPE_STRIPE_API_VERSION") or _get("STRIPE_API_VERSION")
+        return cast(
+            str | None,
+            _get("DJSTRIPE_STRIPE_API_VERSION") or _get("STRIPE_API_VERSION"),
+        )
 
     @property
     def API_BASE(self) -> str | None:
         """Base URL of a Stripe-compatible API (the testing kit, localstripe)."""
-        return _get("DJSTRIPE_API_BASE")
+        return cast(str | None, _get("DJSTRIPE_API_BASE"))
 
     @property
     def MAX_RETRIES(self) -> int:
@@ -156,12 +162,16 @@ class DjstripeSettings:
 
     @property
     def SUBSCRIBER_MODEL(self) -> str:
-        return _get("DJSTRIPE_SUBSCRIBER_MODEL") or django_settings.AUTH_USER_MODEL
+        return cast(
+            str, _get("DJSTRIPE_SUBSCRIBER_MODEL") or django_settings.AUTH_USER_MODEL
+        )
 
     @property
     def SUBSCRIBER_CUSTOMER_KEY(self) -> str:
         """Metadata key on the Stripe customer that holds the subscriber's pk."""
-        return _get("DJSTRIPE_SUBSCRIBER_CUSTOMER_KEY", "djstripe_subscriber")
+        return cast(
+            str, _get("DJSTRIPE_SUBSCRIBER_CUSTOMER_KEY", "djstripe_subscriber")
+        )
 
     # -- Webhooks ------------------------------------------------------------
 
@@ -181,7 +191,7 @@ class DjstripeSettings:
 
     @property
     def WEBHOOK_PROCESSING(self) -> str:
-        return _get("DJSTRIPE_WEBHOOK_PROCESSING", "inline")
+        return cast(str, _get("DJSTRIPE_WEBHOOK_PROCESSING", "inline"))
 
     @property
     def WEBHOOK_MAX_BODY_SIZE(self) -> int:
@@ -195,13 +205,17 @@ class DjstripeSettings:
     @property
     def WEBHOOK_REJECTED_RETENTION_DAYS(self) -> float | None:
         """Days a rejected request is kept (``None``: forever)."""
-        return _days(_get("DJSTRIPE_WEBHOOK_REJECTED_RETENTION_DAYS", 7))
+        return cast(
+            float | None, _days(_get("DJSTRIPE_WEBHOOK_REJECTED_RETENTION_DAYS", 7))
+        )
 
     @property
     def WEBHOOK_PROCESSED_RETENTION_DAYS(self) -> float | None:
         """Days a processed request is kept (``None``: forever). Verified
         requests not yet processed are kept until they are."""
-        return _days(_get("DJSTRIPE_WEBHOOK_PROCESSED_RETENTION_DAYS", 90))
+        return cast(
+            float | None, _days(_get("DJSTRIPE_WEBHOOK_PROCESSED_RETENTION_DAYS", 90))
+        )
 
     @property
     def WEBHOOK_TASK_MAX_ATTEMPTS(self) -> int:
@@ -220,7 +234,7 @@ class DjstripeSettings:
     def WEBHOOK_REFETCH(self) -> str | dict[str, str]:
         """``never``, ``on_tie`` or ``always``; or a dict by Stripe object type
         with an optional ``"*"`` default."""
-        return _get("DJSTRIPE_WEBHOOK_REFETCH", "on_tie")
+        return cast(str | dict[str, str], _get("DJSTRIPE_WEBHOOK_REFETCH", "on_tie"))
 
     def refetch_policy(self, object_type: str) -> str:
         value = self.WEBHOOK_REFETCH
@@ -252,21 +266,23 @@ class DjstripeSettings:
         current mode (``STRIPE_LIVE_PUBLIC_KEY`` / ``STRIPE_TEST_PUBLIC_KEY``)."""
         explicit = _get("STRIPE_PUBLIC_KEY")
         if explicit is not None:
-            return explicit
+            return cast(str, explicit)
         name = (
             "STRIPE_LIVE_PUBLIC_KEY"
             if self.STRIPE_LIVE_MODE
             else "STRIPE_TEST_PUBLIC_KEY"
         )
-        return _get(name, "") or ""
+        return cast(str, _get(name, "") or "")
 
     @property
     def SUBSCRIPTION_REDIRECT(self) -> str:
-        return _get("DJSTRIPE_SUBSCRIPTION_REDIRECT", "")
+        return cast(str, _get("DJSTRIPE_SUBSCRIPTION_REDIRECT", ""))
 
     @property
-    def SUBSCRIPTION_REQUIRED_EXCEPTION_URLS(self) -> tuple:
-        return _get("DJSTRIPE_SUBSCRIPTION_REQUIRED_EXCEPTION_URLS", ())
+    def SUBSCRIPTION_REQUIRED_EXCEPTION_URLS(self) -> tuple[str, ...]:
+        return cast(
+            tuple[str, ...], _get("DJSTRIPE_SUBSCRIPTION_REQUIRED_EXCEPTION_URLS", ())
+        )
 
     @property
     def USE_NATIVE_JSONFIELD(self) -> bool:
@@ -275,17 +291,17 @@ class DjstripeSettings:
 
     @property
     def PRORATION_POLICY(self) -> str | None:
-        return _get("DJSTRIPE_PRORATION_POLICY")
+        return cast(str | None, _get("DJSTRIPE_PRORATION_POLICY"))
 
     @property
     def DJSTRIPE_WEBHOOK_URL(self) -> str:
-        return _get("DJSTRIPE_WEBHOOK_URL", r"^webhook/$")
+        return cast(str, _get("DJSTRIPE_WEBHOOK_URL", r"^webhook/$"))
 
     @property
     def WEBHOOK_VALIDATION(self) -> str | None:
         """``"verify_signature"`` (the default). djstripe always verifies the
         signature; ``"retrieve_event"`` and ``None`` are refused by a check."""
-        return _get("DJSTRIPE_WEBHOOK_VALIDATION", "verify_signature")
+        return cast(str | None, _get("DJSTRIPE_WEBHOOK_VALIDATION", "verify_signature"))
 
     @property
     def WEBHOOK_SECRET(self) -> str:
@@ -293,24 +309,30 @@ class DjstripeSettings:
         return next(iter(self.WEBHOOK_SECRETS), "")
 
     @property
-    def WEBHOOK_EVENT_CALLBACK(self) -> Callable | None:
+    def WEBHOOK_EVENT_CALLBACK(self) -> Callable[..., Any] | None:
         """``DJSTRIPE_WEBHOOK_EVENT_CALLBACK``, resolved to a callable."""
         return self.get_callback_function("DJSTRIPE_WEBHOOK_EVENT_CALLBACK")
 
     @property
-    def subscriber_request_callback(self) -> Callable:
+    def subscriber_request_callback(self) -> Callable[..., Any]:
         """``request`` → subscriber; ``request.user`` unless configured."""
-        return self.get_callback_function(
-            "DJSTRIPE_SUBSCRIBER_MODEL_REQUEST_CALLBACK",
-            default=lambda request: request.user,
+        return cast(
+            Callable[..., Any],
+            self.get_callback_function(
+                "DJSTRIPE_SUBSCRIBER_MODEL_REQUEST_CALLBACK",
+                default=lambda request: request.user,
+            ),
         )
 
     @property
     def get_idempotency_key(self) -> Callable[[str, str, bool], str]:
         """``(object_type, action, livemode)`` → idempotency key; the setting
         ``DJSTRIPE_IDEMPOTENCY_KEY_CALLBACK`` replaces the default."""
-        return self.get_callback_function(
-            "DJSTRIPE_IDEMPOTENCY_KEY_CALLBACK", self._get_idempotency_key
+        return cast(
+            Callable[[str, str, bool], str],
+            self.get_callback_function(
+                "DJSTRIPE_IDEMPOTENCY_KEY_CALLBACK", self._get_idempotency_key
+            ),
         )
 
     def _get_idempotency_key(
@@ -322,8 +344,8 @@ class DjstripeSettings:
         return model.key_for(object_type, action, livemode)
 
     def get_callback_function(
-        self, setting_name: str, default: Callable | None = None
-    ) -> Callable | None:
+        self, setting_name: str, default: Callable[..., Any] | None = None
+    ) -> Callable[..., Any] | None:
         """The callable a setting names: a callable, or its dotted path.
 
         ``default`` when the setting is unset or empty; ``ImproperlyConfigured``
@@ -336,13 +358,13 @@ class DjstripeSettings:
             func = import_string(func)
         if not callable(func):
             raise ImproperlyConfigured(f"{setting_name} must be callable.")
-        return func
+        return cast(Callable[..., Any], func)
 
     def get_subscriber_model_string(self) -> str:
         """``"app_label.ModelName"`` of the subscriber model."""
         return self.SUBSCRIBER_MODEL
 
-    def get_subscriber_model(self) -> type:
+    def get_subscriber_model(self) -> type[Model]:
         """The subscriber model class (``DJSTRIPE_SUBSCRIBER_MODEL``, else the
         user model). It must have an ``email``; a custom model also needs
         ``DJSTRIPE_SUBSCRIBER_MODEL_REQUEST_CALLBACK`` to find it from a request."""

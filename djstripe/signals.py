@@ -31,7 +31,7 @@ webhook_post_process = Signal()
 webhook_processing_error = Signal()
 
 
-class _SignalsByType(dict):
+class _SignalsByType(dict[str, Signal]):
     """``WEBHOOK_SIGNALS[type]``: made on first use, so no event type is missing."""
 
     def __missing__(self, event_type: str) -> Signal:

@@ -43,7 +43,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import stripe
@@ -100,7 +100,7 @@ class RequestCounter:
     total: int = 0
     retries: int = 0
     rate_limited: int = 0
-    by_endpoint: Counter = field(default_factory=Counter)
+    by_endpoint: Counter[str] = field(default_factory=Counter[str])
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, method: str, url: str, *, retry: bool) -> None:
@@ -245,7 +245,7 @@ def backoff_delay(attempt: int, headers: Mapping[str, str] | None = None) -> flo
     ``Retry-After`` from Stripe wins when it asks for longer.
     """
     cap = djstripe_settings.RETRY_MAX_DELAY
-    delay = INITIAL_RETRY_DELAY * 2 ** (attempt - 1)
+    delay: float = INITIAL_RETRY_DELAY * 2 ** (attempt - 1)
     delay *= 0.75 + random.random() / 2
     asked = _retry_after(headers)
     if asked is not None:
@@ -299,13 +299,21 @@ class _TransportClient(HTTPClient):
             if attempt >= retries or not curable or not _should_retry(status, rheaders):
                 if error is not None:
                     raise error
-                return response
+                return cast("tuple[Any, int, Mapping[str, str]]", response)
             attempt += 1
             delay = backoff_delay(attempt, rheaders)
             _log_retry(method, url, status, rheaders, error, attempt, retries, delay)
             _sleep(delay)
 
-    def request(self, method, url, headers, post_data=None, *, _usage=None):
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[Any, int, Mapping[str, str]]:
         return _http_client().request(method, url, headers, post_data)
 
     def close(self) -> None:  # the wrapped client is shared; nothing to close
@@ -509,10 +517,10 @@ def _resource_class(collection: str) -> type | None:
     if location is None:
         return None
     cls = getattr(importlib.import_module(location[0]), location[1])
-    return cls if cls.class_url() == collection else None
+    return cast("type | None", cls if cls.class_url() == collection else None)
 
 
-def _resource_method(cls: type, names: tuple[str, ...]) -> Callable | None:
+def _resource_method(cls: type, names: tuple[str, ...]) -> Callable[..., Any] | None:
     """The first of ``names`` that ``cls`` has, as the exported class has it
     now: stripe-python's method, or a test's patch of it or of the class."""
     resource_classes = [
@@ -521,7 +529,7 @@ def _resource_method(cls: type, names: tuple[str, ...]) -> Callable | None:
     for name in names:
         for klass in resource_classes:
             if name in vars(klass) or f"_cls_{name}" in vars(klass):
-                return getattr(_public(cls), name)
+                return cast(Callable[..., Any], getattr(_public(cls), name))
     return None
 
 
@@ -538,6 +546,10 @@ def _resource_call(method: str, path: str) -> Callable[..., Any] | None:
     parts = path.split("?", 1)[0].strip("/").split("/")
     if parts[0] != "v1":
         return None
+    cls: Any
+    rest: list[Any]
+    found: Callable[..., Any] | None
+    args: tuple[Any, ...]
     for size in (2, 1):
         cls = _resource_class("/" + "/".join(parts[: size + 1]))
         if cls is not None:
@@ -579,7 +591,9 @@ def api_version() -> str:
     return djstripe_settings.STRIPE_API_VERSION or stripe.api_version
 
 
-def _resource_options(api_key: str | None, stripe_account: str | None) -> dict:
+def _resource_options(
+    api_key: str | None, stripe_account: str | None
+) -> dict[str, Any]:
     """The request options of a resource call, as :func:`get_client` pins them."""
     _install_default_http_client()
     api_key = api_key or djstripe_settings.STRIPE_SECRET_KEY
@@ -625,14 +639,14 @@ class _DefaultTransport(_TransportClient):
 
     def request_with_retries(
         self,
-        method,
-        url,
-        headers,
-        post_data=None,
-        max_network_retries=None,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        post_data: Any = None,
+        max_network_retries: int | None = None,
         *,
-        _usage=None,
-    ):
+        _usage: list[str] | None = None,
+    ) -> tuple[Any, int, Mapping[str, str]]:
         authorization = next(
             (v for k, v in headers.items() if k.lower() == "authorization"), ""
         )
@@ -661,7 +675,7 @@ def _install_default_http_client() -> None:
 # -- Requests ----------------------------------------------------------------------
 
 
-class StripeData(dict):
+class StripeData(dict[str, Any]):
     """A decoded Stripe response: a plain ``dict`` that also knows when Stripe
     answered (``observed_at``, from the response's ``Date`` header).
 
@@ -673,7 +687,7 @@ class StripeData(dict):
     observed_at: datetime.datetime | None = None
 
 
-class StripePage(list):
+class StripePage(list[Any]):
     """The objects of one list page, with the page's ``observed_at``."""
 
     observed_at: datetime.datetime | None = None
@@ -702,7 +716,7 @@ def request(
     api_key: str | None = None,
     stripe_account: str | None = None,
     idempotency_key: str | None = None,
-) -> dict:
+) -> StripeData:
     """Send one request to Stripe and return the decoded JSON body.
 
     A request that one of stripe-python's resource methods makes
@@ -736,7 +750,7 @@ def retrieve(
     expand: list[str] | None = None,
     api_key: str | None = None,
     stripe_account: str | None = None,
-) -> dict:
+) -> StripeData:
     """``GET {path}/{id}``, with ``expand[]`` (``stripe.<Resource>.retrieve``)."""
     params = {"expand": list(expand)} if expand else None
     return request(
@@ -750,7 +764,7 @@ def list_page(
     *,
     api_key: str | None = None,
     stripe_account: str | None = None,
-) -> dict:
+) -> StripeData:
     """One page of a list endpoint (``{"data": [...], "has_more": ...}``)."""
     return request("get", path, params, api_key=api_key, stripe_account=stripe_account)
 
@@ -783,7 +797,7 @@ def create(
     api_key: str | None = None,
     stripe_account: str | None = None,
     idempotency_key: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """``POST {path}``: create an object."""
     return request(
         "post",
@@ -803,7 +817,7 @@ def update(
     api_key: str | None = None,
     stripe_account: str | None = None,
     idempotency_key: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """``POST {path}/{id}``: update an object."""
     return request(
         "post",
@@ -821,7 +835,7 @@ def delete(
     *,
     api_key: str | None = None,
     stripe_account: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """``DELETE {path}/{id}``."""
     return request(
         "delete", f"{path}/{id}", api_key=api_key, stripe_account=stripe_account

@@ -21,16 +21,20 @@ from __future__ import annotations
 
 import datetime
 import logging
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 try:  # Django >= 6.0
     from django.tasks import task
 except ImportError:  # Django 5.2: the backport
-    from django_tasks import task
+    from django_tasks import task  # type: ignore[no-redef]
 
 from .exceptions import NotVerifiedError, ProcessingError
 from .settings import djstripe_settings
+
+if TYPE_CHECKING:
+    from .models import WebhookEventTrigger
 
 logger = logging.getLogger("djstripe.webhooks")
 
@@ -90,7 +94,7 @@ def drain_webhook_triggers(limit: int | None = None) -> str:
     )
 
 
-def enqueue_trigger(trigger) -> None:
+def enqueue_trigger(trigger: WebhookEventTrigger) -> None:
     """Queue the processing of ``trigger`` (a stored, verified request): on
     its own, or, with ``DJSTRIPE_WEBHOOK_BATCH_SIZE`` above 1, by a drain."""
     if djstripe_settings.WEBHOOK_BATCH_SIZE > 1:

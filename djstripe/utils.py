@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -68,26 +68,30 @@ def get_model(model_name: str) -> type[Model]:
     return apps.get_app_config("djstripe").get_model(model_name)
 
 
-def get_queryset(pks: Iterable[Any], model_name: str) -> QuerySet:
+def get_queryset(pks: Iterable[Any], model_name: str) -> QuerySet[Any]:
     """The rows of ``model_name`` with these primary keys."""
-    return get_model(model_name).objects.filter(pk__in=pks)
+    model: Any = get_model(model_name)
+    return cast("QuerySet[Any]", model.objects.filter(pk__in=pks))
 
 
 def clear_expired_idempotency_keys() -> int:
     """Delete the ``IdempotencyKey`` rows older than 24 hours; return how many."""
-    model = get_model("IdempotencyKey")
+    model: Any = get_model("IdempotencyKey")
     threshold = timezone.now() - IDEMPOTENCY_KEY_LIFETIME
+    deleted: int
     deleted, _ = model.objects.filter(created__lt=threshold).delete()
     return deleted
 
 
-class QuerySetMock(QuerySet):
+class QuerySetMock(QuerySet[Any]):
     """A read-only QuerySet over a list of (unsaved) instances.
 
     Serves objects that are never rows, such as the lines of an upcoming
     invoice, to code that expects a queryset: it filters nothing, and its
     ``update`` and ``delete`` change nothing.
     """
+
+    _prefetch_done: bool
 
     @classmethod
     def from_iterable(cls, model: type[Model], iterable: Iterable[Any]) -> QuerySetMock:
@@ -102,5 +106,5 @@ class QuerySetMock(QuerySet):
     def update(self, **kwargs: Any) -> int:
         return 0
 
-    def delete(self) -> int:
+    def delete(self) -> int:  # type: ignore[override]
         return 0

@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import stripe
 from django import forms
@@ -48,7 +48,7 @@ class ResyncReport:
 LISTED_UNDER_PARENT = {"line_item": ("invoice", "lines")}
 
 
-def can_retrieve(model: type[models.Model]) -> bool:
+def can_retrieve(model: Any) -> bool:
     """Whether Stripe has an endpoint that returns one object of ``model``
     (its own ``retrieve``, or a path under its parent), or a list of its
     parent's that holds it. A discount, for one, has neither."""
@@ -68,7 +68,7 @@ def is_resyncable(model: type[models.Model]) -> bool:
     )
 
 
-def resync(model: type[models.Model], queryset: models.QuerySet) -> ResyncReport:
+def resync(model: type[models.Model], queryset: models.QuerySet[Any]) -> ResyncReport:
     """Fetch the selected objects from Stripe and write them with one upsert.
 
     Each object is read through the model of its own Stripe type (so a
@@ -91,11 +91,11 @@ def resync(model: type[models.Model], queryset: models.QuerySet) -> ResyncReport
             or not issubclass(source, model)
             and not issubclass(model, source)
         ):
-            source = model
+            source = model  # type: ignore[assignment]
         groups[(livemode, owner)].append((stripe_id, source))
 
     report = ResyncReport()
-    fetched_by_owner: dict[str | None, list[dict]] = defaultdict(list)
+    fetched_by_owner: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     keys: dict[str | None, str] = {}
     for (livemode, owner), ids in groups.items():
         api_key = djstripe_settings.get_default_api_key(livemode)
@@ -119,7 +119,7 @@ def resync(model: type[models.Model], queryset: models.QuerySet) -> ResyncReport
 
 def _read(
     model: Any, ids: list[str], api_key: str, owner: str | None
-) -> tuple[list[dict], list[tuple[str, str]]]:
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """``(objects read, [(id, why not)])``: each object through the endpoint
     Stripe documents for its type."""
     if not can_retrieve(model):
@@ -143,7 +143,7 @@ def _read(
 
 def _read_from_parent_lists(
     model: Any, ids: list[str], api_key: str, owner: str | None
-) -> tuple[list[dict], list[tuple[str, str]]]:
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """Read objects Stripe lists only under their parent: each parent's list
     once, paged, keeping the selected objects."""
     relation, sub_path = LISTED_UNDER_PARENT[model.stripe_object_name]
@@ -191,7 +191,7 @@ def _error_text(error: Exception) -> str:
     permissions=["write"],
 )
 def resync_from_stripe(
-    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet
+    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet[Any]
 ) -> None:
     model = queryset.model
     opts = model._meta
@@ -238,14 +238,16 @@ def reprocess_one(obj: models.Model) -> str:
     if isinstance(obj, event_model):
         event_model.process(obj.stripe_data)
         return "processed"
-    outcome = obj.process()
+    outcome = cast(Any, obj).process()
     return "processed" if outcome.new else "already processed"
 
 
 @admin.action(
     description="Re-process selected %(verbose_name_plural)s", permissions=["write"]
 )
-def reprocess(modeladmin: Any, request: HttpRequest, queryset: models.QuerySet) -> None:
+def reprocess(
+    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet[Any]
+) -> None:
     """Re-process each selected row and report each outcome for what it is:
     applied, already applied (nothing new), refused (not verified), failed."""
     counts = {"processed": 0, "already processed": 0}
@@ -268,12 +270,14 @@ def reprocess(modeladmin: Any, request: HttpRequest, queryset: models.QuerySet) 
             "nothing new was applied.",
             messages.INFO,
         )
-    for obj, error in failed:
+    for obj, error in failed:  # type: ignore[misc]
         verb = (
-            "Refused" if isinstance(error, NotVerifiedError) else "Could not re-process"
+            "Refused" if isinstance(error, NotVerifiedError) else "Could not re-process"  # type: ignore[misc]
         )
         modeladmin.message_user(
-            request, f"{verb} {capfirst(str(obj))}: {error}", messages.ERROR
+            request,
+            f"{verb} {capfirst(str(obj))}: {error}",  # type: ignore[misc]
+            messages.ERROR,
         )
 
 
@@ -297,7 +301,7 @@ class WriteReport:
 def confirmed(
     modeladmin: Any,
     request: HttpRequest,
-    queryset: models.QuerySet,
+    queryset: models.QuerySet[Any],
     *,
     title: str,
     form_class: type[forms.Form],
@@ -337,8 +341,8 @@ def confirmed(
             "form": form,
             "token": token,
             "action": request.POST.get("action", ""),
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),  # type: ignore[attr-defined]
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,  # type: ignore[attr-defined]
         }
         return TemplateResponse(request, "admin/djstripe/confirm_action.html", context)
     tokens = request.session.get(_TOKENS, [])
@@ -365,7 +369,9 @@ def confirmed(
     return None
 
 
-def _report(modeladmin: Any, request: HttpRequest, title: str, report: WriteReport):
+def _report(
+    modeladmin: Any, request: HttpRequest, title: str, report: WriteReport
+) -> None:
     if report.done:
         modeladmin.message_user(
             request,
@@ -409,7 +415,7 @@ class RefundChargesForm(_ConfirmForm):
     description="Cancel selected subscriptions in Stripe…", permissions=["cancel"]
 )
 def cancel_subscriptions(
-    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet
+    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet[Any]
 ) -> TemplateResponse | None:
     return confirmed(
         modeladmin,
@@ -423,7 +429,7 @@ def cancel_subscriptions(
 
 @admin.action(description="Refund selected charges in Stripe…", permissions=["refund"])
 def refund_charges(
-    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet
+    modeladmin: Any, request: HttpRequest, queryset: models.QuerySet[Any]
 ) -> TemplateResponse | None:
     return confirmed(
         modeladmin,

@@ -112,7 +112,7 @@ def group_app_list(app_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if app["app_label"] != "djstripe":
             grouped.append(app)
             continue
-        sections: dict[str, list[dict]] = {}
+        sections: dict[str, list[dict[str, Any]]] = {}
         for model in sorted(app["models"], key=_order):
             area = area_of(model["object_name"].lower())
             sections.setdefault(area, []).append(model)
@@ -128,12 +128,12 @@ def _order(model: dict[str, Any]) -> tuple[int, int, str]:
     return (*_POSITION.get(name, (len(AREAS), 0)), name)
 
 
-def grouped(get_app_list: Callable[..., list]) -> Callable[..., list]:
+def grouped(get_app_list: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
     """Wrap an admin site's ``get_app_list`` to group djstripe by area."""
     if getattr(get_app_list, "djstripe_grouped", False):
         return get_app_list
 
-    def get_grouped_app_list(request: Any, app_label: str | None = None) -> list:
+    def get_grouped_app_list(request: Any, app_label: str | None = None) -> list[Any]:
         return group_app_list(get_app_list(request, app_label))
 
     get_grouped_app_list.djstripe_grouped = True  # type: ignore[attr-defined]

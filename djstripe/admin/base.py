@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -28,13 +28,16 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import actions, columns, display, pages, tasks
 
 logger = logging.getLogger("djstripe.admin")
+
+if TYPE_CHECKING:
+    from django import forms
 
 #: Attributes derived from the model unless a subclass sets them.
 _DERIVED = (
@@ -68,7 +71,7 @@ def _relation_target(model: type[models.Model], name: str) -> str:
     return field.target_field.name if isinstance(field, models.ForeignKey) else ""
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Viewing only: no add, change or delete, whatever the user's permissions.
 
     Django renders the change view read-only for users with the view (or
@@ -121,9 +124,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         allowed: set[str] = set()
         for item in list_filter:
             if isinstance(item, type):  # a SimpleListFilter
-                allowed.add(item.parameter_name)
+                allowed.add(item.parameter_name)  # type: ignore[attr-defined]
                 continue
-            name = item[0] if isinstance(item, list | tuple) else item
+            name: Any = item[0] if isinstance(item, list | tuple) else item
             allowed |= {name, *(f"{name}__{lookup}" for lookup in _FILTER_LOOKUPS)}
             target = _relation_target(self.model, name)
             if target:
@@ -142,7 +145,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
             lookup for lookup in allowed if lookup.split("__", 1)[0] not in secret
         )
 
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
         queryset = super().get_queryset(request)
         # A polymorphic parent lists its own rows, not one query per child type.
         if hasattr(queryset, "non_polymorphic"):
@@ -153,11 +156,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class StripeModelAdmin(ReadOnlyAdmin):
     """The admin of any ``StripeModel``, derived from its fields."""
 
-    list_display = None
-    list_filter = None
-    search_fields = None
+    list_display = None  # type: ignore[assignment]
+    list_filter = None  # type: ignore[assignment]
+    search_fields = None  # type: ignore[assignment]
     date_hierarchy = None
-    list_select_related = None
+    list_select_related = None  # type: ignore[assignment]
     list_display_links = ("id",)
     show_full_result_count = False
     actions = [actions.resync_from_stripe]
@@ -179,9 +182,9 @@ class StripeModelAdmin(ReadOnlyAdmin):
     ) -> dict[str, Any]:
         """The changelist options ``model``'s fields call for."""
         names = columns.field_names(model)
-        shown = pages.LIST_COLUMNS.get(model._meta.model_name) or cls.column_names(
-            model
-        )
+        shown = pages.LIST_COLUMNS.get(
+            model._meta.model_name or ""
+        ) or cls.column_names(model)
         list_display = [columns.column_for(model, name, site.name) for name in shown]
 
         enums = columns.enum_fields(model)[:3]
@@ -227,7 +230,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
         return list(dict.fromkeys(shown))
 
     @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
-    def action_checkbox(self, obj: Any) -> str:
+    def action_checkbox(self, obj: Any) -> SafeString:
         """Django's row checkbox, labelled the way the admin labels objects."""
         attrs = {
             "class": "action-select",
@@ -236,13 +239,13 @@ class StripeModelAdmin(ReadOnlyAdmin):
             ),
         }
         checkbox = forms.CheckboxInput(attrs, lambda value: False)
-        return checkbox.render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+        return checkbox.render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))  # type: ignore[attr-defined]
 
     # -- Search ----------------------------------------------------------------------
 
     def get_search_results(
-        self, request: HttpRequest, queryset: models.QuerySet, search_term: str
-    ) -> tuple[models.QuerySet, bool]:
+        self, request: HttpRequest, queryset: models.QuerySet[Any], search_term: str
+    ) -> tuple[models.QuerySet[Any], bool]:
         """What operators paste, found through indexes first.
 
         A term shaped like a Stripe id (or the start of one, ``cus_Q8x``), a
@@ -283,9 +286,9 @@ class StripeModelAdmin(ReadOnlyAdmin):
 
     # -- Change view ---------------------------------------------------------------
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if self.fieldsets:
-            return self.fieldsets
+            return self.fieldsets  # type: ignore[return-value]
         model = self.model
         names = columns.field_names(model)
         head = ["id", "stripe_dashboard", "livemode", "created", "description"]
@@ -333,7 +336,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
             cache[name] = columns.column_for(self.model, name, self.admin_site.name)
         return cache[name]
 
-    def _tables(self) -> list:
+    def _tables(self) -> list[Any]:
         """The bounded tables of related rows this model's page shows."""
         if "_tables_cache" not in self.__dict__:
             self._tables_cache = [
@@ -343,12 +346,13 @@ class StripeModelAdmin(ReadOnlyAdmin):
             ]
         return self._tables_cache
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
-        return admin.helpers.flatten_fieldsets(self.get_fieldsets(request, obj))
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fieldsets = self.get_fieldsets(request, obj)
+        return cast(list[Any], admin.helpers.flatten_fieldsets(fieldsets))  # type: ignore[attr-defined]
 
     def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs
-    ):
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         # Nothing is editable: build the form from no fields, so that secrets
         # and raw values never reach a widget.
         kwargs["fields"] = ()
@@ -403,7 +407,7 @@ class StripeModelAdmin(ReadOnlyAdmin):
 
     # -- Re-sync one object from its change page -----------------------------------
 
-    def get_urls(self) -> list:
+    def get_urls(self) -> list[Any]:
         opts = self.opts
         view = self.admin_site.admin_view(require_POST(self.resync_view))
         sync_all = self.admin_site.admin_view(require_POST(self.sync_all_view))
@@ -450,7 +454,9 @@ class StripeModelAdmin(ReadOnlyAdmin):
             display.admin_changelist_url(self.model, self.admin_site.name)
         )
 
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: Any = None
+    ) -> HttpResponse:
         extra_context = dict(extra_context or {})
         if self.can_sync_all(request):
             opts = self.opts
@@ -480,15 +486,15 @@ class StripeModelAdmin(ReadOnlyAdmin):
         """Re-sync needs the change permission and an object Stripe can return."""
         return actions.is_resyncable(self.model) and self.has_write_permission(request)
 
-    def get_actions(self, request: HttpRequest) -> dict:
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         found = super().get_actions(request)
         if not actions.is_resyncable(self.model):
             found.pop("resync_from_stripe", None)
         return found
 
     def render_change_form(
-        self, request: HttpRequest, context: dict, *args: Any, **kwargs: Any
-    ):
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse:
         obj = context.get("original")
         if obj is not None and obj.pk is not None and self.can_resync(request):
             opts = self.opts
@@ -504,7 +510,7 @@ def _has_relation(model: type[models.Model], accessor: str) -> bool:
     return any(r.get_accessor_name() == accessor for r in model._meta.related_objects)
 
 
-def _reverse_relations(model: type[models.Model], site: admin.AdminSite) -> list:
+def _reverse_relations(model: type[models.Model], site: admin.AdminSite) -> list[Any]:
     """Relations into ``model`` from models this admin site shows."""
     return [
         rel
@@ -522,7 +528,7 @@ class RecordAdmin(ReadOnlyAdmin):
 
     def __init__(self, model: type[models.Model], admin_site: admin.AdminSite):
         fields = columns.concrete_fields(model)
-        if self.list_display == admin.ModelAdmin.list_display:
+        if self.list_display == admin.ModelAdmin.list_display:  # type: ignore[misc]
             shown = [
                 f.name
                 for f in fields
@@ -530,13 +536,13 @@ class RecordAdmin(ReadOnlyAdmin):
             ]
             self.list_display = tuple(shown[:7]) or ("__str__",)
         if not self.search_fields:
-            self.search_fields = tuple(
+            self.search_fields = tuple(  # type: ignore[misc]
                 f.name
                 for f in fields
                 if isinstance(f, models.CharField) and not columns.is_secret(f)
             )
         if not self.list_select_related:
-            self.list_select_related = tuple(
+            self.list_select_related = tuple(  # type: ignore[misc]
                 f.name
                 for f in fields
                 if isinstance(f, models.ForeignKey) and f.name in self.list_display
@@ -547,14 +553,14 @@ class RecordAdmin(ReadOnlyAdmin):
         ]
         super().__init__(model, admin_site)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return list(self._shown)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return self.get_readonly_fields(request, obj)
 
     def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs
-    ):
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         kwargs["fields"] = ()
         return super().get_form(request, obj, change, **kwargs)

@@ -10,7 +10,7 @@ when the relations they show were fetched with ``select_related``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
@@ -73,7 +73,7 @@ ENUM_NAMES = ("status", "type", "mode")
 _POLYMORPHIC = ("polymorphic_ctype",)
 
 
-def concrete_fields(model: type[models.Model]) -> list[models.Field]:
+def concrete_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     """Fields with a column, minus multi-table-inheritance links."""
     return [
         f
@@ -87,7 +87,7 @@ def field_names(model: type[models.Model]) -> set[str]:
     return {f.name for f in concrete_fields(model)}
 
 
-def is_secret(field: models.Field) -> bool:
+def is_secret(field: models.Field[Any, Any]) -> bool:
     """Credentials: any column named like one, and every ``secret*`` of APIKey."""
     name = field.name
     return masking.is_secret_name(name) or (
@@ -95,11 +95,11 @@ def is_secret(field: models.Field) -> bool:
     )
 
 
-def secret_fields(model: type[models.Model]) -> list[models.Field]:
+def secret_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [f for f in concrete_fields(model) if is_secret(f)]
 
 
-def relations(model: type[models.Model]) -> list[models.ForeignKey]:
+def relations(model: type[models.Model]) -> list[models.ForeignKey[Any, Any]]:
     """Forward relations, most useful first (the owner account is bookkeeping)."""
     fks = [
         f
@@ -139,20 +139,22 @@ def str_relations(
     return found
 
 
-def currency_field(model: type[models.Model]) -> models.Field | None:
+def currency_field(model: type[models.Model]) -> models.Field[Any, Any] | None:
     for f in concrete_fields(model):
         if isinstance(f, StripeCurrencyCodeField) or f.name == "currency":
             return f
     return None
 
 
-def amount_fields(model: type[models.Model]) -> list[tuple[models.Field, bool]]:
+def amount_fields(
+    model: type[models.Model],
+) -> list[tuple[models.Field[Any, Any], bool]]:
     """Money columns as ``(field, in_minor_units)``.
 
     ``StripeDecimalCurrencyAmountField`` holds major units; an integer column
     named like an amount, on a model with a currency, holds Stripe's minor units.
     """
-    found = []
+    found: list[tuple[models.Field[Any, Any], bool]] = []
     has_currency = currency_field(model) is not None
     for f in concrete_fields(model):
         if isinstance(f, StripeDecimalCurrencyAmountField):
@@ -202,7 +204,7 @@ def labels(model: type[models.Model]) -> list[str]:
     ]
 
 
-def enum_fields(model: type[models.Model]) -> list[models.Field]:
+def enum_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [
         f
         for f in concrete_fields(model)
@@ -233,13 +235,17 @@ def search_fields(model: type[models.Model]) -> list[str]:
     return found
 
 
-def _currency_of(obj: models.Model, field: models.Field) -> str | None:
+def _currency_of(
+    obj: Any, field: models.Field[Any, Any] | StripeProperty
+) -> str | None:
     path = getattr(field, "currency_path", "currency")
     value = obj.__dict__.get(path) if "." not in path else None
-    return value or get_path(obj.stripe_data or {}, path)
+    return cast(str | None, value or get_path(obj.stripe_data or {}, path))
 
 
-def amount_column(field: models.Field, minor_units: bool) -> Callable[[Any], str]:
+def amount_column(
+    field: models.Field[Any, Any], minor_units: bool
+) -> Callable[[Any], str]:
     """``$10.50 USD``: the amount with its object's currency."""
 
     @admin.display(description=field.verbose_name, ordering=field.name)
@@ -269,7 +275,9 @@ def amount_property_column(
     return column
 
 
-def related_object(obj: models.Model, field: models.ForeignKey) -> tuple[Any, Any]:
+def related_object(
+    obj: models.Model, field: models.ForeignKey[Any, Any]
+) -> tuple[Any, Any]:
     """``(stripe_id, row)`` of a relation; ``row`` is ``None`` until that object
     is mirrored (relations point at Stripe ids and may lead nowhere yet)."""
     value = getattr(obj, field.attname)
@@ -282,7 +290,7 @@ def related_object(obj: models.Model, field: models.ForeignKey) -> tuple[Any, An
 
 
 def relation_column(
-    field: models.ForeignKey, site_name: str = "admin"
+    field: models.ForeignKey[Any, Any], site_name: str = "admin"
 ) -> Callable[[Any], Any]:
     """A link to the related object's admin page (its raw id if not mirrored)."""
 
@@ -299,7 +307,7 @@ def relation_column(
     return column
 
 
-def secret_column(field: models.Field) -> Callable[[Any], str]:
+def secret_column(field: models.Field[Any, Any]) -> Callable[[Any], str]:
     @admin.display(description=field.verbose_name)
     def column(obj: models.Model) -> str:
         return masking.mask_secret(getattr(obj, field.attname))
@@ -308,7 +316,7 @@ def secret_column(field: models.Field) -> Callable[[Any], str]:
     return column
 
 
-def json_column(field: models.Field) -> Callable[[Any], Any]:
+def json_column(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     @admin.display(description=field.verbose_name)
     def column(obj: models.Model) -> Any:
         value = getattr(obj, field.attname)
@@ -347,7 +355,7 @@ def column_for(
 
 
 def _field_column(
-    model: type[models.Model], field: models.Field, site_name: str
+    model: type[models.Model], field: models.Field[Any, Any], site_name: str
 ) -> str | Callable[[Any], Any]:
     amounts = dict(amount_fields(model))
     if is_secret(field):
@@ -357,9 +365,13 @@ def _field_column(
     if isinstance(field, models.ForeignKey):
         return relation_column(field, site_name)
     if field.name in STATUS_NAMES:
-        return status_column(field.name, field.verbose_name, ordering=field.name)
+        return status_column(
+            field.name, cast(str, field.verbose_name), ordering=field.name
+        )
     if isinstance(field, models.DateTimeField):
-        return date_column(field.name, field.verbose_name, ordering=field.name)
+        return date_column(
+            field.name, cast(str, field.verbose_name), ordering=field.name
+        )
     if isinstance(field, models.JSONField):
         return json_column(field)
     return field.name

@@ -135,7 +135,7 @@ def object_label(obj: models.Model) -> str:
     """A short human label: the admin's own for money-bearing objects, else the
     model's ``__str__`` when it has one, else the first of email / name /
     nickname that is set, else the Stripe id."""
-    label = _LABELS.get(obj._meta.model_name)
+    label = _LABELS.get(obj._meta.model_name or "")
     if label is not None:
         return label(obj)
     text = str(obj)
@@ -293,7 +293,7 @@ def plain(value: Any) -> Any:
 _ADDRESS_KEYS = frozenset({"line1", "line2", "city", "state", "postal_code", "country"})
 
 
-def format_address(address: dict) -> SafeString | str:
+def format_address(address: dict[str, Any]) -> SafeString | str:
     """A Stripe address on lines, as on an envelope."""
     city = " ".join(
         part for part in (address.get("postal_code"), address.get("city")) if part

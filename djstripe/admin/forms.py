@@ -3,7 +3,7 @@ Stripe, then mirrored) and an API key (a local record)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import stripe
 from django import forms
@@ -17,7 +17,7 @@ from ..settings import djstripe_settings
 _MODES = (("test", "Test mode"), ("live", "Live mode"))
 
 
-class WebhookEndpointCreateForm(forms.ModelForm):
+class WebhookEndpointCreateForm(forms.ModelForm):  # type: ignore[type-arg]
     """Creates the endpoint in Stripe while validating, so that Stripe's
     refusal (a bad URL, an unknown event type) shows as a form error.
 
@@ -54,7 +54,7 @@ class WebhookEndpointCreateForm(forms.ModelForm):
         self.fields["mode"].initial = (
             "live" if djstripe_settings.STRIPE_LIVE_MODE else "test"
         )
-        self.stripe_object: dict | None = None
+        self.stripe_object: dict[str, Any] | None = None
 
     def clean_enabled_events(self) -> list[str]:
         text = self.cleaned_data["enabled_events"].replace(",", "\n")
@@ -82,7 +82,7 @@ class WebhookEndpointCreateForm(forms.ModelForm):
 
     @method_decorator(sensitive_variables("api_key"))
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = cast(dict[str, Any], super().clean())
         if self.errors:
             return cleaned
         api_key = djstripe_settings.get_default_api_key(cleaned.get("mode") == "live")
@@ -98,7 +98,7 @@ class WebhookEndpointCreateForm(forms.ModelForm):
         return cleaned
 
 
-def api_key_form(model: type[models.Model]) -> type[forms.ModelForm]:
+def api_key_form(model: type[models.Model]) -> type[forms.ModelForm[Any]]:
     """A form for the fields of ``model`` a person types in (name, secret),
     the secret in a password input that never echoes it back."""
     editable = {f.name for f in model._meta.concrete_fields if f.editable}

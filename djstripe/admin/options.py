@@ -8,7 +8,7 @@ name, so they apply once a model of that name exists) add behaviour.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.apps import apps
@@ -22,28 +22,33 @@ from .base import RecordAdmin, StripeModelAdmin
 from .forms import WebhookEndpointCreateForm, api_key_form
 from .webhooks import WebhookEventTriggerAdmin
 
+if TYPE_CHECKING:  # the admins these mixins are mixed into
+    _Admin = StripeModelAdmin
+else:
+    _Admin = object
 
-class CreateWebhookEndpointMixin:
+
+class CreateWebhookEndpointMixin(_Admin):
     """Adding a webhook endpoint creates it in Stripe, then mirrors Stripe's
     answer through the engine (the mirror is never written directly)."""
 
     allow_add = True
 
     def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs
-    ):
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         if obj is None:
             return forms.modelform_factory(
                 self.model, form=WebhookEndpointCreateForm, fields=()
             )
         return super().get_form(request, obj, change, **kwargs)
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if obj is None:
             return [(None, {"fields": list(WebhookEndpointCreateForm.base_fields)})]
         return super().get_fieldsets(request, obj)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return [] if obj is None else super().get_readonly_fields(request, obj)
 
     def save_model(
@@ -59,7 +64,7 @@ class CreateWebhookEndpointMixin:
         )
 
 
-class AddAPIKeyMixin:
+class AddAPIKeyMixin(_Admin):
     """API keys are djstripe's own records (Stripe has no API for them): they
     are added here and saved the ordinary way, the model deriving the rest."""
 
@@ -67,18 +72,18 @@ class AddAPIKeyMixin:
     allow_delete = True
 
     def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs
-    ):
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         if obj is None:
             return api_key_form(self.model)
         return super().get_form(request, obj, change, **kwargs)
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if obj is None:
             return [(None, {"fields": list(api_key_form(self.model).base_fields)})]
         return super().get_fieldsets(request, obj)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return [] if obj is None else super().get_readonly_fields(request, obj)
 
 
@@ -119,22 +124,22 @@ OVERRIDES: dict[str, dict[str, Any]] = {
 
 
 #: Admins written for one model, by model name.
-ADMINS: dict[str, type[admin.ModelAdmin]] = {
+ADMINS: dict[str, type[admin.ModelAdmin[Any]]] = {
     "webhookeventtrigger": WebhookEventTriggerAdmin,
 }
 
 
-def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin]:
+def admin_class_for(model: type[models.Model]) -> type[admin.ModelAdmin[Any]]:
     """The admin class of ``model``: its own, or the generic one plus any
     mixins and overrides its name calls for."""
     name = model._meta.model_name
     if name in ADMINS:
         return ADMINS[name]
     base = StripeModelAdmin if issubclass(model, StripeModel) else RecordAdmin
-    mixins = MIXINS.get(name, ())
+    mixins = MIXINS.get(name or "", ())
     if name in pages.FACT_MIXINS:
         mixins = (*mixins, pages.FACT_MIXINS[name])
-    attrs = dict(OVERRIDES.get(name, {}))
+    attrs = dict(OVERRIDES.get(name or "", {}))
     if not mixins and not attrs:
         return base
     attrs["__module__"] = __name__
@@ -147,7 +152,7 @@ def register_all(site: admin.AdminSite = admin.site) -> list[type[models.Model]]
     A project that registered its own admin for a model keeps it. The site's
     app list then shows djstripe's models by area (see ``areas``).
     """
-    site.get_app_list = areas.grouped(site.get_app_list)
+    site.get_app_list = areas.grouped(site.get_app_list)  # type: ignore[method-assign]
     added = []
     for model in apps.get_app_config("djstripe").get_models():
         if site.is_registered(model):

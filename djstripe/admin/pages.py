@@ -15,7 +15,7 @@ are shown as bounded tables (:func:`related_table`): the first
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.contrib import admin
@@ -195,7 +195,7 @@ def related_table(
     ]
     headers = [_header(related, name) for name in names]
 
-    @admin.display(description=related._meta.verbose_name_plural.capitalize())
+    @admin.display(description=str(related._meta.verbose_name_plural).capitalize())
     def table(obj: models.Model) -> Any:
         key = getattr(obj, rel.field.target_field.attname)
         rows = list(
@@ -257,7 +257,7 @@ def _header(model: type[models.Model], name: str) -> str:
     return str(text).capitalize()
 
 
-def _cell(row: models.Model, column: Any, model: type[models.Model], site: str) -> Any:
+def _cell(row: Any, column: Any, model: type[models.Model], site: str) -> Any:
     if column == "id":
         return display.link(display.admin_change_url(row, site), row.id)
     if callable(column):
@@ -270,6 +270,8 @@ def _cell(row: models.Model, column: Any, model: type[models.Model], site: str) 
 
 class SubscriptionFacts:
     """Price, quantity and current period: Stripe keeps them on the items."""
+
+    admin_site: admin.AdminSite  # set by the ModelAdmin this is mixed into
 
     @admin.display(description="Price")
     def price(self, obj: Any) -> Any:
@@ -302,18 +304,20 @@ class SubscriptionFacts:
         )
 
 
-def _items(subscription: Any) -> list:
+def _items(subscription: Any) -> list[Any]:
     cache = subscription.__dict__
     if "_djstripe_items" not in cache:
         cache["_djstripe_items"] = list(
             subscription.items.select_related("price").order_by("pk")[:20]
         )
-    return cache["_djstripe_items"]
+    return cast(list[Any], cache["_djstripe_items"])
 
 
 class EventFacts:
     """An event links to the object it is about and the requests that
     delivered it."""
+
+    admin_site: admin.AdminSite  # set by the ModelAdmin this is mixed into
 
     @admin.display(description="Object")
     def event_object(self, obj: Any) -> Any:

@@ -7,13 +7,18 @@ backend (``TASKS``), and inline (while the admin waits) otherwise.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.apps import apps
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from ..models.base import StripeModel
 
 try:  # Django >= 6.0
     from django.tasks import task
 except ImportError:  # Django 5.2: the backport
-    from django_tasks import task
+    from django_tasks import task  # type: ignore[no-redef]
 
 
 @task()
@@ -30,7 +35,7 @@ def uses_tasks() -> bool:
     return bool(getattr(settings, "TASKS", None))
 
 
-def start_backfill(model: type) -> tuple[bool, str]:
+def start_backfill(model: type[StripeModel]) -> tuple[bool, str]:
     """Start the back-fill of ``model``: ``(queued, what to tell the user)``."""
     label = model._meta.label
     if uses_tasks():

@@ -8,7 +8,7 @@ body pretty-printed with every secret masked.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.admin.utils import quote
@@ -62,10 +62,10 @@ class WebhookEventTriggerAdmin(RecordAdmin):
         ("Request", {"fields": ["headers_json", "body_text"]}),
     ]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list:
-        return admin.helpers.flatten_fieldsets(self.fieldsets)
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return cast(list[Any], admin.helpers.flatten_fieldsets(self.fieldsets))  # type: ignore[attr-defined]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return self.get_readonly_fields(request, obj)
 
     # -- Columns ---------------------------------------------------------------------
@@ -124,7 +124,7 @@ class WebhookEventTriggerAdmin(RecordAdmin):
 
     # -- Re-process one request from its page ----------------------------------------
 
-    def get_urls(self) -> list:
+    def get_urls(self) -> list[Any]:
         opts = self.opts
         view = self.admin_site.admin_view(require_POST(self.reprocess_view))
         return [
@@ -144,8 +144,8 @@ class WebhookEventTriggerAdmin(RecordAdmin):
         return HttpResponseRedirect(display.admin_change_url(obj, self.admin_site.name))
 
     def render_change_form(
-        self, request: HttpRequest, context: dict, *args: Any, **kwargs: Any
-    ):
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse:
         obj = context.get("original")
         if obj is not None and self.has_write_permission(request):
             opts = self.opts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.db import models
@@ -12,6 +13,9 @@ from .. import stripe_api
 from ..fields import StripeEnumField
 from ..settings import KEY_PREFIXES, djstripe_settings, key_kind
 from .base import StripeModel
+
+if TYPE_CHECKING:
+    from .connect import Account
 
 logger = logging.getLogger("djstripe")
 
@@ -22,7 +26,7 @@ def redact(secret: str) -> str:
     return f"{prefix}...{secret[-4:]}"
 
 
-class APIKeyQuerySet(models.QuerySet):
+class APIKeyQuerySet(models.QuerySet):  # type: ignore[type-arg]
     def secret(self, livemode: bool) -> APIKeyQuerySet:
         return self.filter(type__in=("secret", "restricted"), livemode=livemode)
 
@@ -39,7 +43,7 @@ class APIKey(StripeModel):
     name = models.CharField(max_length=100, blank=True, default="")
     secret = models.CharField(max_length=255, unique=True)
 
-    objects = APIKeyQuerySet.as_manager()
+    objects = APIKeyQuerySet.as_manager()  # type: ignore[misc, assignment]
 
     class Meta:
         verbose_name = "API key"
@@ -48,7 +52,7 @@ class APIKey(StripeModel):
         label = redact(self.secret)
         return f"{self.name} ({label})" if self.name else label
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         """Store the key; a new secret key also learns (and mirrors) the
         account it belongs to, so that objects read with it are owned by it.
         If Stripe cannot be reached the key is stored all the same."""
@@ -63,7 +67,7 @@ class APIKey(StripeModel):
                 logger.warning("Could not read the account of %s: %s", self, exc)
         super().save(*args, **kwargs)
 
-    def refresh_owner_account(self):
+    def refresh_owner_account(self) -> Account:
         """Read the account this key belongs to (``GET /v1/account``), mirror
         it, and point ``djstripe_owner_account`` at it."""
         from .connect import Account

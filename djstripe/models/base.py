@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
@@ -40,16 +40,22 @@ DASHBOARD_URL = "https://dashboard.stripe.com"
 logger = logging.getLogger(__name__)
 
 
-class StripeQuerySetMixin:
+if TYPE_CHECKING:
+    _QuerySet = models.QuerySet[Any]
+else:
+    _QuerySet = object
+
+
+class StripeQuerySetMixin(_QuerySet):
     """Queryset helpers shared by every mirrored model (plain or polymorphic)."""
 
-    def live(self) -> StripeQuerySet:
+    def live(self) -> Self:
         return self.filter(livemode=True)
 
-    def test(self) -> StripeQuerySet:
+    def test(self) -> Self:
         return self.filter(livemode=False)
 
-    def stripe_data_filter(self, **lookups: Any) -> StripeQuerySet:
+    def stripe_data_filter(self, **lookups: Any) -> Self:
         """Filter on any field of the stored Stripe object.
 
         ``Charge.objects.stripe_data_filter(outcome__risk_level="elevated")`` is
@@ -58,7 +64,7 @@ class StripeQuerySetMixin:
         """
         return self.filter(**{f"stripe_data__{k}": v for k, v in lookups.items()})
 
-    def during(self, year: int, month: int) -> StripeQuerySet:
+    def during(self, year: int, month: int) -> Self:
         """Objects Stripe created in the month (UTC), as dj-stripe's managers."""
         start, end = month_range(year, month)
         return self.filter(created__gte=start, created__lt=end)
@@ -85,11 +91,14 @@ def month_range(year: int, month: int) -> tuple[datetime.datetime, datetime.date
     return start, end
 
 
-class StripeQuerySet(StripeQuerySetMixin, models.QuerySet):
+class StripeQuerySet(StripeQuerySetMixin, models.QuerySet[Any]):
     pass
 
 
-class StripeManager(models.Manager.from_queryset(StripeQuerySet)):
+_StripeManagerBase = models.Manager.from_queryset(StripeQuerySet)
+
+
+class StripeManager(_StripeManagerBase[Any]):
     pass
 
 
@@ -199,12 +208,12 @@ class StripeModel(models.Model):
         return list(dict.fromkeys([*paths, *cls.expand_fields]))
 
     @classmethod
-    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+    def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
         """Columns derived from ``data`` by means other than a field's path."""
         return {}
 
     @classmethod
-    def is_valid_object(cls, data: dict) -> bool:
+    def is_valid_object(cls, data: dict[str, Any]) -> bool:
         """Whether ``data`` is a Stripe object this model mirrors."""
         return data.get("object") in (
             cls.stripe_object_name,
@@ -214,7 +223,7 @@ class StripeModel(models.Model):
     @classmethod
     def stripe_class_url(cls) -> str:
         """The API path of the resource (``/v1/customers``)."""
-        return cls.stripe_class.class_url()
+        return cast(str, cls.stripe_class.class_url())
 
     @classmethod
     def _collection_url(cls, id: str) -> str:
@@ -223,7 +232,7 @@ class StripeModel(models.Model):
         if cls.stripe_nested_in is None:
             return cls.stripe_class_url()
         field_name, sub_path = cls.stripe_nested_in
-        field = cls._meta.get_field(field_name)
+        field: Any = cls._meta.get_field(field_name)
         parent_id = (
             cls._base_manager.filter(id=id)
             .values_list(field.attname, flat=True)
@@ -258,7 +267,7 @@ class StripeModel(models.Model):
     @classmethod
     def api_retrieve_data(
         cls, id: str, api_key: str | None = None, stripe_account: str | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Read one object from Stripe with this model's ``expand_fields``."""
         return stripe_api.retrieve(
             cls._collection_url(id),
@@ -270,7 +279,7 @@ class StripeModel(models.Model):
 
     def api_retrieve(
         self, api_key: str | None = None, stripe_account: str | None = None
-    ) -> dict:
+    ) -> dict[str, Any]:
         """This object as Stripe has it now."""
         return self.api_retrieve_data(
             self.id,
@@ -289,7 +298,7 @@ class StripeModel(models.Model):
         api_key: str | None = None,
         stripe_account: str | None = None,
         idempotency_key: str | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """The one way a model method calls Stripe.
 
         What Stripe answers is mirrored by the caller, so it is asked for with
@@ -316,7 +325,7 @@ class StripeModel(models.Model):
         stripe_account: str | None = None,
         idempotency_key: str | None = None,
         **params: Any,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Create the object in Stripe (not mirrored: see :meth:`_create_mirrored`)."""
         return cls._api_request(
             "post",
@@ -334,7 +343,7 @@ class StripeModel(models.Model):
         stripe_account: str | None = None,
         idempotency_key: str | None = None,
         **params: Any,
-    ) -> StripeModel:
+    ) -> Self:
         """Create the object in Stripe, then mirror Stripe's answer and return
         the row: what every ``create``-like model method does."""
         data = cls._api_create(
@@ -356,7 +365,7 @@ class StripeModel(models.Model):
         stripe_account: str | None = None,
         idempotency_key: str | None = None,
         **params: Any,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """``method`` on this object's URL (``.../<id>`` or ``.../<id>/<action>``),
         with this object's mode key and connected account unless given."""
         path = f"{self._collection_url(self.id)}/{self.id}"
@@ -369,20 +378,20 @@ class StripeModel(models.Model):
             idempotency_key=idempotency_key,
         )
 
-    def _api_update(self, **kwargs: Any) -> dict:
+    def _api_update(self, **kwargs: Any) -> dict[str, Any]:
         """Update the object in Stripe (not mirrored: callers sync the result)."""
         return self._api_instance_request("post", **kwargs)
 
-    def _api_action(self, action: str, **kwargs: Any) -> dict:
+    def _api_action(self, action: str, **kwargs: Any) -> dict[str, Any]:
         """``POST .../<id>/<action>`` (``capture``, ``pay``, ``detach``...);
         returns what Stripe returns, for the caller to mirror."""
         return self._api_instance_request("post", action, **kwargs)
 
-    def _api_delete(self, **kwargs: Any) -> dict:
+    def _api_delete(self, **kwargs: Any) -> dict[str, Any]:
         """``DELETE .../<id>`` (extra keyword arguments: Stripe's parameters)."""
         return self._api_instance_request("delete", **kwargs)
 
-    def _mirror(self, data: dict, api_key: str | None = None) -> StripeModel:
+    def _mirror(self, data: dict[str, Any], api_key: str | None = None) -> Self:
         """Mirror ``data`` (Stripe's answer about this object) as owned by
         this object's account, and return the fresh row."""
         return self.sync_from_stripe_data(
@@ -392,10 +401,10 @@ class StripeModel(models.Model):
     @classmethod
     def sync_from_stripe_data(
         cls,
-        data: dict,
+        data: dict[str, Any],
         api_key: str | None = None,
         stripe_account: str | None = None,
-    ) -> StripeModel:
+    ) -> Self:
         """Mirror ``data`` (a Stripe object of this type) and return its row.
 
         Nested expanded objects are mirrored too, and every relation column is
@@ -405,7 +414,7 @@ class StripeModel(models.Model):
         same second, Stripe is asked which is current; if Stripe cannot be
         asked, ``data`` (the caller's explicit word) wins, and a warning says so.
         """
-        options = {"api_key": api_key, "stripe_account": stripe_account}
+        options: dict[str, Any] = {"api_key": api_key, "stripe_account": stripe_account}
         result = sync.upsert([data], owner_account=stripe_account, **options)
         if result.refetched:
             logger.info(
@@ -432,14 +441,14 @@ class StripeModel(models.Model):
         return cls._base_manager.get(id=data["id"])
 
     @classmethod
-    def from_stripe_data(cls, data: dict) -> StripeModel:
+    def from_stripe_data(cls, data: dict[str, Any]) -> Self:
         """An unsaved instance holding ``data``, for objects that must never
         become rows (an invoice preview). Use :meth:`sync_from_stripe_data`
         to mirror."""
         values = sync.engine.row_values(cls, sync.normalize(cls, data), None, None)
         return cls(**{k: v for k, v in values.items() if k in _attnames(cls)})
 
-    def refresh_from_stripe(self, api_key: str | None = None) -> StripeModel:
+    def refresh_from_stripe(self, api_key: str | None = None) -> Self:
         """Re-read this object from Stripe, mirror it, and return the fresh row."""
         return self.sync_from_stripe_data(
             self.api_retrieve(api_key=api_key), api_key=api_key
@@ -451,7 +460,7 @@ class StripeModel(models.Model):
         """The row the relation ``name`` points at, or None while that object
         is not mirrored (a relation is an id, written before its row may be)."""
         try:
-            return getattr(self, name)
+            return cast(StripeModel | None, getattr(self, name))
         except ObjectDoesNotExist:
             return None
 
@@ -463,7 +472,7 @@ class StripeModel(models.Model):
     @property
     def _stripe_account(self) -> str | None:
         """The connected account to act as, for objects owned by one."""
-        return self.djstripe_owner_account_id or None
+        return cast(str | None, self.djstripe_owner_account_id or None)
 
     def get_stripe_dashboard_url(self) -> str:
         """The object's page in the Stripe dashboard (test or live)."""
@@ -482,12 +491,12 @@ def id_of(value: Any) -> str | None:
     """The Stripe id of a model instance, a Stripe object or an id string:
     model methods take any of the three wherever Stripe wants an id."""
     if isinstance(value, StripeModel):
-        return value.id
+        return cast(str, value.id)
     return stripe_id_of(value)
 
 
 def _object_name(model: type[StripeModel]) -> str:
-    return model.stripe_class.OBJECT_NAME
+    return cast(str, model.stripe_class.OBJECT_NAME)
 
 
 def _attnames(model: type[StripeModel]) -> set[str]:

@@ -257,7 +257,7 @@ class SubscriptionQuerySet(StripeQuerySet):
         return self.canceled().filter(canceled_at__gte=start, canceled_at__lt=end)
 
     def _plan_summary(self) -> SubscriptionQuerySet:
-        return self.values("plan").order_by().annotate(count=Count("plan"))
+        return self.values("plan").order_by().annotate(count=Count("plan"))  # type: ignore[no-any-return]
 
     def started_plan_summary_for(self, year: int, month: int) -> SubscriptionQuerySet:
         """``[{"plan": "price_...", "count": 3}, ...]`` for those started in the month."""
@@ -283,14 +283,14 @@ class SubscriptionQuerySet(StripeQuerySet):
         return {row["status"]: row["n"] for row in rows}
 
 
-def _single_item(data: dict) -> dict:
+def _single_item(data: dict[str, Any]) -> dict[str, Any]:
     """The subscription's item when it has exactly one (else ``{}``): what
     Stripe's older API versions mirrored at the top (``plan``, ``quantity``)."""
     items = (data.get("items") or {}).get("data") or []
     return items[0] if len(items) == 1 and isinstance(items[0], dict) else {}
 
 
-def _first_item(data: dict) -> dict:
+def _first_item(data: dict[str, Any]) -> dict[str, Any]:
     items = (data.get("items") or {}).get("data") or []
     return items[0] if items and isinstance(items[0], dict) else {}
 
@@ -362,13 +362,13 @@ class Subscription(StripeModel):
     collection_method = StripeProperty("charge_automatically or send_invoice.")
     trial_start = StripeProperty("When the trial began.", kind="timestamp")
 
-    objects = StripeManager.from_queryset(SubscriptionQuerySet)()
+    objects = StripeManager.from_queryset(SubscriptionQuerySet)()  # type: ignore[misc]
 
     class Meta(StripeModel.Meta):
         permissions = [("cancel_subscription", "Can cancel subscriptions in Stripe")]
 
     @classmethod
-    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+    def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
         """Where the subscription does not carry them, the plan, quantity and
         period of its items."""
         values: dict[str, Any] = {}
@@ -608,7 +608,7 @@ class Invoice(StripeModel):
     invoice_pdf = StripeProperty("The invoice's PDF.")
     status_transitions = StripeProperty("When the invoice changed status.")
 
-    objects = StripeManager.from_queryset(InvoiceQuerySet)()
+    objects = StripeManager.from_queryset(InvoiceQuerySet)()  # type: ignore[misc]
 
     def __str__(self) -> str:
         number = self.number or self.stripe_data.get("receipt_number") or self.id
@@ -618,7 +618,7 @@ class Invoice(StripeModel):
     @property
     def paid(self) -> bool:
         """Whether the invoice is paid (``status == "paid"``)."""
-        return self.status == "paid"
+        return bool(self.status == "paid")
 
     @classmethod
     def upcoming(
@@ -671,7 +671,7 @@ class UpcomingInvoice:
     backs it) and its :attr:`lines` are unsaved :class:`LineItem` objects.
     """
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict[str, Any]):
         self.stripe_data = data
         self.invoice = Invoice.from_stripe_data(data)
 
@@ -727,7 +727,7 @@ class UpcomingInvoice:
         UpcomingInvoice ignores ``save()`` too)."""
 
 
-class PreviewList(list):
+class PreviewList(list[Any]):
     """A list that answers the queryset calls templates make (``all``,
     ``count``, ``exists``, ``first``), for objects that are not rows."""
 
@@ -744,7 +744,7 @@ class PreviewList(list):
         return self[0] if self else None
 
 
-def _invoice_item_of(line: dict) -> str | None:
+def _invoice_item_of(line: dict[str, Any]) -> str | None:
     """The invoice item a line comes from (its place moved in API 2025-03-31)."""
     details = (line.get("parent") or {}).get("invoice_item_details") or {}
     return stripe_id_of(details.get("invoice_item") or line.get("invoice_item"))

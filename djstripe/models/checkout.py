@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import stripe
 
 from ..fields import StripeForeignKey
@@ -75,7 +77,7 @@ class Session(StripeModel):
     )
 
     @property
-    def shipping_details(self):
+    def shipping_details(self) -> dict[str, Any] | None:
         """Shipping information for this Checkout Session."""
         data = self.stripe_data or {}
         collected = data.get("collected_information") or {}

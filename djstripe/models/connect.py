@@ -104,7 +104,7 @@ class Transfer(StripeModel):
     amount_reversed = StripeProperty("Amount reversed, in the currency's minor unit.")
     reversed = StripeProperty("Whether the transfer was fully reversed.", default=False)
 
-    objects = StripeManager.from_queryset(TransferQuerySet)()
+    objects = StripeManager.from_queryset(TransferQuerySet)()  # type: ignore[misc]
 
     def __str__(self) -> str:
         amount = get_friendly_currency_amount(self.amount or 0, self.currency)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import stripe
 from django.db import models
@@ -77,7 +78,7 @@ class BalanceTransaction(StripeModel):
     def __str__(self) -> str:
         return f"{friendly_minor_amount(self.amount, self.currency)} ({humanize(self.status)})"
 
-    def get_source_class(self) -> type[StripeModel]:
+    def get_source_class(self) -> builtins.type[StripeModel]:
         """The model that mirrors this transaction's source object."""
         model = sync.model_for(_SOURCE_OBJECT_BY_TYPE.get(self.type, self.type))
         if model is None:
@@ -137,7 +138,7 @@ class Product(StripeModel):
     url = StripeProperty("A publicly accessible web page for the product.")
 
     def __str__(self) -> str:
-        return self.name
+        return cast(str, self.name)
 
     @property
     def default_price(self) -> Price | None:
@@ -179,13 +180,13 @@ class Price(StripeModel):
     unit_amount_decimal = StripeProperty("Unit amount as a decimal string.")
 
     def __str__(self) -> str:
-        product = self._related("product")
+        product: Any = self._related("product")
         if product is None:
             return str(self.human_readable_price)
         return f"{self.human_readable_price} for {product.name}"
 
     @classmethod
-    def create(cls, **kwargs):
+    def create(cls, **kwargs: Any) -> Price:
         """Create a price in Stripe and mirror it. ``product`` may be a Product."""
         if "product" in kwargs:
             kwargs["product"] = id_of(kwargs["product"])
@@ -195,7 +196,7 @@ class Price(StripeModel):
         )
 
     @classmethod
-    def get_or_create(cls, **kwargs):
+    def get_or_create(cls, **kwargs: Any) -> tuple[Price, bool]:
         """Get or create a Price.
 
         Looks the price up by ``id``, else by ``lookup_key`` (in the mirror,
@@ -342,7 +343,7 @@ class Charge(StripeModel):
     transfer_data = StripeProperty("Destination account details (Connect).")
     transfer_group = StripeProperty("The transfer group of the charge (Connect).")
 
-    objects = StripeManager.from_queryset(ChargeQuerySet)()
+    objects = StripeManager.from_queryset(ChargeQuerySet)()  # type: ignore[misc]
 
     class Meta(StripeModel.Meta):
         indexes = [
@@ -389,7 +390,7 @@ class Charge(StripeModel):
             return "Refunded"
         return humanize(self.status)
 
-    def capture(self, **kwargs) -> Charge:
+    def capture(self, **kwargs: Any) -> Charge:
         """Capture the payment of an existing, uncaptured, charge. This is the
         second half of the two-step payment flow, where first you created a
         charge with the capture option set to False.
@@ -460,7 +461,7 @@ class Refund(StripeModel):
     receipt_number = StripeProperty("The number of the refund's receipt.")
     status = StripeProperty("pending, requires_action, succeeded, failed or canceled.")
 
-    def get_stripe_dashboard_url(self):
+    def get_stripe_dashboard_url(self) -> str:
         """Refunds have no page of their own: link to the refunded payment."""
         if not self.charge_id:
             return ""
@@ -506,7 +507,7 @@ class Dispute(StripeModel):
         return f"{amount} ({humanize(self.status)}) "
 
     @classmethod
-    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+    def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
         transactions = data.get("balance_transactions") or [None]
         return {"balance_transaction_id": stripe_id_of(transactions[0])}
 
@@ -541,7 +542,12 @@ class PaymentIntent(StripeModel):
     client_secret = StripeProperty("The secret for confirming the intent client-side.")
     latest_charge = StripeProperty("The id of the latest charge.")
 
-    def update(self, api_key=None, stripe_account=None, **kwargs):
+    def update(
+        self,
+        api_key: str | None = None,
+        stripe_account: str | None = None,
+        **kwargs: Any,
+    ) -> PaymentIntent:
         """Call the stripe API's modify operation for this model and sync the result.
 
         :param api_key: The api key to use for this request.
@@ -642,7 +648,7 @@ class File(StripeModel):
     url = StripeProperty("Where to download the file (needs the secret key).")
 
     @classmethod
-    def is_valid_object(cls, data):
+    def is_valid_object(cls, data: dict[str, Any]) -> bool:
         """Files are ``file`` objects (``file_upload`` in old API versions)."""
         return data.get("object") in ("file", "file_upload")
 
@@ -757,7 +763,7 @@ class Event(StripeModel):
         return Customer.objects.filter(id=customer_id).first()
 
     @property
-    def data_object(self) -> dict:
+    def data_object(self) -> dict[str, Any]:
         """The Stripe object the event carries (``data.object``)."""
         return (self.data or {}).get("object") or {}
 
@@ -774,7 +780,7 @@ class Event(StripeModel):
         return self.parts()[-1]
 
     @classmethod
-    def process(cls, data, api_key=None):
+    def process(cls, data: dict[str, Any], api_key: str | None = None) -> Event:
         """Mirror the event ``data`` (a Stripe event as a dict) and the object it
         carries, then run the registered handlers and the event type's signal;
         return the Event row.
@@ -786,7 +792,7 @@ class Event(StripeModel):
 
         return process_event_data(data, api_key=api_key)
 
-    def invoke_webhook_handlers(self):
+    def invoke_webhook_handlers(self) -> None:
         """Invokes any webhook handlers that have been registered for this event
         based on event type or event sub-type.
 

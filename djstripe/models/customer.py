@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import stripe
 from django.db import models
@@ -31,6 +31,8 @@ CUSTOMER_COUPON_REMOVED_IN = "2025-03-31"
 
 if TYPE_CHECKING:
     from .core import Charge, Product
+
+_M = TypeVar("_M", bound=StripeModel)
 
 
 class CustomerQuerySet(StripeQuerySet):
@@ -105,6 +107,13 @@ class Customer(StripeModel):
 
     objects = StripeManager.from_queryset(CustomerQuerySet)()
 
+    if TYPE_CHECKING:  # reverse relations and a swappable target the plugin cannot see
+        subscriber_id: Any
+        subscriptions: Any
+        charges: Any
+        sources: Any
+        active_entitlements: Any
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -117,10 +126,10 @@ class Customer(StripeModel):
     def __str__(self) -> str:
         if self.subscriber_id is not None and self.subscriber is not None:
             return str(self.subscriber)
-        return self.name or self.description or self.id
+        return cast(str, self.name or self.description or self.id)
 
     @classmethod
-    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+    def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
         """Link the subscriber stored in the customer's metadata."""
         key = djstripe_settings.SUBSCRIBER_CUSTOMER_KEY
         value = (data.get("metadata") or {}).get(key)
@@ -134,7 +143,10 @@ class Customer(StripeModel):
         source_id = stripe_id_of(self.stripe_data.get("default_source"))
         if not source_id:
             return None
-        return DjstripePaymentSource.objects.filter(id=source_id).first()
+        return cast(
+            StripeModel | None,
+            DjstripePaymentSource.objects.filter(id=source_id).first(),
+        )
 
     @property
     def customer_payment_methods(self) -> Iterator[StripeModel]:
@@ -150,17 +162,17 @@ class Customer(StripeModel):
         coupon_id = stripe_id_of(coupon)
         if not coupon_id:
             return None
-        return Coupon.objects.filter(id=coupon_id).first()
+        return cast(StripeModel | None, Coupon.objects.filter(id=coupon_id).first())
 
     @property
     def credits(self) -> int:
         """The customer is considered to have credits if their balance is below 0."""
-        return abs(min(self.balance, 0))
+        return cast(int, abs(min(self.balance, 0)))
 
     @property
     def pending_charges(self) -> int:
         """The customer is considered to have pending charges if their balance is above 0."""
-        return max(self.balance, 0)
+        return cast(int, max(self.balance, 0))
 
     @property
     def entitlements(self) -> list[str]:
@@ -172,21 +184,25 @@ class Customer(StripeModel):
         )
 
     @property
-    def active_subscriptions(self) -> models.QuerySet:
+    def active_subscriptions(self) -> models.QuerySet[Any]:
         """Returns active subscriptions (subscriptions with an active status that end in the future)."""
-        return self.subscriptions.active().filter(current_period_end__gt=stripe_now())
+        return cast(
+            "models.QuerySet[Any]",
+            self.subscriptions.active().filter(current_period_end__gt=stripe_now()),
+        )
 
-    def _current_subscriptions(self) -> models.QuerySet:
+    def _current_subscriptions(self) -> models.QuerySet[Any]:
         """Valid subscriptions whose status and period are current (dj-stripe's
         ``Subscription.is_valid()``), as one query."""
-        return (
+        return cast(
+            "models.QuerySet[Any]",
             self.subscriptions.valid()
             .filter(status__in=CURRENT_STATUSES)
-            .period_current()
+            .period_current(),
         )
 
     @property
-    def valid_subscriptions(self) -> models.QuerySet:
+    def valid_subscriptions(self) -> models.QuerySet[Any]:
         """Returns this customer's valid subscriptions (subscriptions that aren't
         canceled, incomplete or incomplete_expired).
 
@@ -195,7 +211,7 @@ class Customer(StripeModel):
         payment_behavior="default_incomplete"), so the customer is not yet
         paying for them.
         """
-        return self.subscriptions.valid()
+        return cast("models.QuerySet[Any]", self.subscriptions.valid())
 
     @property
     def subscription(self) -> StripeModel | None:
@@ -214,7 +230,7 @@ class Customer(StripeModel):
             )
         return subscriptions[0] if subscriptions else None
 
-    def has_any_active_subscription(self):
+    def has_any_active_subscription(self) -> bool:
         """Checks to see if this customer has an active subscription to any plan.
 
         :returns: True if there exists an active subscription, False otherwise.
@@ -239,14 +255,14 @@ class Customer(StripeModel):
     @classmethod
     def create(
         cls,
-        subscriber,
-        idempotency_key=None,
-        stripe_account=None,
+        subscriber: models.Model,
+        idempotency_key: str | None = None,
+        stripe_account: str | None = None,
         livemode: bool | None = None,
-        api_key=None,
-        metadata=None,
-        **kwargs,
-    ):
+        api_key: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Customer:
         """Create a dj-stripe customer for the given subscriber.
 
         :param livemode: the mode to create the customer in (default:
@@ -285,12 +301,12 @@ class Customer(StripeModel):
     @classmethod
     def get_or_create(
         cls,
-        subscriber,
-        livemode=None,
-        stripe_account=None,
-        api_key=None,
-        **kwargs,
-    ):
+        subscriber: models.Model,
+        livemode: bool | None = None,
+        stripe_account: str | None = None,
+        api_key: str | None = None,
+        **kwargs: Any,
+    ) -> tuple[Customer, bool]:
         """Get or create a dj-stripe customer.
 
         :param subscriber: The subscriber model instance for which to get or create a customer.
@@ -307,7 +323,7 @@ class Customer(StripeModel):
         if livemode is None:
             livemode = djstripe_settings.STRIPE_LIVE_MODE
         existing = (
-            cls.objects.not_purged()
+            cls.objects.not_purged()  # type: ignore[attr-defined]
             .filter(
                 subscriber=subscriber,
                 livemode=livemode,
@@ -332,7 +348,9 @@ class Customer(StripeModel):
         )
         return customer, True
 
-    def subscribe(self, *, items=None, price=None, **kwargs):
+    def subscribe(
+        self, *, items: Any = None, price: Any = None, **kwargs: Any
+    ) -> Subscription:
         """Subscribes this customer to all the prices in the items dict (Recommended).
 
         :param items: A list of up to 20 subscription items, each with an attached price
@@ -361,7 +379,7 @@ class Customer(StripeModel):
         *,
         application_fee: Decimal | None = None,
         source: str | StripeModel | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> Charge:
         """Creates a charge for this customer.
 
@@ -388,9 +406,11 @@ class Customer(StripeModel):
             params["application_fee_amount"] = to_minor_units(application_fee, currency)
         if source is not None:
             params["source"] = id_of(source)
-        return self._create_related(self.charges.model, **params, **kwargs)
+        return cast(
+            "Charge", self._create_related(self.charges.model, **params, **kwargs)
+        )
 
-    def add_coupon(self, coupon, idempotency_key=None):
+    def add_coupon(self, coupon: Any, idempotency_key: str | None = None) -> Customer:
         """Add a coupon to a Customer.
 
         The coupon can be a Coupon object, or a valid Stripe Coupon ID. Stripe
@@ -412,14 +432,14 @@ class Customer(StripeModel):
 
     def add_invoice_item(
         self,
-        amount,
-        currency,
-        description=None,
-        discountable=None,
-        invoice=None,
-        metadata=None,
-        subscription=None,
-    ):
+        amount: Decimal,
+        currency: str,
+        description: str | None = None,
+        discountable: bool | None = None,
+        invoice: Any = None,
+        metadata: dict[str, Any] | None = None,
+        subscription: Any = None,
+    ) -> InvoiceItem:
         """Adds an arbitrary charge or credit to the customer's upcoming invoice.
 
         Different than creating a charge. Charges are separate bills that get
@@ -455,7 +475,9 @@ class Customer(StripeModel):
             InvoiceItem, **{k: v for k, v in params.items() if v is not None}
         )
 
-    def add_payment_method(self, payment_method, set_default=True):
+    def add_payment_method(
+        self, payment_method: Any, set_default: bool = True
+    ) -> PaymentMethod:
         """Adds an already existing payment method to this customer's account
 
         :param payment_method: PaymentMethod to be attached to the customer
@@ -480,9 +502,9 @@ class Customer(StripeModel):
             )
         sync.upsert(objects, owner_account=self._stripe_account)
         self.refresh_from_db()
-        return PaymentMethod.objects.get(id=data["id"])
+        return cast(PaymentMethod, PaymentMethod.objects.get(id=data["id"]))
 
-    def purge(self):
+    def purge(self) -> None:
         """Customers are soft deleted as deleted customers are still accessible
         by the Stripe API and sync for all RelatedModels would fail"""
         try:
@@ -499,7 +521,7 @@ class Customer(StripeModel):
             ).delete()
         self.refresh_from_db()
 
-    def send_invoice(self, **kwargs):
+    def send_invoice(self, **kwargs: Any) -> bool:
         """Pay and send the customer's latest invoice.
 
         Creates an invoice from the customer's pending invoice items and pays it.
@@ -522,7 +544,7 @@ class Customer(StripeModel):
             return False
         return True
 
-    def upcoming_invoice(self, **kwargs):
+    def upcoming_invoice(self, **kwargs: Any) -> Any:
         """Gets the upcoming preview invoice (singular) for this customer.
 
         See :meth:`Invoice.upcoming() <djstripe.models.Invoice.upcoming>`.
@@ -532,7 +554,7 @@ class Customer(StripeModel):
         kwargs.pop("customer", None)
         return Invoice.upcoming(customer=self, **kwargs)
 
-    def _create_related(self, model: type[StripeModel], **params: Any) -> StripeModel:
+    def _create_related(self, model: type[_M], **params: Any) -> _M:
         """Create a ``model`` object for this customer in Stripe, with the
         customer's mode key and account, and return its mirrored row."""
         return model._create_mirrored(
@@ -576,7 +598,7 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _subscription_item(item: Any) -> dict:
+def _subscription_item(item: Any) -> dict[str, Any]:
     """``{"price": "price_..."}`` from a Price, an id or an item dict."""
     if not isinstance(item, dict):
         return {"price": id_of(item)}
@@ -584,4 +606,4 @@ def _subscription_item(item: Any) -> dict:
     for key in ("price", "plan"):
         if key in item:
             item[key] = id_of(item[key])
-    return item
+    return cast(dict[str, Any], item)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import stripe
 
 from ..fields import StripeBooleanField, StripeCharField, StripeForeignKey
@@ -22,7 +24,7 @@ class Feature(StripeModel):
     name = StripeCharField(max_length=80)
 
     def __str__(self) -> str:
-        return self.name or self.lookup_key
+        return cast(str, self.name or self.lookup_key)
 
 
 class ProductFeature(StripeModel):
@@ -67,4 +69,4 @@ class ActiveEntitlement(StripeModel):
     lookup_key = StripeCharField(max_length=80, db_index=True)
 
     def __str__(self) -> str:
-        return self.lookup_key
+        return cast(str, self.lookup_key)

@@ -8,6 +8,9 @@ comes back as the concrete type (``charge.source`` is a ``Card``).
 
 from __future__ import annotations
 
+import builtins
+from typing import Any, cast
+
 import stripe
 from polymorphic.managers import PolymorphicManager
 from polymorphic.models import PolymorphicModel
@@ -82,11 +85,14 @@ class PaymentMethod(StripeModel):
         return self.sync_from_stripe_data(data, api_key=api_key)
 
 
-class PaymentSourceQuerySet(StripeQuerySetMixin, PolymorphicQuerySet):
+class PaymentSourceQuerySet(StripeQuerySetMixin, PolymorphicQuerySet):  # type: ignore[type-arg]
     pass
 
 
-class PaymentSourceManager(PolymorphicManager.from_queryset(PaymentSourceQuerySet)):
+_PaymentSourceManagerBase = PolymorphicManager.from_queryset(PaymentSourceQuerySet)
+
+
+class PaymentSourceManager(_PaymentSourceManagerBase[Any]):
     pass
 
 
@@ -104,7 +110,7 @@ class DjstripePaymentSource(PolymorphicModel, StripeModel):
         help_text="The connected account, for an external account (payouts).",
     )
 
-    objects = PaymentSourceManager()
+    objects = PaymentSourceManager()  # type: ignore[misc, assignment]
 
     class Meta:
         base_manager_name = "objects"
@@ -114,10 +120,10 @@ class DjstripePaymentSource(PolymorphicModel, StripeModel):
     @property
     def type(self) -> str:
         """The kind of source: ``card``, ``bank_account`` or ``source``."""
-        return self.stripe_data.get("object", "")
+        return cast(str, self.stripe_data.get("object", ""))
 
     @property
-    def object_model(self) -> type[StripeModel]:
+    def object_model(self) -> builtins.type[StripeModel]:
         """The model of this kind of source (Card, BankAccount, Source)."""
         return type(self.get_real_instance())
 
@@ -126,10 +132,10 @@ class DjstripePaymentSource(PolymorphicModel, StripeModel):
         return self.get_real_instance()
 
     @classmethod
-    def from_stripe_object(cls, data: dict) -> DjstripePaymentSource:
+    def from_stripe_object(cls, data: dict[str, Any]) -> DjstripePaymentSource:
         """Mirror a card, bank account or source and return its row."""
         cls.sync_from_stripe_data(data)
-        return cls.objects.get(id=data["id"])
+        return cast(DjstripePaymentSource, cls.objects.get(id=data["id"]))
 
 
 #: dj-stripe's name for the family's shared table.
@@ -160,7 +166,7 @@ class Card(DjstripePaymentSource):
         get_latest_by = "created"
 
     def __str__(self) -> str:
-        customer = self._related("customer")
+        customer: Any = self._related("customer")
         if customer is not None:
             default = self.id in (
                 customer.default_payment_method_id,
@@ -168,7 +174,7 @@ class Card(DjstripePaymentSource):
             )
             flag = "Default" if default else ""
             return f"{self.brand} {self.last4} {flag} Expires {self.exp_month} {self.exp_year}"
-        account = self._related("account")
+        account: Any = self._related("account")
         if account is not None:
             flag = "Default" if self.stripe_data.get("default_for_currency") else ""
             return f"{self.brand} {account.default_currency} {flag} {self.last4}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import stripe
 
 from ..fields import StripeCharField, StripeEnumField, StripeForeignKey
@@ -30,4 +32,4 @@ class ScheduledQueryRun(StripeModel):
     )
 
     def __str__(self) -> str:
-        return self.title or self.id
+        return cast(str, self.title or self.id)

@@ -16,6 +16,8 @@ from ..settings import djstripe_settings
 from .base import StripeModel
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from ..webhooks.processing import Outcome
 
 
@@ -124,7 +126,7 @@ class WebhookEndpoint(StripeModel):
         return mask_secret(self.secret)
 
     @classmethod
-    def stripe_extra_values(cls, data: dict) -> dict[str, Any]:
+    def stripe_extra_values(cls, data: dict[str, Any]) -> dict[str, Any]:
         """Keep the secret out of ``stripe_data``; store it in its column.
 
         Stripe includes ``secret`` only when the endpoint is created. Being a
@@ -218,7 +220,7 @@ class WebhookEventTrigger(models.Model):
 
     @classmethod
     def from_request(
-        cls, request, webhook_endpoint: WebhookEndpoint | None = None
+        cls, request: HttpRequest, webhook_endpoint: WebhookEndpoint | None = None
     ) -> WebhookEventTrigger | None:
         """dj-stripe's entry point: store, verify and process a webhook
         request (see :func:`djstripe.webhooks.ingest.handle_request`); return

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby, islice
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from django.apps import apps
 from django.core.management.color import no_style
@@ -89,9 +89,9 @@ class TableReport:
 
     table: str
     converted: int = 0
-    not_converted: Counter = field(default_factory=Counter)
+    not_converted: Counter[str] = field(default_factory=Counter[str])
     #: Converted rows that lost a local value, by reason.
-    partial: Counter = field(default_factory=Counter)
+    partial: Counter[str] = field(default_factory=Counter[str])
 
     @property
     def legacy_table(self) -> str:
@@ -154,7 +154,7 @@ def pending(connection: BaseDatabaseWrapper) -> bool:
         return False
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {REPORT_TABLE} WHERE kind = 'done'")
-        return cursor.fetchone()[0] == 0
+        return bool(cursor.fetchone()[0] == 0)
 
 
 def convert(using: str = "default") -> Report | None:
@@ -196,7 +196,7 @@ def on_post_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
         stdout.write("\n".join(report.lines()) + "\n")
 
 
-def _unapplied_migrations(connection: BaseDatabaseWrapper) -> list:
+def _unapplied_migrations(connection: BaseDatabaseWrapper) -> list[Any]:
     from django.db.migrations.loader import MigrationLoader
 
     loader = MigrationLoader(connection, ignore_no_migrations=True)
@@ -219,15 +219,17 @@ class _Context:
         }
         self.account_ids = self._account_ids()
         #: Tables whose objects went through the engine, for the second pass.
-        self.written: list[tuple[str, list[str], TableReport, dict]] = []
+        self.written: list[
+            tuple[str, list[str], TableReport, dict[type[Any], list[str]]]
+        ] = []
         #: ``(second of djstripe_updated, stripe_data)`` of every legacy object.
         self.queued: list[tuple[datetime.datetime, str]] = []
         #: Objects Stripe deleted whose rows djstripe keeps (soft delete).
-        self.purged: list[tuple[type, dict, datetime.datetime]] = []
+        self.purged: list[tuple[type[Any], dict[str, Any], datetime.datetime]] = []
 
     # -- reading legacy rows --------------------------------------------------
 
-    def _select(self, legacy: str, columns: list[str]) -> Iterator[tuple]:
+    def _select(self, legacy: str, columns: list[str]) -> Iterator[tuple[Any, ...]]:
         """Rows of ``legacy`` (in Stripe id order, where there is one),
         fetched a page at a time. ``stripe_data`` is read as text."""
         qn = self.qn
@@ -316,10 +318,10 @@ class _Context:
     def _count(self, legacy: str) -> int:
         with self.connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {self.qn(legacy)}")
-            return cursor.fetchone()[0]
+            return cast(int, cursor.fetchone()[0])
 
     @staticmethod
-    def _is_mirrored(model: type) -> bool:
+    def _is_mirrored(model: type[Any]) -> bool:
         name = getattr(model, "stripe_object_name", "")
         return bool(name) and registry.model_for(name) is model
 
@@ -327,9 +329,10 @@ class _Context:
 
     def _mirror(self, legacy: str, columns: list[str], entry: TableReport) -> None:
         """Queue every row's ``stripe_data`` for :meth:`mirror_queued`."""
-        ids_by_model: dict[type, list[str]] = {}
+        ids_by_model: dict[type[Any], list[str]] = {}
         for raw, updated in self._select(legacy, ["stripe_data", "djstripe_updated"]):
             data = json.loads(raw or "{}")
+            model: Any  # a model whenever there is no reason
             model, reason = _target(data)
             if reason:
                 entry.not_converted[reason] += 1
@@ -372,7 +375,7 @@ class _Context:
                 self._copy_local_columns(legacy, columns, model, entry)
 
     @staticmethod
-    def _found_ids(model: type, ids: list[str]) -> set[str]:
+    def _found_ids(model: type[Any], ids: list[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(ids), 500):
             found.update(
@@ -385,12 +388,12 @@ class _Context:
         return found
 
     def _local_fields(
-        self, model: type, table: str, columns: list[str]
-    ) -> dict[str, models.Field]:
+        self, model: type[Any], table: str, columns: list[str]
+    ) -> dict[str, models.Field[Any, Any]]:
         """Legacy column → our field, for what dj-stripe kept only locally."""
         renamed = RENAMED.get(table, {})
         by_column = {f.column: f for f in model._meta.concrete_fields}
-        local: dict[str, models.Field] = {}
+        local: dict[str, models.Field[Any, Any]] = {}
         for column in columns:
             ours = by_column.get(renamed.get(column, column))
             if ours is None or ours.primary_key or ours.column in _ENGINE_COLUMNS:
@@ -402,7 +405,7 @@ class _Context:
         return local
 
     def _copy_local_columns(
-        self, legacy: str, columns: list[str], model: type, entry: TableReport
+        self, legacy: str, columns: list[str], model: type[Any], entry: TableReport
     ) -> None:
         table = entry.table
         local = self._local_fields(model, table, columns)
@@ -414,8 +417,8 @@ class _Context:
     def _update_from_legacy(
         self,
         legacy: str,
-        model: type,
-        local: dict[str, models.Field],
+        model: type[Any],
+        local: dict[str, models.Field[Any, Any]],
         entry: TableReport,
     ) -> None:
         names = list(local)
@@ -437,7 +440,7 @@ class _Context:
             self._save_local(model, objs, [f.name for f in local.values()], entry)
 
     def _save_local(
-        self, model: type, objs: list, fields: list[str], entry: TableReport
+        self, model: type[Any], objs: list[Any], fields: list[str], entry: TableReport
     ) -> None:
         """Write the local columns; a row that would break a unique
         constraint dj-stripe did not have (two live customers of one
@@ -463,7 +466,7 @@ class _Context:
                 entry.partial[f"{lost} left empty: djstripe's constraint {names}"] += 1
 
     def _save_without_one(
-        self, model: type, obj: Any, fields: list[str], guarded: set[str]
+        self, model: type[Any], obj: Any, fields: list[str], guarded: set[str]
     ) -> str:
         """Save ``obj`` with one constrained, nullable field emptied if that is
         enough (the owner account last: what dj-stripe had twice is a
@@ -486,7 +489,7 @@ class _Context:
         model._base_manager.bulk_update([obj], fields)
         return ", ".join(candidates)
 
-    def _set_local(self, obj: Any, ours: models.Field, value: Any) -> None:
+    def _set_local(self, obj: Any, ours: models.Field[Any, Any], value: Any) -> None:
         if ours.name == "djstripe_owner_account":
             value = self._owner(value)
         elif value is None and not ours.null:
@@ -498,7 +501,7 @@ class _Context:
         setattr(obj, ours.attname, value)
 
     @staticmethod
-    def _owns_its_ids(model: type) -> bool:
+    def _owns_its_ids(model: type[Any]) -> bool:
         """Whether ``djstripe_id`` is this table's own key that nothing
         djstripe wrote refers to yet, so dj-stripe's values can be restored
         (the site's own foreign keys point at them)."""
@@ -511,7 +514,7 @@ class _Context:
             for rel in model._meta.related_objects
         )
 
-    def _restore_row_ids(self, legacy: str, model: type) -> None:
+    def _restore_row_ids(self, legacy: str, model: type[Any]) -> None:
         """Give converted rows dj-stripe's ``djstripe_id``; rows dj-stripe did
         not have get ids above all of those."""
         qn, table = self.qn, self.qn(model._meta.db_table)
@@ -530,14 +533,14 @@ class _Context:
             )
         self._reset_sequence(model)
 
-    def _reset_sequence(self, model: type) -> None:
+    def _reset_sequence(self, model: type[Any]) -> None:
         with self.connection.cursor() as cursor:
             for sql in self.connection.ops.sequence_reset_sql(no_style(), [model]):
                 cursor.execute(sql)
 
     # -- local tables ---------------------------------------------------------
 
-    def _copy_rows(self, legacy: str, model: type, columns: list[str]) -> int:
+    def _copy_rows(self, legacy: str, model: type[Any], columns: list[str]) -> int:
         """Copy a table djstripe keeps locally (API keys, webhook requests)
         with ``INSERT ... SELECT``: same-named columns as they are, the
         others from :func:`_derived` or their defaults."""
@@ -560,7 +563,7 @@ class _Context:
                 f" SELECT {', '.join(sources)} FROM {qn(legacy)} l",
                 params,
             )
-            copied = cursor.rowcount
+            copied: int = cursor.rowcount
         self._reset_sequence(model)
         if model._meta.db_table == "djstripe_webhookeventtrigger":
             _fill_event_types(model)
@@ -590,11 +593,11 @@ class _Context:
                 )
 
 
-def _nullable(model: type, name: str) -> bool:
-    return model._meta.get_field(name).null
+def _nullable(model: type[Any], name: str) -> bool:
+    return bool(model._meta.get_field(name).null)
 
 
-def _target(data: Any) -> tuple[type | None, str]:
+def _target(data: Any) -> tuple[type[Any] | None, str]:
     """The model a legacy row's ``stripe_data`` becomes, or why none."""
     if not isinstance(data, dict) or not data.get("object"):
         return None, "stripe_data holds no Stripe object"
@@ -608,7 +611,7 @@ def _target(data: Any) -> tuple[type | None, str]:
     return model, ""
 
 
-def _derived(model: type, columns: list[str], context: _Context) -> dict[str, str]:
+def _derived(model: type[Any], columns: list[str], context: _Context) -> dict[str, str]:
     """SQL for the columns of a copied table that need more than a copy."""
     qn, tables = context.qn, table_names(context.connection)
     derived: dict[str, str] = {}
@@ -646,7 +649,7 @@ def _legacy_id_sql(legacy_table: str, column: str) -> str:
     )
 
 
-def _fill_event_types(model: type) -> None:
+def _fill_event_types(model: type[Any]) -> None:
     """``event_type`` from each stored body (dj-stripe had no such column)."""
     ids_by_type: dict[str, list[int]] = {}
     for pk, body in model._base_manager.values_list("pk", "body").iterator():
@@ -674,4 +677,4 @@ def _as_datetime(value: Any) -> datetime.datetime:
         return datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
     if timezone.is_naive(value):
         value = timezone.make_aware(value, datetime.UTC)
-    return value
+    return cast(datetime.datetime, value)

@@ -87,7 +87,9 @@ def _create_report_table(schema_editor: Any) -> None:
     )
 
 
-def record(connection: BaseDatabaseWrapper, rows: list[tuple[str, str, int, str]]):
+def record(
+    connection: BaseDatabaseWrapper, rows: list[tuple[str, str, int, str]]
+) -> None:
     """Append ``(kind, label, count, detail)`` rows to the report table."""
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -131,7 +133,9 @@ def move_aside(apps: Any, schema_editor: Any) -> None:
             _placeholders(schema_editor, model)
 
 
-def _referenced_on_sqlite(connection: BaseDatabaseWrapper, tables: list[str]) -> set:
+def _referenced_on_sqlite(
+    connection: BaseDatabaseWrapper, tables: list[str]
+) -> set[Any]:
     """dj-stripe tables that the site's own tables point at, on SQLite.
 
     SQLite keeps those foreign keys (they name the table), and Django checks
@@ -140,7 +144,7 @@ def _referenced_on_sqlite(connection: BaseDatabaseWrapper, tables: list[str]) ->
     if connection.vendor != "sqlite":
         return set()
     qn = connection.ops.quote_name
-    referenced = set()
+    referenced: set[str] = set()
     with connection.cursor() as cursor:
         for table in table_names(connection):
             if table.startswith("djstripe_"):

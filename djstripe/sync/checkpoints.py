@@ -8,6 +8,8 @@ goes through ``apps.get_model`` so the engine package never imports a model.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from typing import Any
 
 from django.apps import apps
 
@@ -18,7 +20,7 @@ from .events import EventMarker
 EVENT_CURSOR = "event"
 
 
-def checkpoint_model():
+def checkpoint_model() -> Any:
     return apps.get_model("djstripe", "SyncCheckpoint")
 
 
@@ -39,7 +41,7 @@ def event_cursor(scope: str) -> EventMarker | None:
     return EventCursor.load(scope).marker
 
 
-def _cursor_of(row) -> EventMarker | None:
+def _cursor_of(row: Any) -> EventMarker | None:
     if row is None or row.cursor_created is None:
         return None
     return EventMarker(row.cursor, row.cursor_created)
@@ -48,7 +50,7 @@ def _cursor_of(row) -> EventMarker | None:
 class EventCursor:
     """The Events API cursor row of a scope, written only when it moves."""
 
-    def __init__(self, scope: str, row=None):
+    def __init__(self, scope: str, row: Any = None) -> None:
         self.row = row or checkpoint_model()(
             scope=scope, object_type=EVENT_CURSOR, job=EVENT_CURSOR
         )
@@ -64,7 +66,7 @@ class EventCursor:
         return cls(scope, row)
 
     @classmethod
-    def from_rows(cls, scope: str, rows) -> EventCursor:
+    def from_rows(cls, scope: str, rows: Iterable[Any]) -> EventCursor:
         """The cursor among already loaded checkpoint rows of ``scope``."""
         row = next(
             (

@@ -31,13 +31,13 @@ import contextlib
 import datetime
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.db import connections, router, transaction
-from django.db.models import BooleanField, F, Value
+from django.db.models import BooleanField, F, Field, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -90,14 +90,14 @@ class UpsertResult:
 @dataclass
 class _Observation:
     model: type[StripeModel]
-    data: dict
+    data: dict[str, Any]
     observed_at: datetime.datetime
     top_level: bool
     #: The Stripe object that embeds this one (for ``stripe_parent_field``).
-    parent: dict | None = None
+    parent: dict[str, Any] | None = None
     #: For an event's object: the event's ``previous_attributes`` (what the
     #: object looked like just before), used to break timestamp ties.
-    previous: dict | None = None
+    previous: dict[str, Any] | None = None
     #: Carried by an event: most likely a change, so written before reading.
     from_event: bool = False
 
@@ -124,7 +124,9 @@ def _is_stripe_object(value: Any) -> bool:
 
 
 def _collect_nested(
-    value: Any, found: list[tuple[dict, dict | None]], parent=None
+    value: Any,
+    found: list[tuple[dict[str, Any], dict[str, Any] | None]],
+    parent: Any = None,
 ) -> None:
     """Append ``(object, embedding object)`` for every mirrored object nested
     anywhere inside ``value``; the embedding object is the nearest enclosing
@@ -144,14 +146,14 @@ def _collect_nested(
         _collect_nested(item, found, parent)
 
 
-def _set_path(data: dict, path: str, value: Any) -> None:
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     *parents, last = path.split(".")
     for part in parents:
         data = data[part]
     data[last] = value
 
 
-def normalize(model: type[StripeModel], data: dict) -> dict:
+def normalize(model: type[StripeModel], data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with expanded relations collapsed to their ids.
 
     Only the paths the model maps to a relation or expands are collapsed (a
@@ -185,8 +187,8 @@ def _deep_copy_dicts(value: Any) -> Any:
 
 
 def _event_facts(
-    obj: dict,
-) -> tuple[datetime.datetime | None, dict | None, dict | None]:
+    obj: dict[str, Any],
+) -> tuple[datetime.datetime | None, dict[str, Any] | None, dict[str, Any] | None]:
     """For an event: when it happened, the object it carries, and that
     object's ``previous_attributes``; for anything else, Nones."""
     if obj.get("object") != "event" or not isinstance(obj.get("data"), dict):
@@ -201,22 +203,27 @@ def _event_facts(
 
 
 def _observations(
-    objects: Iterable[dict], observed_at: datetime.datetime, result: UpsertResult
-) -> tuple[dict[type, dict[str, _Observation]], list[tuple[type, dict]]]:
+    objects: Iterable[dict[str, Any]],
+    observed_at: datetime.datetime,
+    result: UpsertResult,
+) -> tuple[
+    dict[type[StripeModel], dict[str, _Observation]],
+    list[tuple[type[StripeModel], dict[str, Any]]],
+]:
     """Group ``objects`` and everything nested in them by model, one per id.
 
     A top-level object wins over a nested copy of the same object; among
     equals, the later one wins (it is the later observation).
     """
-    groups: dict[type, dict[str, _Observation]] = {}
-    deletions: list[tuple[type, dict]] = []
+    groups: dict[type[StripeModel], dict[str, _Observation]] = {}
+    deletions: list[tuple[type[StripeModel], dict[str, Any]]] = []
 
     def add(
-        data: dict,
+        data: dict[str, Any],
         top_level: bool,
-        parent: dict | None = None,
+        parent: dict[str, Any] | None = None,
         seen_at: datetime.datetime = observed_at,
-        previous: dict | None = None,
+        previous: dict[str, Any] | None = None,
         from_event: bool = False,
     ) -> None:
         model = registry.model_for(data.get("object"))
@@ -238,7 +245,7 @@ def _observations(
                 )
 
     for obj in objects:
-        nested: list[tuple[dict, dict | None]] = []
+        nested: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
         _collect_nested(obj, nested)
         # What an event carries was true when the event happened, not when the
         # event was read: a page of old events must not pass for current state.
@@ -334,8 +341,15 @@ def _states_query(
             tombstone._base_manager.filter(stripe_id__in=every_id),
             Value(-1),
             F("stripe_id"),
-            Value(None, output_field=first._meta.get_field(STAMP)),
-            Value(None, output_field=first._meta.get_field("stripe_data")),
+            Value(
+                None, output_field=cast(Field[Any, Any], first._meta.get_field(STAMP))
+            ),
+            Value(
+                None,
+                output_field=cast(
+                    Field[Any, Any], first._meta.get_field("stripe_data")
+                ),
+            ),
         )
     )
     union = queries[0].union(*queries[1:], all=True)
@@ -371,8 +385,8 @@ def _from_db(field: Any, connection: Any) -> Any:
 
 def row_values(
     model: type[StripeModel],
-    data: dict,
-    observed_at: datetime.datetime,
+    data: dict[str, Any],
+    observed_at: datetime.datetime | None,
     owner_account: str | None,
 ) -> dict[str, Any]:
     """The column values (by attname) that ``data`` gives a row of ``model``."""
@@ -401,7 +415,7 @@ def _row(
     model: type[StripeModel],
     obs: _Observation,
     owner_account: str | None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The row an observation writes (``data``: its normalized data, if the
     caller already has it), with the parent an embedded child inherits."""
@@ -413,7 +427,7 @@ def _row(
 
 
 def _inherit_parent(
-    model: type[StripeModel], row: dict[str, Any], parent: dict | None
+    model: type[StripeModel], row: dict[str, Any], parent: dict[str, Any] | None
 ) -> None:
     """Fill ``model.stripe_parent_field`` from the object that embedded this one,
     when the object's own data does not name it.
@@ -426,7 +440,7 @@ def _inherit_parent(
     """
     if parent is None or not model.stripe_parent_field:
         return
-    field = model._meta.get_field(model.stripe_parent_field)
+    field: Any = model._meta.get_field(model.stripe_parent_field)
     if row.get(field.attname):
         return
     if registry.model_for(parent.get("object")) is field.related_model:
@@ -462,10 +476,10 @@ def _insert_chunks(
     rows: list[dict[str, Any]],
     statement: Callable[[str, str, int], str],
     marks: str | None = None,
-    extra_params: list[Any] = (),
+    extra_params: Sequence[Any] = (),
     *,
     table_model: Any = None,
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """Run an ``INSERT`` per chunk of rows and return what it ``RETURNING``s.
 
     ``statement(head, marks, n)`` builds the SQL for ``n`` rows from the
@@ -484,7 +498,7 @@ def _insert_chunks(
         f"({', '.join(qn(f.column) for f in fields)})"
     )
     marks = marks or ", ".join(["%s"] * len(fields))
-    returned: list[tuple] = []
+    returned: list[tuple[Any, ...]] = []
     rows = sorted(rows, key=lambda row: row["id"])
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK_SIZE):
@@ -534,7 +548,7 @@ def _write_children(
     def statement(head: str, marks: str, n: int) -> str:
         return (
             f"{head} VALUES {', '.join([f'({marks})'] * n)} "
-            f"ON CONFLICT ({qn(link.column)}) {action}"
+            f"ON CONFLICT ({qn(cast(str, link.column))}) {action}"
         )
 
     _insert_chunks(model, rows, statement, table_model=model)
@@ -574,7 +588,8 @@ def _bump_stamps(
         new_stamp="%s",
     )
     newer, _ = gate.render_sql(gate.Newer(), gate.dialect(connection.vendor), columns)
-    stamp = model._meta.get_field(STAMP).get_db_prep_save(observed_at, connection)
+    stamp_field = cast(Field[Any, Any], model._meta.get_field(STAMP))
+    stamp = stamp_field.get_db_prep_save(observed_at, connection)
     model._base_manager.filter(id__in=ids).filter(
         RawSQL(newer, [stamp], output_field=BooleanField())
     ).update(**{STAMP: observed_at})
@@ -651,7 +666,7 @@ def _execute_gated_insert(
     model: type[StripeModel],
     rows: list[dict[str, Any]],
     *,
-    previous: dict | None = None,
+    previous: dict[str, Any] | None = None,
     tie_wins: bool = False,
 ) -> dict[str, gate.Verdict]:
     """The gated write, the one statement by which the engine changes a row:
@@ -823,7 +838,7 @@ def _write_model(
 
 
 def upsert(
-    objects: Iterable[dict] | dict,
+    objects: Iterable[dict[str, Any]] | dict[str, Any],
     *,
     observed_at: datetime.datetime | None = None,
     api_key: str | None = None,
@@ -884,7 +899,7 @@ def _observed_at_of(objects: Any) -> datetime.datetime | None:
     if stamp is None and isinstance(objects, list | tuple) and objects:
         stamps = [getattr(obj, "observed_at", None) for obj in objects]
         if None not in stamps:
-            stamp = max(stamps)
+            stamp = max(cast(list[datetime.datetime], stamps))
     return stamp
 
 
@@ -931,7 +946,7 @@ def _resolve_ties(
     if refetch == "never":
         result.unresolved_ties += len(ties)
         return
-    fresh: list[dict] = []
+    fresh: list[dict[str, Any]] = []
     for model, stripe_id in ties:
         try:
             fresh.append(model.api_retrieve_data(stripe_id, api_key, stripe_account))
@@ -972,9 +987,10 @@ def delete(
     (``stripe_soft_delete_field``) are marked instead of removed.
     """
     if isinstance(model, str):
-        model = registry.model_for(model)
-        if model is None:
+        found = registry.model_for(model)
+        if found is None:
             return
+        model = found
     observed_at = observed_at or _now()
     tombstone = apps.get_model("djstripe", "DeletedStripeObject")
     tombstone._base_manager.get_or_create(

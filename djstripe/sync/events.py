@@ -17,6 +17,7 @@ import datetime
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import stripe
 from django.apps import apps
@@ -71,7 +72,7 @@ def newest_event(
     return replace(marker, seen_at=getattr(page, "observed_at", None))
 
 
-def _marker(event: dict) -> EventMarker:
+def _marker(event: dict[str, Any]) -> EventMarker:
     return EventMarker(event["id"], int(event.get("created") or 0))
 
 
@@ -80,8 +81,8 @@ def iter_event_pages_after(
     *,
     api_key: str | None = None,
     stripe_account: str | None = None,
-    on_response: Callable[[dict], None] | None = None,
-) -> Iterator[tuple[list[dict], bool]]:
+    on_response: Callable[[dict[str, Any]], None] | None = None,
+) -> Iterator[tuple[list[dict[str, Any]], bool]]:
     """Pages of the events created after ``marker``, each oldest first.
 
     Yields ``(events, in_order)``. Normally the pages walk forward in time
@@ -128,7 +129,7 @@ def iter_event_pages_after(
         params["starting_after"] = raw[-1]["id"]
 
 
-def apply_events(events: list[dict], *, api_key: str | None = None) -> None:
+def apply_events(events: list[dict[str, Any]], *, api_key: str | None = None) -> None:
     """Mirror ``events`` (oldest first) as their webhooks would have: each
     through ``Event.process``, the one processing path, handlers included."""
     event_model = apps.get_model("djstripe", "Event")
@@ -153,7 +154,7 @@ def replay_events_after(
     seen: set[str] = set()
     newest = saved = marker
 
-    def count(page: dict) -> None:
+    def count(page: dict[str, Any]) -> None:
         result.requests += 1
         result.stripe_now = result.stripe_now or getattr(page, "observed_at", None)
 

@@ -27,7 +27,7 @@ import enum
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 # -- The expression --------------------------------------------------------------
 
@@ -117,7 +117,7 @@ class Observed:
 
     stamp: datetime.datetime
     data: Any
-    previous: dict | None = None
+    previous: dict[str, Any] | None = None
     tie_wins: bool = False
 
 
@@ -139,7 +139,7 @@ def _evaluate(term: Term, stored: Stored, new: Observed) -> bool:
         case Tie():
             return stored.stamp == new.stamp
         case Same():
-            return stored.data == new.data
+            return bool(stored.data == new.data)
         case Follows():
             leaves = list(_leaves(new.previous or {}))
             return bool(leaves) and all(
@@ -181,7 +181,9 @@ def verdict(stored: Stored, new: Observed) -> Verdict:
     return Verdict.TIE if _evaluate(Tie(), stored, new) else Verdict.STALE
 
 
-def _leaves(value: dict, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+def _leaves(
+    value: dict[str, Any], path: tuple[Any, ...] = ()
+) -> Iterator[tuple[tuple[Any, ...], Any]]:
     """``(path, value)`` of each leaf of nested dicts (lists, empty dicts and
     Stripe list objects are leaves)."""
     for key, item in value.items():
@@ -191,7 +193,7 @@ def _leaves(value: dict, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
             yield (*path, key), item
 
 
-def _value_at(data: Any, path: tuple) -> Any:
+def _value_at(data: Any, path: tuple[Any, ...]) -> Any:
     for key in path:
         if not isinstance(data, dict):
             return None
@@ -217,10 +219,12 @@ class Dialect:
     values_column: Callable[[int], str]
     #: A leaf of :class:`Follows`: stored JSON ``column`` at ``path`` equals the
     #: JSON ``value``; ``None`` if the path cannot be spelled.
-    json_leaf: Callable[[str, tuple, Any], tuple[str, list] | None]
+    json_leaf: Callable[[str, tuple[Any, ...], Any], tuple[str, list[Any]] | None]
 
 
-def _postgres_leaf(column: str, path: tuple, value: Any) -> tuple[str, list]:
+def _postgres_leaf(
+    column: str, path: tuple[Any, ...], value: Any
+) -> tuple[str, list[Any]]:
     return (
         f"COALESCE({column} #> %s, 'null'::jsonb) = "
         "COALESCE(CAST(%s AS jsonb), 'null'::jsonb)",
@@ -228,7 +232,9 @@ def _postgres_leaf(column: str, path: tuple, value: Any) -> tuple[str, list]:
     )
 
 
-def _sqlite_leaf(column: str, path: tuple, value: Any) -> tuple[str, list] | None:
+def _sqlite_leaf(
+    column: str, path: tuple[Any, ...], value: Any
+) -> tuple[str, list[Any]] | None:
     if any(not isinstance(key, str) or '"' in key for key in path):
         return None  # SQLite's JSON paths have no escape for a quote
     return (
@@ -286,7 +292,7 @@ def render_sql(
     sql: Dialect,
     columns: Columns,
     *,
-    previous: dict | None = None,
+    previous: dict[str, Any] | None = None,
     tie_wins: bool = False,
 ) -> tuple[str, list[Any]]:
     """``term`` as an SQL condition and its parameters."""
@@ -322,7 +328,9 @@ def render_sql(
     raise TypeError(f"not a term of the gate: {term!r}")
 
 
-def _follows_sql(sql: Dialect, column: str, previous: dict | None) -> tuple[str, list]:
+def _follows_sql(
+    sql: Dialect, column: str, previous: dict[str, Any] | None
+) -> tuple[str, list[Any]]:
     """:class:`Follows` in SQL; false when there is nothing to compare, or a
     path the database cannot spell (the engine's read then decides)."""
     leaves = [
@@ -330,7 +338,8 @@ def _follows_sql(sql: Dialect, column: str, previous: dict | None) -> tuple[str,
     ]
     if not leaves or None in leaves:
         return "1 = 0", []
+    spelled = cast(list[tuple[str, list[Any]]], leaves)
     return (
-        "(" + " AND ".join(text for text, _ in leaves) + ")",
-        [p for _, params in leaves for p in params],
+        "(" + " AND ".join(text for text, _ in spelled) + ")",
+        [p for _, params in spelled for p in params],
     )

@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, quote
 import stripe
 
 from .. import stripe_api
+from ..exceptions import DjstripeError
 from ..fields import timestamp_to_datetime
 from ..settings import key_is_live
 from . import engine, registry
@@ -92,7 +93,7 @@ class ParentList:
         return path.replace("{id}", quote(parent_id, safe="")), params
 
 
-class Stopped(Exception):
+class Stopped(DjstripeError):
     """The run was stopped (another task failed, with ``fail_fast``)."""
 
 
@@ -100,7 +101,7 @@ class Stopped(Exception):
 class _Children:
     """What one parent's list held."""
 
-    objects: list[dict] = field(default_factory=list)
+    objects: list[dict[str, Any]] = field(default_factory=list)
     observed_at: datetime.datetime | None = None
     pages: int = 0
     gone: bool = False  # the parent no longer exists in Stripe
@@ -113,7 +114,7 @@ def run_parent_list(task: ParentListTask, ctx: RunContext) -> None:
         task.stats.skip(f"{task.spec.parent} is not mirrored")
         return
     ctx.progress.start(task.stats.name)
-    outstanding: list[Future] = []
+    outstanding: list[Future[Any]] = []
     with ThreadPoolExecutor(FETCHERS, thread_name_prefix="djstripe-lists") as pool:
         try:
             pending = None
@@ -146,7 +147,7 @@ def _parent_batches(
     complete is left out of ``ids to list``."""
     rows = parent_model._base_manager.filter(livemode=key_is_live(ctx.api_key))
     if ctx.stripe_account:
-        rows = rows.filter(djstripe_owner_account_id=ctx.stripe_account)
+        rows = rows.filter(djstripe_owner_account_id=ctx.stripe_account)  # type: ignore[misc]
     else:  # the platform's own objects, not its connected accounts'
         rows = rows.filter(djstripe_owner_account_id__isnull=True)
     if parent_model.stripe_soft_delete_field:
@@ -168,7 +169,7 @@ def _parent_batches(
         yield after, [row[0] for row in chunk if not _complete(row)]
 
 
-def _complete(row: tuple) -> bool:
+def _complete(row: tuple[Any, ...]) -> bool:
     """Whether the stored parent embeds the whole list (``has_more`` false)."""
     return len(row) > 1 and row[1] in (False, "false")
 
@@ -207,7 +208,7 @@ def _list_children(task: ParentListTask, parent_id: str, ctx: RunContext) -> _Ch
 
 
 def _write_batch(
-    task: ParentListTask, last_id: str, futures: list[Future], ctx: RunContext
+    task: ParentListTask, last_id: str, futures: list[Future[Any]], ctx: RunContext
 ) -> None:
     """Mirror one batch of parents' lists with one upsert; move the cursor."""
     batch = [future.result() for future in futures]

@@ -105,7 +105,7 @@ def resolve_models(names: Sequence[str]) -> list[type[StripeModel]]:
             known.setdefault(key.lower(), model)
     models: list[type[StripeModel]] = []
     for name in names:
-        model = known.get(name.lower())
+        model = known.get(name.lower())  # type: ignore[assignment]
         if model is None:
             choices = ", ".join(sorted({m.__name__ for m in known.values()}))
             raise ValueError(f"Unknown model {name!r}. Known: {choices}.")
@@ -168,7 +168,11 @@ def split_ranges(
     if parts <= 1 or start is None or end is None or end - start < parts:
         return [outer]
     step = (end - start) / parts
-    edges = [outer[0], *(int(start + step * i) for i in range(1, parts)), outer[1]]
+    edges: list[Any] = [
+        outer[0],
+        *(int(start + step * i) for i in range(1, parts)),
+        outer[1],
+    ]
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
@@ -179,7 +183,7 @@ def _mirror_hint(
     (Unix time): the size and start of the type, as far as we know."""
     rows = model._base_manager.filter(livemode=key_is_live(api_key))
     if stripe_account:
-        rows = rows.filter(djstripe_owner_account_id=stripe_account)
+        rows = rows.filter(djstripe_owner_account_id=stripe_account)  # type: ignore[misc]
     hint = rows.aggregate(n=Count("pk"), oldest=Min("created"))
     oldest = hint["oldest"]
     return hint["n"], int(oldest.timestamp()) if oldest else None
@@ -188,7 +192,9 @@ def _mirror_hint(
 # -- Checkpoints of a type ------------------------------------------------------------
 
 
-def _reset(row: Any, gte: int, lt: int | None, run: str, marker: EventMarker | None):
+def _reset(
+    row: Any, gte: int, lt: int | None, run: str, marker: EventMarker | None
+) -> Any:
     row.created_gte, row.created_lt = gte, lt
     row.cursor, row.cursor_created, row.done = "", None, False
     row.pages = row.fetched = 0
@@ -302,7 +308,8 @@ class Plan:
 
     @property
     def checkpoints(self) -> list[Any]:
-        return [t.checkpoint for t in [*self.types, *self.parent_lists]]
+        tasks: list[TypeTask | ParentListTask] = [*self.types, *self.parent_lists]
+        return [t.checkpoint for t in tasks]
 
 
 def parent_lists_of(

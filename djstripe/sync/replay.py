@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import stripe
 from django.utils import timezone
 
 from .. import stripe_api
+from ..exceptions import DjstripeError
 from ..settings import djstripe_settings
 from .checkpoints import EventCursor, scope_for
 from .events import (
@@ -37,7 +38,7 @@ logger = logging.getLogger("djstripe.sync")
 PROBE_RETRIES = 1
 
 
-class NoEventCursor(Exception):
+class NoEventCursor(DjstripeError):
     """There is nothing to catch up from: no back-fill or replay ran yet."""
 
 
@@ -92,7 +93,7 @@ def replay_after_backfill(
     result = replay_events_after(
         start, api_key=api_key, stripe_account=stripe_account, save_cursor=cursor.save
     )
-    cursor.save(result.cursor)
+    cursor.save(cast(EventMarker, result.cursor))
     return result
 
 
@@ -116,7 +117,7 @@ def catch_up(
     result = replay_events_after(
         marker, api_key=api_key, stripe_account=stripe_account, save_cursor=cursor.save
     )
-    cursor.save(result.cursor)
+    cursor.save(cast(EventMarker, result.cursor))
     age = (result.stripe_now or timezone.now()) - marker.created_at
     if marker.id and age > CURSOR_WARNING_AGE:
         result.warnings.append(

@@ -22,7 +22,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,6 +31,7 @@ import stripe
 from django.db import connections
 
 from .. import stripe_api
+from ..stripe_api import StripeData
 from . import engine
 from .parents import Stopped, run_parent_list
 from .plan import PAGE_SIZE, ParentListTask, Plan, TypeTask, list_params
@@ -77,10 +78,11 @@ def run_plan(plan: Plan, ctx: RunContext, workers: int) -> None:
     for task in plan.types:
         ctx.progress.start(task.stats.name, expected=task.stats.expected)
     if workers <= 1:
-        for task in [*plan.types, *plan.parent_lists]:
+        tasks: list[TypeTask | ParentListTask] = [*plan.types, *plan.parent_lists]
+        for each in tasks:
             if ctx.stop.is_set():
                 break
-            _run_task(task, ctx)
+            _run_task(each, ctx)
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="djstripe-sync") as pool:
         try:
@@ -94,7 +96,10 @@ def run_plan(plan: Plan, ctx: RunContext, workers: int) -> None:
 def _run_in_pool(plan: Plan, ctx: RunContext, pool: ThreadPoolExecutor) -> None:
     ranges_left = Counter(task.model.stripe_object_name for task in plan.types)
     waiting = list(plan.parent_lists)
-    running = {pool.submit(_run_in_thread, task, ctx): task for task in plan.types}
+    task: TypeTask | ParentListTask
+    running: dict[Future[None], TypeTask | ParentListTask] = {
+        pool.submit(_run_in_thread, task, ctx): task for task in plan.types
+    }
     while running or waiting:
         for task in [t for t in waiting if not ranges_left[t.spec.parent]]:
             waiting.remove(task)
@@ -111,7 +116,7 @@ def _run_in_pool(plan: Plan, ctx: RunContext, pool: ThreadPoolExecutor) -> None:
 
 
 def complete_sublists(
-    objects: Iterable[dict],
+    objects: Iterable[dict[str, Any]],
     *,
     expand_fields: Sequence[str] = (),
     api_key: str | None = None,
@@ -129,7 +134,7 @@ def complete_sublists(
     """
     requests = 0
 
-    def complete(node: dict, path: str) -> None:
+    def complete(node: dict[str, Any], path: str) -> None:
         nonlocal requests
         prefix = f"{path}.data."
         params: dict[str, Any] = {"limit": PAGE_SIZE}
@@ -140,7 +145,7 @@ def complete_sublists(
             params["expand"] = expand
         url, _, query = node["url"].partition("?")
         params.update(parse_qsl(query))
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         for page in stripe_api.iter_pages(
             url, params, api_key=api_key, stripe_account=stripe_account
         ):
@@ -171,7 +176,7 @@ def complete_sublists(
 # -- One range of one type ---------------------------------------------------------
 
 
-def _range_params(model: Any, cp: Any, *, by_time: bool = False) -> dict:
+def _range_params(model: Any, cp: Any, *, by_time: bool = False) -> dict[str, Any]:
     lt = cp.created_lt
     if cp.cursor and by_time and cp.cursor_created is not None:
         # The cursor object is gone: continue from its second instead.
@@ -195,7 +200,7 @@ def _sync_range(task: TypeTask, ctx: RunContext) -> None:
     fell_back = False
     unsaved = 0
 
-    def get(params: dict) -> dict:
+    def get(params: dict[str, Any]) -> StripeData:
         return stripe_api.list_page(
             path, params, api_key=ctx.api_key, stripe_account=ctx.stripe_account
         )
@@ -232,7 +237,9 @@ def _sync_range(task: TypeTask, ctx: RunContext) -> None:
                     logger.warning("Could not record the checkpoint of %s", stats.name)
 
 
-def _write_page(task: TypeTask, page: dict, data: list[dict], ctx: RunContext) -> bool:
+def _write_page(
+    task: TypeTask, page: StripeData, data: list[dict[str, Any]], ctx: RunContext
+) -> bool:
     """Mirror one page and move the range's cursor past it. Returns whether
     the page wrote rows (its checkpoint is then recorded at once)."""
     model, cp, stats = task.model, task.checkpoint, task.stats

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import stripe
 
@@ -24,6 +24,8 @@ from . import engine
 from .backfill import complete_sublists, is_listable, list_params, listable_models
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from djstripe.models.base import StripeModel
 
 #: Differing objects listed per type (all are counted).
@@ -80,9 +82,9 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def differing_fields(stored: dict, current: dict) -> list[str]:
+def differing_fields(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Top-level keys whose values differ (dotted one level into objects)."""
-    fields = []
+    fields: list[str] = []
     for key in sorted(stored.keys() | current.keys()):
         old, new = stored.get(key), current.get(key)
         if old == new:
@@ -162,12 +164,18 @@ def _verify_type(
     drift.extra = sorted(mirrored - seen)
 
 
-def _mirror_rows(model, api_key, stripe_account, since, until):
+def _mirror_rows(
+    model: type[StripeModel],
+    api_key: str,
+    stripe_account: str | None,
+    since: int | None,
+    until: int | None,
+) -> QuerySet[Any]:
     rows = model._base_manager.filter(livemode=key_is_live(api_key))
     if model.stripe_soft_delete_field:
         rows = rows.filter(**{f"{model.stripe_soft_delete_field}__isnull": True})
     if stripe_account:
-        rows = rows.filter(djstripe_owner_account_id=stripe_account)
+        rows = rows.filter(djstripe_owner_account_id=stripe_account)  # type: ignore[misc]
     if since is not None:
         rows = rows.filter(created__gte=timestamp_to_datetime(since))
     if until is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..exceptions import DjstripeError
 
-class FakeStripeError(Exception):
+
+class FakeStripeError(DjstripeError):
     """An API error: rendered as ``{"error": {...}}`` with ``status``."""
 
     def __init__(

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.db import connections, router, transaction
 
@@ -91,11 +92,11 @@ def drain(limit: int | None = None) -> DrainReport:
             except ProcessingError:  # recorded on the trigger
                 report.failed.append(trigger.pk)
     report.processed = report.claimed - len(report.failed)
-    _post_process(together)
+    _post_process(cast(list[tuple[Any, ...]], together))
     return report
 
 
-def _claim(limit: int, using: str) -> list:
+def _claim(limit: int, using: str) -> list[Any]:
     from djstripe.models import WebhookEventTrigger
 
     waiting = WebhookEventTrigger.objects.using(using).filter(
@@ -106,7 +107,7 @@ def _claim(limit: int, using: str) -> list:
     return list(waiting.order_by("created", "id")[:limit])
 
 
-def _sort(triggers: list) -> tuple[list[tuple], list]:
+def _sort(triggers: list[Any]) -> tuple[list[tuple[Any, ...]], list[Any]]:
     """``(trigger, event)`` pairs that can go together, and the rest."""
     ready, alone = [], []
     for trigger in triggers:
@@ -123,8 +124,8 @@ def _sort(triggers: list) -> tuple[list[tuple], list]:
 
 
 def _apply_together(
-    ready: list[tuple], using: str, report: DrainReport
-) -> list[tuple] | None:
+    ready: list[tuple[Any, ...]], using: str, report: DrainReport
+) -> list[tuple[Any, ...]] | None:
     """Mirror ``ready`` in one engine pass, then run each new event's
     handlers and record every request; return the ``(trigger, outcome)`` of
     those processed, or ``None`` if the mirror write failed (rolled back)."""
@@ -161,7 +162,7 @@ def _apply_together(
 
 
 def _run_handlers(
-    ready: list[tuple], outcomes: list[Outcome], using: str
+    ready: list[tuple[Any, ...]], outcomes: list[Outcome], using: str
 ) -> dict[str, ProcessingError]:
     """Run the handlers of each new event, each in a savepoint; return the
     failures by event id.
@@ -187,7 +188,7 @@ def _run_handlers(
     return failures
 
 
-def _reloaded(triggers: list, using: str) -> list:
+def _reloaded(triggers: list[Any], using: str) -> list[Any]:
     """The claimed rows as stored (a failed batch changed their copies)."""
     from djstripe.models import WebhookEventTrigger
 
@@ -195,7 +196,7 @@ def _reloaded(triggers: list, using: str) -> list:
     return [rows[t.pk] for t in triggers]
 
 
-def _post_process(done: list[tuple]) -> None:
+def _post_process(done: list[tuple[Any, ...]]) -> None:
     """``webhook_post_process`` for the new events of a committed batch."""
     from djstripe.models import Event
 

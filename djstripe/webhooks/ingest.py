@@ -21,6 +21,7 @@ import ipaddress
 import logging
 import uuid as uuid_module
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
@@ -28,10 +29,13 @@ from django.views.decorators.debug import sensitive_variables
 
 from .. import signals
 from .._text import clean_text
-from ..exceptions import ProcessingError
+from ..exceptions import DjstripeError, ProcessingError
 from ..settings import djstripe_settings
 from .processing import InvalidEvent, parse_event, process_trigger, save_trigger
 from .signature import SignatureVerificationError, verify
+
+if TYPE_CHECKING:
+    from ..models import WebhookEndpoint, WebhookEventTrigger
 
 logger = logging.getLogger("djstripe.webhooks")
 
@@ -46,7 +50,7 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 @dataclass
-class Rejection(Exception):
+class Rejection(DjstripeError):
     status: int
     message: str
 
@@ -65,7 +69,7 @@ def handle_request(
                 djstripe_uuid=endpoint_uuid
             ).first()
         try:
-            data = _validate(request, body, too_big, endpoint_uuid, endpoint)
+            data: Any = _validate(request, body, too_big, endpoint_uuid, endpoint)
             rejection = None
         except Rejection as error:
             data, rejection = None, error
@@ -116,7 +120,9 @@ def handle_request(
     return _reply(200, f"Event {data['id']} ({data['type']}) processed.")
 
 
-def _processing_failed(trigger, error: ProcessingError) -> HttpResponse:
+def _processing_failed(
+    trigger: WebhookEventTrigger, error: ProcessingError
+) -> HttpResponse:
     """The answer to a verified event that could not be applied."""
     if isinstance(error, InvalidEvent):
         # The event itself cannot be stored: a retry would fail the same way.
@@ -134,13 +140,19 @@ def _processing_failed(trigger, error: ProcessingError) -> HttpResponse:
     )
 
 
-def _database_failed(trigger, error: Exception) -> HttpResponse:
+def _database_failed(trigger: WebhookEventTrigger, error: Exception) -> HttpResponse:
     logger.error("Webhook %s not processed, database error: %s", trigger.pk, error)
     return _reply(503, "Database unavailable: the event was not processed.")
 
 
 @sensitive_variables("secrets", "endpoint")
-def _validate(request, body, too_big, endpoint_uuid, endpoint) -> dict:
+def _validate(
+    request: HttpRequest,
+    body: bytes,
+    too_big: bool,
+    endpoint_uuid: uuid_module.UUID | None,
+    endpoint: WebhookEndpoint | None,
+) -> dict[str, Any]:
     """The event, or :class:`Rejection` unless the request is a genuine
     Stripe event. Holds the secrets: kept out of error reports."""
     if request.method != "POST":
@@ -173,7 +185,7 @@ def _validate(request, body, too_big, endpoint_uuid, endpoint) -> dict:
         raise Rejection(400, str(exc)) from None
 
 
-def _enqueue(trigger) -> HttpResponse:
+def _enqueue(trigger: WebhookEventTrigger) -> HttpResponse:
     """Hand the stored, verified event to the task backend; answer at once."""
     from .. import tasks
 
@@ -235,7 +247,9 @@ def _stored_body(body: bytes, *, verified: bool) -> str:
     return clean_text(text)
 
 
-def _save_and_reply(trigger, status: int, message: str) -> HttpResponse:
+def _save_and_reply(
+    trigger: WebhookEventTrigger, status: int, message: str
+) -> HttpResponse:
     try:
         save_trigger(trigger, "event", "event_type")
     except DatabaseError as exc:

@@ -27,7 +27,7 @@ import json
 import logging
 import traceback as traceback_module
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, DataError, transaction
@@ -42,6 +42,8 @@ from ..settings import djstripe_settings
 from .registry import call_handlers, handlers_for
 
 if TYPE_CHECKING:
+    from django.dispatch import Signal
+
     from djstripe.models import Event, WebhookEventTrigger
 
 logger = logging.getLogger("djstripe.webhooks")
@@ -71,7 +73,7 @@ class Outcome:
 # -- Parsing --------------------------------------------------------------------
 
 
-def parse_event(body: bytes | str) -> dict:
+def parse_event(body: bytes | str) -> dict[str, Any]:
     """Decode a webhook body into an event dict, or raise :class:`InvalidEvent`.
 
     The body must be UTF-8 JSON (no ``NaN``, no nesting deeper than Python's
@@ -88,7 +90,7 @@ def parse_event(body: bytes | str) -> dict:
         raise InvalidEvent(f"Body is not valid JSON: {_quote(exc, 120)}") from None
     data = clean_json(data, body)
     check_event(data)
-    return data
+    return cast(dict[str, Any], data)
 
 
 def check_event(data: Any) -> None:
@@ -151,7 +153,7 @@ def _quote(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _created(data: dict) -> datetime.datetime:
+def _created(data: dict[str, Any]) -> datetime.datetime:
     """``created`` as a datetime: seconds for v1 events, ISO 8601 for thin ones."""
     value = data["created"]
     if isinstance(value, str) and not value.isdigit():
@@ -159,14 +161,16 @@ def _created(data: dict) -> datetime.datetime:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=datetime.UTC)
         return parsed.replace(microsecond=0)
-    return timestamp_to_datetime(int(value))
+    return cast(datetime.datetime, timestamp_to_datetime(int(value)))
 
 
 # -- Thin events ------------------------------------------------------------------
 
 
 @sensitive_variables("api_key")
-def expand_thin_event(data: dict, api_key: str | None = None) -> dict:
+def expand_thin_event(
+    data: dict[str, Any], api_key: str | None = None
+) -> dict[str, Any]:
     """A thin (v2) event as a v1-shaped event carrying its related object.
 
     Thin notifications hold only a reference (``related_object``: id, type,
@@ -179,7 +183,7 @@ def expand_thin_event(data: dict, api_key: str | None = None) -> dict:
     event["thin"] = True
     event["created"] = int(_created(data).timestamp())
     related = data.get("related_object") or {}
-    obj: dict = {}
+    obj: dict[str, Any] = {}
     if related.get("url"):
         obj = stripe_api.request(
             "get",
@@ -192,7 +196,7 @@ def expand_thin_event(data: dict, api_key: str | None = None) -> dict:
     return event
 
 
-def _context_account(data: dict) -> str | None:
+def _context_account(data: dict[str, Any]) -> str | None:
     """The connected account of an event (v1 ``account``, v2 ``context``)."""
     account = data.get("account") or data.get("context")
     return account if isinstance(account, str) and account.startswith("acct_") else None
@@ -201,14 +205,14 @@ def _context_account(data: dict) -> str | None:
 # -- Processing -------------------------------------------------------------------
 
 
-def is_deletion(event: dict) -> bool:
+def is_deletion(event: dict[str, Any]) -> bool:
     """Whether the event means Stripe deleted its object."""
     return event["type"].endswith(".deleted") and event["type"] not in NOT_DELETIONS
 
 
 @sensitive_variables("api_key")
 def apply_event(
-    data: dict,
+    data: dict[str, Any],
     api_key: str | None = None,
     *,
     trigger: WebhookEventTrigger | None = None,
@@ -242,7 +246,7 @@ def apply_event(
 
 
 def processing_failed(
-    data: dict, exc: Exception, trigger: WebhookEventTrigger | None = None
+    data: dict[str, Any], exc: Exception, trigger: WebhookEventTrigger | None = None
 ) -> ProcessingError:
     """Send ``webhook_processing_error`` for ``exc`` and return it as the
     :class:`ProcessingError` to raise (``exc`` as its ``__cause__``)."""
@@ -275,7 +279,7 @@ MALFORMED_DATA_ERRORS = (
 )
 
 
-def _mirror_or_reject(event: dict, api_key: str | None) -> Outcome:
+def _mirror_or_reject(event: dict[str, Any], api_key: str | None) -> Outcome:
     """:func:`_mirror`, with data it cannot store reported as :class:`InvalidEvent`."""
     try:
         return _mirror(event, api_key)
@@ -286,18 +290,18 @@ def _mirror_or_reject(event: dict, api_key: str | None) -> Outcome:
 
 
 @sensitive_variables("api_key")
-def _upsert_options(event: dict, api_key: str | None) -> dict[str, Any]:
+def _upsert_options(event: dict[str, Any], api_key: str | None) -> dict[str, Any]:
     """The engine's options for an event: its account's key and context."""
     account = _context_account(event)
     api_key = api_key or djstripe_settings.get_default_api_key(event.get("livemode"))
     return {"api_key": api_key, "stripe_account": account, "owner_account": account}
 
 
-def _policy(event: dict) -> str:
+def _policy(event: dict[str, Any]) -> str:
     return djstripe_settings.refetch_policy(event["data"]["object"].get("object") or "")
 
 
-def batchable(event: dict) -> bool:
+def batchable(event: dict[str, Any]) -> bool:
     """Whether the event's mirror write needs nothing but its payload, so
     that it can join others in one engine call (see :func:`mirror_batch`):
     not a thin event, not a deletion, no refetch of its object."""
@@ -310,7 +314,9 @@ def batchable(event: dict) -> bool:
 
 
 @sensitive_variables()
-def mirror_batch(events: list[dict], api_key: str | None = None) -> list[Outcome]:
+def mirror_batch(
+    events: list[dict[str, Any]], api_key: str | None = None
+) -> list[Outcome]:
     """Mirror :func:`batchable` events together, one engine call per account
     and refetch policy (no handlers), and return their outcomes in order.
 
@@ -324,8 +330,8 @@ def mirror_batch(events: list[dict], api_key: str | None = None) -> list[Outcome
     """
     from djstripe.models import Event
 
-    rounds: list[dict[tuple, list[dict]]] = []
-    last_round: dict[tuple, int] = {}
+    rounds: list[dict[tuple[Any, ...], list[dict[str, Any]]]] = []
+    last_round: dict[tuple[Any, ...], int] = {}
     for event in events:
         carried = (event["data"]["object"].get("id"), event["created"])
         index = last_round[carried] + 1 if carried in last_round else 0
@@ -359,7 +365,7 @@ def mirror_batch(events: list[dict], api_key: str | None = None) -> list[Outcome
 
 
 @sensitive_variables("api_key", "options")
-def _mirror(event: dict, api_key: str | None) -> Outcome:
+def _mirror(event: dict[str, Any], api_key: str | None) -> Outcome:
     """Write the event and its object through the engine (no handlers)."""
     from djstripe.models import Event
 
@@ -403,17 +409,17 @@ def run_handlers(outcome: Outcome) -> Event | None:
     if handlers:
         call_handlers(event)
     if has_receivers:
-        type_signal.send(sender=Event, event=event)
-    return event
+        cast("Signal", type_signal).send(sender=Event, event=event)
+    return cast("Event", event)
 
 
-def process_event_data(data: dict, api_key: str | None = None) -> Event:
+def process_event_data(data: dict[str, Any], api_key: str | None = None) -> Event:
     """Mirror the event ``data`` (a Stripe event as a dict), run its handlers
     if it is new, and return its Event row. See :func:`apply_event`."""
     from djstripe.models import Event
 
     outcome = apply_event(data, api_key)
-    return Event.objects.get(id=outcome.event_id)
+    return cast("Event", Event.objects.get(id=outcome.event_id))
 
 
 # -- Triggers ---------------------------------------------------------------------

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 from django.views.decorators.debug import sensitive_variables
 
+from ..exceptions import DjstripeError
+
 __all__ = [
     "SignatureHeader",
     "SignatureVerificationError",
@@ -43,7 +45,7 @@ _TIMESTAMP = re.compile(r"[0-9]{1,20}")
 _QUOTE_LIMIT = 40
 
 
-class SignatureVerificationError(ValueError):
+class SignatureVerificationError(DjstripeError, ValueError):
     """The delivery is not provably from Stripe; ``str(error)`` says why."""
 
 

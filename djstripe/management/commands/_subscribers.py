@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.db.models import Model, QuerySet
 
 from ... import stripe_api, sync
@@ -19,13 +21,15 @@ CUSTOMER_RELATED = (
 )
 
 
-def subscribers_without_customer() -> QuerySet:
+def subscribers_without_customer() -> QuerySet[Any]:
     """Subscribers with no customer in the current mode."""
-    model = djstripe_settings.get_subscriber_model()
+    model: Any = djstripe_settings.get_subscriber_model()
     with_customer = Customer.objects.filter(
         livemode=djstripe_settings.STRIPE_LIVE_MODE, subscriber__isnull=False
     ).values("subscriber_id")
-    return model.objects.exclude(pk__in=with_customer).order_by("pk")
+    return cast(
+        "QuerySet[Any]", model.objects.exclude(pk__in=with_customer).order_by("pk")
+    )
 
 
 def sync_subscriber(subscriber: Model, *, related: bool = True) -> Customer:

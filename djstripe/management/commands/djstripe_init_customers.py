@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from ._subscribers import subscribers_without_customer, sync_subscriber
@@ -11,7 +13,7 @@ from ._subscribers import subscribers_without_customer, sync_subscriber
 class Command(BaseCommand):
     help = "Create customer objects for existing subscribers that don't have one."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         subscribers = subscribers_without_customer()
         if not subscribers.exists():
             self.stdout.write("All subscribers already have a customer.")

@@ -15,8 +15,9 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator
 from fnmatch import fnmatchcase
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -54,7 +55,7 @@ class Command(BaseCommand):
         "event --since a date (read from Stripe's Events API). Filter with --type."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--failed",
             action="store_true",
@@ -105,7 +106,17 @@ class Command(BaseCommand):
             help="With --follow: seconds to wait when nothing is waiting (default 1).",
         )
 
-    def handle(self, *args, failed, ids, types, since, force, api_key, **options):
+    def handle(
+        self,
+        *args: Any,
+        failed: bool,
+        ids: list[str],
+        types: list[str],
+        since: str | None,
+        force: bool,
+        api_key: str | None,
+        **options: Any,
+    ) -> None:
         if options.get("follow"):
             if failed or ids or since:
                 raise CommandError(
@@ -125,7 +136,7 @@ class Command(BaseCommand):
             "refused": 0,
             "failed": 0,
         }
-        jobs: list[tuple[str, dict | WebhookEventTrigger]] = []
+        jobs: list[tuple[str, dict[str, Any] | WebhookEventTrigger]] = []
         if failed:
             jobs += [(t.event_type, t) for t in self._failed_triggers()]
         if ids:
@@ -213,7 +224,9 @@ class Command(BaseCommand):
                 latest[trigger.event_id or f"trigger-{trigger.pk}"] = trigger
         return list(latest.values())
 
-    def _events_by_id(self, ids: list[str], api_key: str | None) -> Iterator[dict]:
+    def _events_by_id(
+        self, ids: list[str], api_key: str | None
+    ) -> Iterator[dict[str, Any]]:
         stored = {e.id: e.stripe_data for e in Event.objects.filter(id__in=ids)}
         for event_id in ids:
             if event_id in stored:
@@ -229,9 +242,9 @@ class Command(BaseCommand):
             else:
                 yield stripe_api.retrieve("/v1/events", event_id, api_key=api_key)
 
-    def _events_since(self, since: int, api_key: str | None) -> list[dict]:
+    def _events_since(self, since: int, api_key: str | None) -> list[dict[str, Any]]:
         self.stdout.write(f"Reading events since {since} from Stripe...")
-        events: list[dict] = []
+        events: list[dict[str, Any]] = []
         for page in stripe_api.iter_pages(
             "/v1/events", {"created[gte]": since}, api_key=api_key
         ):
@@ -242,7 +255,14 @@ class Command(BaseCommand):
 
     # -- Processing --------------------------------------------------------------
 
-    def _run(self, number, total, job, force, api_key) -> None:
+    def _run(
+        self,
+        number: int,
+        total: int,
+        job: dict[str, Any] | WebhookEventTrigger,
+        force: bool,
+        api_key: str | None,
+    ) -> None:
         if isinstance(job, WebhookEventTrigger):
             label = f"{job.event_id or 'trigger ' + str(job.pk)} {job.event_type}"
         else:

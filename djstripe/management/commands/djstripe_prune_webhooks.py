@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...settings import djstripe_settings
 from ...webhooks.retention import BATCH_SIZE, prune_webhook_triggers
@@ -16,7 +18,7 @@ class Command(BaseCommand):
         "processed are never deleted. Safe to run while events arrive."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--batch-size",
             type=int,
@@ -27,7 +29,9 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Count, do not delete."
         )
 
-    def handle(self, *args, batch_size, dry_run, **options):
+    def handle(
+        self, *args: Any, batch_size: int, dry_run: bool, **options: Any
+    ) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         report = prune_webhook_triggers(batch_size=batch_size, dry_run=dry_run)

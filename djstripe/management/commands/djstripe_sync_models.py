@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import traceback
-from typing import Any
+from typing import Any, TextIO, cast
 
 import stripe
 from django.core.management.base import BaseCommand, CommandError
@@ -143,7 +143,7 @@ class Command(BaseCommand):
             raise CommandError("; ".join(failed))
 
     def _backfill_accounts(
-        self, key: str, models: list, options: dict[str, Any]
+        self, key: str, models: list[Any], options: dict[str, Any]
     ) -> list[str]:
         """Back-fill the key's account (or ``--stripe-account``), then with
         ``--all-connected-accounts`` each connected account; return the
@@ -166,7 +166,7 @@ class Command(BaseCommand):
         self,
         key: str,
         stripe_account: str | None,
-        models: list,
+        models: list[Any],
         options: dict[str, Any],
     ) -> SyncReport:
         workers = options["workers"]
@@ -194,7 +194,7 @@ class Command(BaseCommand):
             self.stdout.write(report.summary())
         return report
 
-    def _show_tracebacks(self, exceptions: list, options: dict[str, Any]) -> None:
+    def _show_tracebacks(self, exceptions: list[Any], options: dict[str, Any]) -> None:
         if not (options.get("traceback") or options.get("verbosity", 1) >= 2):
             return
         for exc in exceptions:
@@ -203,7 +203,7 @@ class Command(BaseCommand):
 
     def _progress(self, no_progress: bool) -> Progress:
         if not no_progress and self.stdout.isatty():
-            return TerminalProgress(self.stdout)
+            return TerminalProgress(cast(TextIO, self.stdout))
         return LogProgress(self.stdout.write)
 
     def _catch_up(self, key: str, stripe_account: str | None) -> None:
@@ -219,7 +219,9 @@ class Command(BaseCommand):
             f"up to {cursor or '-'}."
         )
 
-    def _verify(self, key: str, models: list | None, options: dict[str, Any]) -> None:
+    def _verify(
+        self, key: str, models: list[Any] | None, options: dict[str, Any]
+    ) -> None:
         report = verify(
             models, api_key=key, since=options["since"], until=options["until"]
         )
