@@ -424,8 +424,9 @@ def test_an_events_payment_source_is_written_in_two_statements_not_row_by_row():
     Card.objects.all().delete()
     with CaptureQueriesContext(connection) as queries:
         result = sync.upsert([event(1, 1, card)])
-    # The charge, the card's two tables, the event.
-    assert len(queries) == 4, [q["sql"][:60] for q in queries]
+    # The card is embedded: an attempt to confirm it unchanged (it is new),
+    # then the charge, the card's two tables, the event.
+    assert len(queries) == 5, [q["sql"][:60] for q in queries]
     assert "djstripe.Card" in result.written_ids
     assert [type(s) for s in DjstripePaymentSource.objects.all()] == [Card]
     assert Card.objects.get(id="card_1").last4 == "4242"
@@ -441,10 +442,12 @@ def test_an_events_payment_source_is_written_in_two_statements_not_row_by_row():
     stale = sync.upsert([event(3, 3, card)])
     assert stale.stale == 1
     assert Card.objects.get(id="card_1").last4 == "0005"
-    # The same data seen later: only the stamp moves, the card's own table
-    # is not written.
+    # The same data seen later: it is confirmed, and neither of the card's
+    # tables is written.
     changed = dict(card, last4="0005", metadata={"a": "b"})
     with CaptureQueriesContext(connection) as queries:
         sync.upsert([event(4, 9, changed)])
-    assert not any('"djstripe_card"' in q["sql"] for q in queries)
-    assert Card.objects.get(id="card_1").djstripe_observed_at == at(9)
+    writes = ('INSERT INTO "djstripe_card"', 'INSERT INTO "djstripe_djstripepayment')
+    assert not any(q["sql"].startswith(writes) for q in queries)
+    assert not any(q["sql"].startswith("UPDATE") for q in queries)
+    assert sync.observed_stamps(Card, ["card_1"]) == {"card_1": at(9)}

@@ -1,5 +1,6 @@
 """One gate, two paths: whatever order observations of an object arrive in,
-writing first (events) and reading first (pages) leave the same row.
+writing first (events; an embedded copy confirmed first) and reading first
+(pages) leave the same row.
 
 Both paths, and the SQL of the gated write itself, derive from the one rule
 in :mod:`djstripe.sync.gate`; these properties hold them to it, on the
@@ -54,6 +55,7 @@ observation = st.fixed_dictionaries(
 #: read at one second, or a deletion.
 step = st.one_of(
     st.tuples(st.just("events"), st.lists(observation, min_size=1, max_size=2)),
+    st.tuples(st.just("embedded"), st.lists(observation, min_size=1, max_size=2)),
     st.tuples(st.just("page"), st.lists(observation, min_size=1, max_size=2)),
     st.tuples(st.just("delete"), st.lists(observation, min_size=1, max_size=1)),
 )
@@ -73,11 +75,26 @@ def _event(n: str, obs: dict) -> dict:
     )
 
 
+def _embedding_event(n: str, obs: dict) -> dict:
+    """An event whose object (a price) embeds the product, expanded."""
+    price = stripe_fixture(
+        "price", id=f"price_{obs['id']}", product=product(obs["id"], obs["name"])
+    )
+    return stripe_fixture(
+        "event",
+        id=f"evt_{n}",
+        type="price.updated",
+        created=int(at(obs["second"]).timestamp()),
+        data={"object": price},
+    )
+
+
 def _apply(sequence: list) -> sync.UpsertResult:
     result = sync.UpsertResult()
     for index, (kind, observations) in enumerate(sequence):
-        if kind == "events":
-            events = [_event(f"{index}_{i}", o) for i, o in enumerate(observations)]
+        if kind in ("events", "embedded"):
+            build = _event if kind == "events" else _embedding_event
+            events = [build(f"{index}_{i}", o) for i, o in enumerate(observations)]
             result.merge(sync.upsert(events))
         elif kind == "page":
             objects = [product(o["id"], o["name"]) for o in observations]
@@ -98,16 +115,20 @@ def _mirror_after(sequence: list, *, writes_first: bool) -> tuple:
         return product(stripe_id, TRUTH)
 
     path = engine._writes_first if writes_first else (lambda model, bucket: False)
+    confirm = engine._confirm_unchanged if writes_first else (lambda *args: None)
     with (
         mock.patch.object(engine, "_writes_first", path),
+        mock.patch.object(engine, "_confirm_unchanged", confirm),
         mock.patch.object(Product, "api_retrieve_data", classmethod(truth)),
         sync.use_clock(lambda: at(10)),
         transaction.atomic(),
     ):
         result = _apply(sequence)
+        # The gate's stamp: a confirmation stands for a moved stamp.
+        stamps = sync.observed_stamps(Product, IDS)
         rows = {
-            row["id"]: (row["stripe_data"]["name"], row["djstripe_observed_at"])
-            for row in Product.objects.values("id", "stripe_data", STAMP)
+            row["id"]: (row["stripe_data"]["name"], stamps[row["id"]])
+            for row in Product.objects.values("id", "stripe_data")
         }
         deleted = set(DeletedStripeObject.objects.values_list("stripe_id", flat=True))
         transaction.set_rollback(True)

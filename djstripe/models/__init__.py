@@ -65,7 +65,7 @@ from .payment_methods import (
     Source,
 )
 from .sigma import ScheduledQueryRun
-from .sync_state import DeletedStripeObject, SyncCheckpoint
+from .sync_state import Confirmation, DeletedStripeObject, SyncCheckpoint
 from .webhooks import WebhookEndpoint, WebhookEventTrigger
 
 __all__ = [
@@ -82,6 +82,7 @@ __all__ = [
     "Coupon",
     "Customer",
     "CustomerQuerySet",
+    "Confirmation",
     "DeletedStripeObject",
     "Discount",
     "Dispute",

@@ -22,6 +22,37 @@ class DeletedStripeObject(models.Model):
         return f"{self.object_type} {self.stripe_id} (deleted)"
 
 
+class Confirmation(models.Model):
+    """A record that an event showed an object unchanged at ``observed_at``.
+
+    Events embed shared objects (a platform account, a popular price, a
+    coupon) that rarely change. Moving the mirrored row's stamp for each such
+    copy would rewrite and lock one row from every concurrent event. Instead
+    the engine appends a confirmation here, a row nobody else writes; the
+    staleness gate takes the newest of the row's stamp and its confirmations,
+    so a late event still cannot roll the row back. ``djstripe_prune_webhooks``
+    folds them into the rows' stamps and deletes them (see docs/engine.md).
+    """
+
+    stripe_id = models.CharField(max_length=255)
+    object_type = models.CharField(max_length=255)
+    observed_at = models.DateTimeField(
+        help_text="When the event that showed the object unchanged happened."
+    )
+
+    class Meta:
+        verbose_name = "unchanged-object confirmation"
+        indexes = [
+            models.Index(
+                fields=["stripe_id", "observed_at"], name="djstripe_confirmation_id"
+            ),
+            models.Index(fields=["object_type"], name="djstripe_confirmation_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.stripe_id} unchanged at {self.observed_at}"
+
+
 class SyncCheckpoint(models.Model):
     """How far a back-fill got: one row per (scope, type, job, range).
 

@@ -14,7 +14,9 @@ go through :func:`upsert`, which
    query), lets the gate decide what is new, changed, unchanged, stale,
    deleted or a tie, and writes the rest with one gated statement per model;
 3. for what events carry (most likely changed): writes first, with the same
-   gated statement, and reads only what it turned down;
+   gated statement, and reads only what it turned down; the copies an
+   event's object embeds (most likely unchanged, and shared by many events)
+   are first confirmed, without a row write or lock (:func:`_confirm_unchanged`);
 4. on an exact-timestamp tie, places the event by its ``previous_attributes``
    or, failing that, re-reads the object from Stripe.
 
@@ -37,7 +39,17 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.db import connections, router, transaction
-from django.db.models import BooleanField, F, Field, Value
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    Field,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -100,6 +112,9 @@ class _Observation:
     previous: dict[str, Any] | None = None
     #: Carried by an event: most likely a change, so written before reading.
     from_event: bool = False
+    #: A copy embedded in the object an event carries (its discount, its
+    #: account): most likely unchanged, so confirmed before writing.
+    embedded: bool = False
 
 
 # -- Walking objects ------------------------------------------------------------
@@ -225,6 +240,7 @@ def _observations(
         seen_at: datetime.datetime = observed_at,
         previous: dict[str, Any] | None = None,
         from_event: bool = False,
+        embedded: bool = False,
     ) -> None:
         model = registry.model_for(data.get("object"))
         if model is None or not isinstance(data.get("id"), str):
@@ -241,7 +257,14 @@ def _observations(
         if current is None or top_level or not current.top_level:
             if current is None or seen_at >= current.observed_at:
                 bucket[data["id"]] = _Observation(
-                    model, data, seen_at, top_level, parent, previous, from_event
+                    model,
+                    data,
+                    seen_at,
+                    top_level,
+                    parent,
+                    previous,
+                    from_event,
+                    embedded,
                 )
 
     for obj in objects:
@@ -262,6 +285,7 @@ def _observations(
                 seen_at=min(event_time or observed_at, observed_at),
                 previous=previous if item is carried else None,
                 from_event=event_time is not None,
+                embedded=event_time is not None and item is not carried,
             )
         add(obj, top_level=True)
     return groups, deletions
@@ -271,6 +295,9 @@ def _observations(
 
 
 _State = dict[str, gate.Stored]
+#: The first column of :func:`_stored_states`' rows that are not a model's.
+_TOMBSTONES = -1
+_CONFIRMATIONS = -2
 
 
 def _stored_states(
@@ -296,16 +323,38 @@ def _stored_states(
         cursor.execute(sql, params)
         rows = compiler.results_iter(results=[cursor.fetchall()])
     deleted: set[str] = set()
+    confirmed: dict[str, datetime.datetime] = {}
     for index, stripe_id, stamp, data in rows:
-        if index < 0:
+        if index == _TOMBSTONES:
             deleted.add(stripe_id)
+        elif index == _CONFIRMATIONS:
+            confirmed[stripe_id] = stamp
         else:
             states[models[index]][stripe_id] = gate.Stored(stamp, data)
+    for (
+        model
+    ) in models:  # a row's stamp is the newest of its own and its confirmations'
+        for stripe_id, stored in states[model].items():
+            if stripe_id in confirmed and (
+                stored.stamp is None or stored.stamp < confirmed[stripe_id]
+            ):
+                states[model][stripe_id] = replace(stored, stamp=confirmed[stripe_id])
     for model in models:
         for stripe_id in deleted.intersection(ids_by_model[model]):
             stored = states[model].get(stripe_id, gate.Stored(exists=False))
             states[model][stripe_id] = replace(stored, deleted=True)
     return states
+
+
+def observed_stamps(
+    model: type[StripeModel], ids: Iterable[str]
+) -> dict[str, datetime.datetime | None]:
+    """When the mirror last saw each stored object of ``ids`` as it is: the
+    newest of its row's ``djstripe_observed_at`` and its confirmations (see
+    :class:`~djstripe.models.Confirmation`). This is the stamp the gate
+    compares with."""
+    states = _stored_states({model: list(ids)})[model]
+    return {i: stored.stamp for i, stored in states.items() if stored.exists}
 
 
 @functools.lru_cache(maxsize=256)
@@ -335,21 +384,30 @@ def _states_query(
         for index, (model, model_ids) in enumerate(batch)
     ]
     tombstone = apps.get_model("djstripe", "DeletedStripeObject")
+    confirmation = apps.get_model("djstripe", "Confirmation")
     every_id = [i for _, model_ids in batch for i in model_ids]
+    stamp_field = cast(Field[Any, Any], first._meta.get_field(STAMP))
+    no_data = Value(
+        None, output_field=cast(Field[Any, Any], first._meta.get_field("stripe_data"))
+    )
     queries.append(
         _annotated(
             tombstone._base_manager.filter(stripe_id__in=every_id),
-            Value(-1),
+            Value(_TOMBSTONES),
             F("stripe_id"),
-            Value(
-                None, output_field=cast(Field[Any, Any], first._meta.get_field(STAMP))
+            Value(None, output_field=stamp_field),
+            no_data,
+        )
+    )
+    queries.append(
+        _annotated(
+            confirmation._base_manager.filter(stripe_id__in=every_id).values(
+                "stripe_id"
             ),
-            Value(
-                None,
-                output_field=cast(
-                    Field[Any, Any], first._meta.get_field("stripe_data")
-                ),
-            ),
+            Value(_CONFIRMATIONS),
+            F("stripe_id"),
+            Max("observed_at", output_field=stamp_field),
+            no_data,
         )
     )
     union = queries[0].union(*queries[1:], all=True)
@@ -599,11 +657,17 @@ def _columns(
     model: type[StripeModel], connection: Any, new_id: str = "NULL"
 ) -> gate.Columns:
     """The gate's operands in a gated write of ``model``: the stored row, the
-    new one (``excluded``) and the new row's id (``new_id``)."""
+    new one (``excluded``) and the new row's id (``new_id``). The stored
+    stamp is the newest of the row's own and its confirmations'."""
     qn = connection.ops.quote_name
+    sql = gate.dialect(connection.vendor)
     tombstones = apps.get_model("djstripe", "DeletedStripeObject")._meta.db_table
+    confirmations = apps.get_model("djstripe", "Confirmation")._meta.db_table
     return gate.Columns(
-        stored_stamp=f"{_STORED}.{qn(STAMP)}",
+        stored_stamp=sql.greatest(
+            f"{_STORED}.{qn(STAMP)}",
+            sql.confirmed_at(confirmations, f"{_STORED}.{qn('id')}"),
+        ),
         new_stamp=f"excluded.{qn(STAMP)}",
         stored_data=f"{_STORED}.{qn('stripe_data')}",
         new_data=f"excluded.{qn('stripe_data')}",
@@ -634,6 +698,161 @@ def _write_first(
     for stripe_id, verdict in verdicts.items():
         _count(result, model, stripe_id, verdict)
     return {i: obs for i, obs in observations.items() if i not in verdicts}
+
+
+# -- Unchanged copies in events: confirmations -----------------------------------
+
+
+def _confirm_unchanged(
+    groups: dict[type[StripeModel], dict[str, _Observation]],
+    result: UpsertResult,
+) -> None:
+    """Take out of ``groups`` the embedded copies that equal their rows, and
+    record each as a :class:`~djstripe.models.Confirmation` instead of moving
+    the row's stamp: one ``INSERT ... SELECT`` for the whole batch, which
+    reads the rows but neither writes nor locks them.
+
+    Events embed shared objects (the platform account, a popular price, a
+    discount) that rarely change. Rewriting the row for each copy would make
+    every concurrent event queue on it. A copy is confirmed if its row holds
+    the same data and is not tombstoned; the others go on to the gated write.
+    A confirmation counts as the row's stamp in the gate, so a late event
+    still cannot roll the row back.
+
+    A confirmation takes no row lock, so the database would not order it
+    against a concurrent writer of older data. Where writers run at once
+    (PostgreSQL), the confirming transaction first reads which copies match
+    and takes a *shared* advisory lock on each of their ids
+    (``gate.Dialect.confirming``), which confirmers never wait for among
+    themselves; a gated write takes the id's lock *exclusively* before it
+    reads the confirmations (``gate.Dialect.confirmed_at``). So a writer
+    either sees a confirmation or is seen by it: the confirmations are then
+    inserted with a fresh snapshot, and only where the data still matches.
+    """
+    candidates = [
+        (model, obs)
+        for model, bucket in groups.items()
+        if not model.stripe_immutable
+        for obs in bucket.values()
+        if obs.embedded
+    ]
+    if not candidates:
+        return
+    connection = connections[router.db_for_write(candidates[0][0])]
+    sql = gate.dialect(connection.vendor)
+    qn = connection.ops.quote_name
+    confirmations = apps.get_model("djstripe", "Confirmation")._meta.db_table
+    columns = ", ".join(qn(c) for c in ("object_type", "stripe_id", "observed_at"))
+    for start in range(0, len(candidates), CHUNK_SIZE):
+        chunk = candidates[start : start + CHUNK_SIZE]
+        with connection.cursor() as cursor:
+            if sql.confirming:
+                matching, params = _matching_copies(chunk, connection)
+                cursor.execute(
+                    f"SELECT c.stripe_id, {sql.confirming} FROM ({matching}) AS c "
+                    "ORDER BY c.stripe_id",
+                    params,
+                )
+                locked = {row[0] for row in cursor.fetchall()}
+                chunk = [(m, obs) for m, obs in chunk if obs.data["id"] in locked]
+                if not chunk:
+                    continue
+            matching, params = _matching_copies(chunk, connection)
+            cursor.execute(
+                f"INSERT INTO {qn(confirmations)} ({columns}) {matching} "
+                f"RETURNING {qn('object_type')}, {qn('stripe_id')}",
+                params,
+            )
+            for object_type, stripe_id in cursor.fetchall():
+                model = registry.model_for(object_type)
+                if model is not None and groups.get(model, {}).pop(stripe_id, None):
+                    result.unchanged += 1
+
+
+def _matching_copies(
+    copies: list[tuple[type[StripeModel], _Observation]], connection: Any
+) -> tuple[str, list[Any]]:
+    """A ``SELECT`` of ``(object_type, stripe_id, observed_at)`` for each copy
+    whose row holds the same data (the database's JSON equality) and is not
+    tombstoned, and its parameters."""
+    sql = gate.dialect(connection.vendor)
+    qn = connection.ops.quote_name
+    tombstones = apps.get_model("djstripe", "DeletedStripeObject")._meta.db_table
+    v = [sql.values_column(i) for i in range(3)]
+    by_model: dict[type[StripeModel], list[_Observation]] = {}
+    for model, obs in copies:
+        by_model.setdefault(model, []).append(obs)
+    selects, params = [], []
+    for model, observations in by_model.items():
+        table = _id_table(model)
+        data, stamp = (
+            cast(Field[Any, Any], table._meta.get_field(name))
+            for name in ("stripe_data", STAMP)
+        )
+        marks = ", ".join(
+            sql.value_mark(f.cast_db_type(connection))
+            for f in (table._meta.get_field("id"), data, stamp)
+        )
+        selects.append(
+            f"SELECT %s AS object_type, s.{qn('id')} AS stripe_id, "
+            f"{v[2]} AS observed_at "
+            f"FROM (VALUES {', '.join([f'({marks})'] * len(observations))}) "
+            f"AS {sql.values_alias(3)} "
+            f"JOIN {qn(table._meta.db_table)} AS s ON s.{qn('id')} = {v[0]} "
+            f"WHERE s.{qn('stripe_data')} = {v[1]} AND NOT EXISTS "
+            f"(SELECT 1 FROM {qn(tombstones)} AS t WHERE t.{qn('stripe_id')} = {v[0]})"
+        )
+        params.append(model.stripe_object_name)
+        for obs in observations:
+            params += [
+                obs.data["id"],
+                data.get_db_prep_save(normalize(model, obs.data), connection),
+                stamp.get_db_prep_save(obs.observed_at, connection),
+            ]
+    return " UNION ALL ".join(selects), params
+
+
+def fold_confirmations(using: str | None = None) -> int:
+    """Fold the confirmations into their rows' stamps and delete them; return
+    how many were deleted.
+
+    What the gate compares does not change: a row's stamp becomes the newest
+    of its own and its confirmations'. It bounds the table, which grows by one
+    row for each unchanged copy an event embeds. The fold writes each
+    confirmed row once, in one ``UPDATE`` per type, however many events
+    confirmed it; ``djstripe_prune_webhooks`` runs it.
+    """
+    confirmation = apps.get_model("djstripe", "Confirmation")
+    using = using or router.db_for_write(confirmation)
+    confirmations = confirmation._base_manager.db_manager(using)
+    deleted = 0
+    for object_type in list(
+        confirmations.order_by().values_list("object_type", flat=True).distinct()
+    ):
+        of_type = confirmations.filter(object_type=object_type)
+        model = registry.model_for(object_type)
+        if model is None:
+            deleted += of_type.delete()[0]
+            continue
+        rows = _id_table(model)._base_manager.db_manager(using)
+        newest = Subquery(
+            confirmations.filter(stripe_id=OuterRef("id"))
+            .order_by()
+            .values("stripe_id")
+            .annotate(newest=Max("observed_at"))
+            .values("newest")[:1]
+        )
+        with transaction.atomic(using=using):
+            rows.filter(id__in=of_type.values("stripe_id")).annotate(
+                newest=newest
+            ).filter(
+                Q(**{f"{STAMP}__isnull": True}) | Q(**{f"{STAMP}__lt": F("newest")})
+            ).update(**{STAMP: newest})
+            newer = rows.filter(
+                id=OuterRef("stripe_id"), **{f"{STAMP}__lt": OuterRef("observed_at")}
+            )
+            deleted += of_type.exclude(Exists(newer)).delete()[0]
+    return deleted
 
 
 def _count(
@@ -686,7 +905,7 @@ def _execute_gated_insert(
     connection = connections[router.db_for_write(model)]
     parts = _gated_write(model, connection)
     if previous:
-        accepts, extra_params = gate.render_sql(
+        where, extra_params = gate.render_sql(
             gate.ACCEPTS,
             parts.dialect,
             parts.columns,
@@ -694,13 +913,13 @@ def _execute_gated_insert(
             tie_wins=tie_wins,
         )
     else:
-        accepts, extra_params = parts.accepts[tie_wins], []
+        where, extra_params = parts.accepts[tie_wins], []
 
     def statement(head: str, marks: str, n: int) -> str:
         return (
             f"{head} SELECT * FROM (VALUES {', '.join([f'({marks})'] * n)}) "
             f"AS {parts.alias} WHERE {parts.admits} {parts.on_conflict} "
-            f"WHERE {accepts} RETURNING {parts.returning}"
+            f"WHERE {where} RETURNING {parts.returning}"
         )
 
     constants = _polymorphic_type(model, connection)
@@ -871,8 +1090,12 @@ def upsert(
         for model, data in deletions:
             delete(model, data["id"], observed_at=observed_at, result=result)
         ties: list[tuple[type[StripeModel], str]] = []
+        if not _tie_wins:
+            _confirm_unchanged(groups, result)
         for model, bucket in list(groups.items()):
-            if model.stripe_immutable:
+            if not bucket:
+                del groups[model]
+            elif model.stripe_immutable:
                 _insert_new(model, bucket, owner_account, result)
                 del groups[model]
             elif not _tie_wins and _writes_first(model, bucket):

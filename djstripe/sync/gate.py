@@ -18,6 +18,11 @@ stored row is what the event's ``previous_attributes`` say the object was just
 before (the event is its successor), or when it is Stripe's own answer to a
 tie (a re-read). A tie that none of these settles is left to the engine,
 which asks Stripe.
+
+The stored row's stamp is the newest of its own ``djstripe_observed_at`` and
+its confirmations' (:class:`~djstripe.models.Confirmation`: an event showed
+the object unchanged), so the rule holds whether an unchanged copy moved the
+stamp or was only confirmed.
 """
 
 from __future__ import annotations
@@ -220,6 +225,18 @@ class Dialect:
     #: A leaf of :class:`Follows`: stored JSON ``column`` at ``path`` equals the
     #: JSON ``value``; ``None`` if the path cannot be spelled.
     json_leaf: Callable[[str, tuple[Any, ...], Any], tuple[str, list[Any]] | None]
+    #: The newest of two stamps, either of which may be null.
+    greatest: Callable[[str, str], str]
+    #: The newest confirmation (``djstripe_confirmation``, given its table) of
+    #: the object whose id is the SQL ``id_sql``, or null. Where writers run
+    #: at once, it first waits for the transactions confirming the object
+    #: (:attr:`confirming`) and then sees what they committed.
+    confirmed_at: Callable[[str, str], str]
+    #: Where writers run at once: the expression that locks the id
+    #: ``c.stripe_id`` before the transaction confirms it (shared among
+    #: confirmers, exclusive with :attr:`confirmed_at`); ``None`` where
+    #: writers take the database in turn.
+    confirming: str | None
 
 
 def _postgres_leaf(
@@ -243,6 +260,11 @@ def _sqlite_leaf(
     )
 
 
+#: The first key of djstripe's advisory locks on PostgreSQL (the second is
+#: the object id's hash), apart from the application's own locks.
+ADVISORY_LOCK_SPACE = 1785947975
+
+
 #: The per-database pieces, by ``connection.vendor``.
 DIALECTS: dict[str, Dialect] = {
     "postgresql": Dialect(
@@ -253,6 +275,17 @@ DIALECTS: dict[str, Dialect] = {
         values_alias=lambda n: f"v({', '.join(f'c{i}' for i in range(n))})",
         values_column=lambda i: f"v.c{i}",
         json_leaf=_postgres_leaf,
+        greatest=lambda a, b: f"GREATEST({a}, {b})",
+        # A VOLATILE PL/pgSQL function (migration 0008): it takes the id's
+        # advisory lock exclusively, then its query takes a fresh snapshot and
+        # sees the confirmations committed meanwhile (a subquery would not).
+        confirmed_at=lambda table, id_sql: f"djstripe_confirmed_at({id_sql})",
+        # Evaluated after the ORDER BY (it is volatile): in id order, as the
+        # gated write locks its rows.
+        confirming=(
+            f"pg_advisory_xact_lock_shared({ADVISORY_LOCK_SPACE}, "
+            "hashtext(c.stripe_id))"
+        ),
     ),
     "sqlite": Dialect(
         same="IS",
@@ -261,6 +294,15 @@ DIALECTS: dict[str, Dialect] = {
         values_alias=lambda n: "v",
         values_column=lambda i: f"v.column{i + 1}",
         json_leaf=_sqlite_leaf,
+        # SQLite's two-argument MAX() is null if either is.
+        greatest=lambda a, b: f"COALESCE(MAX({a}, {b}), {a}, {b})",
+        # Writers take the whole database in turn: a subquery sees every
+        # committed confirmation, and no confirmation is in flight.
+        confirmed_at=lambda table, id_sql: (
+            f'(SELECT MAX(c."observed_at") FROM "{table}" AS c '
+            f'WHERE c."stripe_id" = {id_sql})'
+        ),
+        confirming=None,
     ),
 }
 

@@ -8,7 +8,8 @@ never pruned, however old: it is an event that still has to be applied.
 
 Rows are deleted in small batches, each its own short transaction, so that
 pruning can run while events arrive (new rows are never old enough to be
-selected) and never holds many locks at once. Run it from
+selected) and never holds many locks at once. It also folds the mirror
+engine's confirmations of unchanged objects into their rows. Run it from
 ``manage.py djstripe_prune_webhooks``, or periodically with the task
 :data:`djstripe.tasks.prune_webhook_triggers`.
 """
@@ -22,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..settings import djstripe_settings
+from ..sync import fold_confirmations
 
 #: Rows deleted per statement.
 BATCH_SIZE = 1000
@@ -33,6 +35,9 @@ class PruneReport:
 
     rejected: int = 0
     processed: int = 0
+    #: Confirmations folded into their rows' stamps (see
+    #: :func:`djstripe.sync.fold_confirmations`).
+    confirmations: int = 0
 
     @property
     def total(self) -> int:
@@ -80,4 +85,8 @@ def prune_webhook_triggers(
                 setattr(report, kind, getattr(report, kind) + deleted)
             if len(batch) < batch_size:
                 break
+    if not dry_run:
+        # The engine's record of unchanged copies grows with the events; it
+        # is bounded here, where the events' own storage is.
+        report.confirmations = fold_confirmations()
     return report

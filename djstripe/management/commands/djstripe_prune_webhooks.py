@@ -42,6 +42,11 @@ class Command(BaseCommand):
             f"{report.processed} processed "
             f"(kept {_days(djstripe_settings.WEBHOOK_PROCESSED_RETENTION_DAYS)})."
         )
+        if report.confirmations:
+            self.stdout.write(
+                f"Folded {report.confirmations} confirmation(s) of unchanged "
+                "objects into their rows."
+            )
 
 
 def _days(value: float | None) -> str:
