@@ -352,14 +352,21 @@ REQUEST_ROW_STATEMENTS = 2
 
 def _statements_for(event: dict) -> int:
     """What an event should cost at most through the batched path: the stored
-    request row's statements, and one gated write per model the engine
-    mirrors from the payload (two for a multi-table model, the polymorphic
-    payment sources), with no read and no per-row ORM save."""
+    request row's statements, one gated write per model the engine mirrors
+    from the payload (two for a multi-table model, the polymorphic payment
+    sources) and, if it embeds copies, the attempt to confirm them, with no
+    read and no per-row ORM save. (Objects seen for the first time cost the
+    most; a copy confirmed unchanged costs no write of its own.)"""
     from djstripe.sync import engine
 
     groups, _ = engine._observations([event], engine._now(), engine.UpsertResult())
     writes = sum(2 if model._meta.parents else 1 for model in groups)
-    return REQUEST_ROW_STATEMENTS + writes
+    # The copies the event's object embeds are first confirmed unchanged, in
+    # one statement for all of them (see docs/engine.md, "Shared rows").
+    confirms = any(
+        obs.embedded for bucket in groups.values() for obs in bucket.values()
+    )
+    return REQUEST_ROW_STATEMENTS + writes + confirms
 
 
 #: The ``object`` of the events whose type does not start with it.

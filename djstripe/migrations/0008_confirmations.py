@@ -19,13 +19,40 @@ BEGIN
 END
 $$
 """
+#: Whether the row of ``object_id`` in ``tbl`` holds ``data``, for the
+#: confirmation of an unchanged copy on PostgreSQL (djstripe.sync.engine). If
+#: it does, the function takes the object's advisory lock shared (confirmers
+#: do not wait for each other; they wait for a writer, which holds it
+#: exclusively) and compares again with a fresh snapshot: with what that
+#: writer committed. A copy that does not match takes no lock, so that the
+#: gated write that follows never waits for a lock its own transaction holds.
+CREATE_CONFIRMS = """
+CREATE OR REPLACE FUNCTION djstripe_confirms(tbl text, object_id varchar, data jsonb)
+RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    query text := format(
+        'SELECT EXISTS (SELECT 1 FROM %I WHERE id = $1 AND stripe_data = $2)', tbl
+    );
+    same boolean;
+BEGIN
+    EXECUTE query INTO same USING object_id, data;
+    IF NOT same THEN
+        RETURN false;
+    END IF;
+    PERFORM pg_advisory_xact_lock_shared(1785947975, hashtext(object_id));
+    EXECUTE query INTO same USING object_id, data;
+    RETURN same;
+END
+$$
+"""
 DROP_FUNCTION = "DROP FUNCTION IF EXISTS djstripe_confirmed_at(varchar)"
+DROP_CONFIRMS = "DROP FUNCTION IF EXISTS djstripe_confirms(text, varchar, jsonb)"
 
 
 def _on_postgresql(sql):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     return run
 
@@ -52,5 +79,8 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(
             _on_postgresql(CREATE_FUNCTION), _on_postgresql(DROP_FUNCTION)
+        ),
+        migrations.RunPython(
+            _on_postgresql(CREATE_CONFIRMS), _on_postgresql(DROP_CONFIRMS)
         ),
     ]

@@ -113,7 +113,8 @@ class _Observation:
     #: Carried by an event: most likely a change, so written before reading.
     from_event: bool = False
     #: A copy embedded in the object an event carries (its discount, its
-    #: account): most likely unchanged, so confirmed before writing.
+    #: account) that existed before the event: most likely unchanged, so
+    #: confirmed before writing (see :func:`_confirm_unchanged`).
     embedded: bool = False
 
 
@@ -217,6 +218,19 @@ def _event_facts(
     return when, data.get("object"), previous if isinstance(previous, dict) else None
 
 
+def _created_by(
+    item: dict[str, Any], parent: dict[str, Any] | None, when: datetime.datetime
+) -> bool:
+    """Whether an embedded copy was created with its event (a new
+    subscription's items, a refund in ``charge.refunded``): its ``created``,
+    or its parent's if it has none, is not older than the event. Such a copy
+    has no row to confirm; trying would cost a statement for nothing."""
+    created = item.get("created")
+    if not isinstance(created, int) and parent is not None:
+        created = parent.get("created")
+    return isinstance(created, int) and created >= when.timestamp()
+
+
 def _observations(
     objects: Iterable[dict[str, Any]],
     observed_at: datetime.datetime,
@@ -285,7 +299,9 @@ def _observations(
                 seen_at=min(event_time or observed_at, observed_at),
                 previous=previous if item is carried else None,
                 from_event=event_time is not None,
-                embedded=event_time is not None and item is not carried,
+                embedded=event_time is not None
+                and item is not carried
+                and not _created_by(item, parent, event_time),
             )
         add(obj, top_level=True)
     return groups, deletions
@@ -704,13 +720,13 @@ def _write_first(
 
 
 def _confirm_unchanged(
-    groups: dict[type[StripeModel], dict[str, _Observation]],
+    embedded: dict[type[StripeModel], dict[str, _Observation]],
     result: UpsertResult,
 ) -> None:
-    """Take out of ``groups`` the embedded copies that equal their rows, and
-    record each as a :class:`~djstripe.models.Confirmation` instead of moving
-    the row's stamp: one ``INSERT ... SELECT`` for the whole batch, which
-    reads the rows but neither writes nor locks them.
+    """Take out of ``embedded`` the copies that equal their rows, and record
+    each as a :class:`~djstripe.models.Confirmation` instead of moving the
+    row's stamp: one ``INSERT ... SELECT`` for the whole batch, which reads
+    the rows but neither writes nor locks them.
 
     Events embed shared objects (the platform account, a popular price, a
     discount) that rarely change. Rewriting the row for each copy would make
@@ -721,43 +737,31 @@ def _confirm_unchanged(
 
     A confirmation takes no row lock, so the database would not order it
     against a concurrent writer of older data. Where writers run at once
-    (PostgreSQL), the confirming transaction first reads which copies match
-    and takes a *shared* advisory lock on each of their ids
-    (``gate.Dialect.confirming``), which confirmers never wait for among
-    themselves; a gated write takes the id's lock *exclusively* before it
-    reads the confirmations (``gate.Dialect.confirmed_at``). So a writer
-    either sees a confirmation or is seen by it: the confirmations are then
-    inserted with a fresh snapshot, and only where the data still matches.
+    (PostgreSQL), the comparison (``gate.Dialect.matches``) first takes a
+    *shared* advisory lock on the id, which confirmers never wait for among
+    themselves, and then reads what is committed; a gated write takes the
+    id's lock *exclusively* before it reads the confirmations
+    (``gate.Dialect.confirmed_at``). So a writer either sees a confirmation
+    or is seen by it.
     """
     candidates = [
         (model, obs)
-        for model, bucket in groups.items()
+        for model, bucket in embedded.items()
         if not model.stripe_immutable
         for obs in bucket.values()
-        if obs.embedded
     ]
     if not candidates:
         return
     connection = connections[router.db_for_write(candidates[0][0])]
-    sql = gate.dialect(connection.vendor)
     qn = connection.ops.quote_name
     confirmations = apps.get_model("djstripe", "Confirmation")._meta.db_table
     columns = ", ".join(qn(c) for c in ("object_type", "stripe_id", "observed_at"))
+    candidates.sort(key=lambda candidate: candidate[1].data["id"])
     for start in range(0, len(candidates), CHUNK_SIZE):
-        chunk = candidates[start : start + CHUNK_SIZE]
+        matching, params = _matching_copies(
+            candidates[start : start + CHUNK_SIZE], connection
+        )
         with connection.cursor() as cursor:
-            if sql.confirming:
-                matching, params = _matching_copies(chunk, connection)
-                cursor.execute(
-                    f"SELECT c.stripe_id, {sql.confirming} FROM ({matching}) AS c "
-                    "ORDER BY c.stripe_id",
-                    params,
-                )
-                locked = {row[0] for row in cursor.fetchall()}
-                chunk = [(m, obs) for m, obs in chunk if obs.data["id"] in locked]
-                if not chunk:
-                    continue
-            matching, params = _matching_copies(chunk, connection)
             cursor.execute(
                 f"INSERT INTO {qn(confirmations)} ({columns}) {matching} "
                 f"RETURNING {qn('object_type')}, {qn('stripe_id')}",
@@ -765,7 +769,7 @@ def _confirm_unchanged(
             )
             for object_type, stripe_id in cursor.fetchall():
                 model = registry.model_for(object_type)
-                if model is not None and groups.get(model, {}).pop(stripe_id, None):
+                if model is not None and embedded.get(model, {}).pop(stripe_id, None):
                     result.unchanged += 1
 
 
@@ -794,13 +798,11 @@ def _matching_copies(
             for f in (table._meta.get_field("id"), data, stamp)
         )
         selects.append(
-            f"SELECT %s AS object_type, s.{qn('id')} AS stripe_id, "
-            f"{v[2]} AS observed_at "
+            f"SELECT %s, {v[0]}, {v[2]} "
             f"FROM (VALUES {', '.join([f'({marks})'] * len(observations))}) "
-            f"AS {sql.values_alias(3)} "
-            f"JOIN {qn(table._meta.db_table)} AS s ON s.{qn('id')} = {v[0]} "
-            f"WHERE s.{qn('stripe_data')} = {v[1]} AND NOT EXISTS "
-            f"(SELECT 1 FROM {qn(tombstones)} AS t WHERE t.{qn('stripe_id')} = {v[0]})"
+            f"AS {sql.values_alias(3)} WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {qn(tombstones)} AS t WHERE t.{qn('stripe_id')} = {v[0]}) "
+            f"AND {sql.matches(table._meta.db_table, v[0], v[1])}"
         )
         params.append(model.stripe_object_name)
         for obs in observations:
@@ -1091,15 +1093,14 @@ def upsert(
             delete(model, data["id"], observed_at=observed_at, result=result)
         ties: list[tuple[type[StripeModel], str]] = []
         if not _tie_wins:
-            _confirm_unchanged(groups, result)
-        for model, bucket in list(groups.items()):
-            if not bucket:
-                del groups[model]
-            elif model.stripe_immutable:
-                _insert_new(model, bucket, owner_account, result)
-                del groups[model]
-            elif not _tie_wins and _writes_first(model, bucket):
-                groups[model] = _write_first(model, bucket, owner_account, result)
+            # What events carry first, then the copies it embeds: confirmed
+            # if unchanged, written first otherwise.
+            embedded = _take_embedded(groups)
+            _write_events_first(groups, owner_account, result)
+            _confirm_unchanged(embedded, result)
+            _write_events_first(embedded, owner_account, result)
+            for model, bucket in embedded.items():
+                groups.setdefault(model, {}).update(bucket)
         states = _stored_states({m: list(b) for m, b in groups.items() if b})
         for model, state in states.items():
             for stripe_id in _write_model(
@@ -1114,6 +1115,35 @@ def upsert(
         if ties:
             _resolve_ties(ties, refetch, api_key, stripe_account, owner_account, result)
     return result
+
+
+def _take_embedded(
+    groups: dict[type[StripeModel], dict[str, _Observation]],
+) -> dict[type[StripeModel], dict[str, _Observation]]:
+    """Move the copies that events embed out of ``groups``, by model."""
+    embedded: dict[type[StripeModel], dict[str, _Observation]] = {}
+    for model, bucket in groups.items():
+        for stripe_id, obs in list(bucket.items()):
+            if obs.embedded:
+                embedded.setdefault(model, {})[stripe_id] = bucket.pop(stripe_id)
+    return embedded
+
+
+def _write_events_first(
+    groups: dict[type[StripeModel], dict[str, _Observation]],
+    owner_account: str | None,
+    result: UpsertResult,
+) -> None:
+    """Insert the immutable objects (events) and write first the buckets of
+    what events carry; leave in ``groups`` what is still to read and write."""
+    for model, bucket in list(groups.items()):
+        if not bucket:
+            del groups[model]
+        elif model.stripe_immutable:
+            _insert_new(model, bucket, owner_account, result)
+            del groups[model]
+        elif _writes_first(model, bucket):
+            groups[model] = _write_first(model, bucket, owner_account, result)
 
 
 def _observed_at_of(objects: Any) -> datetime.datetime | None:

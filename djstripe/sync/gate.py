@@ -232,11 +232,11 @@ class Dialect:
     #: at once, it first waits for the transactions confirming the object
     #: (:attr:`confirming`) and then sees what they committed.
     confirmed_at: Callable[[str, str], str]
-    #: Where writers run at once: the expression that locks the id
-    #: ``c.stripe_id`` before the transaction confirms it (shared among
-    #: confirmers, exclusive with :attr:`confirmed_at`); ``None`` where
-    #: writers take the database in turn.
-    confirming: str | None
+    #: Whether the row of the SQL id ``id_sql`` in ``table`` holds the JSON
+    #: ``data_sql``, for a confirmation. Where writers run at once, it first
+    #: locks the id (shared among confirmers, exclusive with
+    #: :attr:`confirmed_at`) and then compares with what is committed.
+    matches: Callable[[str, str, str], str]
 
 
 def _postgres_leaf(
@@ -260,11 +260,6 @@ def _sqlite_leaf(
     )
 
 
-#: The first key of djstripe's advisory locks on PostgreSQL (the second is
-#: the object id's hash), apart from the application's own locks.
-ADVISORY_LOCK_SPACE = 1785947975
-
-
 #: The per-database pieces, by ``connection.vendor``.
 DIALECTS: dict[str, Dialect] = {
     "postgresql": Dialect(
@@ -280,11 +275,9 @@ DIALECTS: dict[str, Dialect] = {
         # advisory lock exclusively, then its query takes a fresh snapshot and
         # sees the confirmations committed meanwhile (a subquery would not).
         confirmed_at=lambda table, id_sql: f"djstripe_confirmed_at({id_sql})",
-        # Evaluated after the ORDER BY (it is volatile): in id order, as the
-        # gated write locks its rows.
-        confirming=(
-            f"pg_advisory_xact_lock_shared({ADVISORY_LOCK_SPACE}, "
-            "hashtext(c.stripe_id))"
+        # VOLATILE PL/pgSQL too (migration 0008): shared lock, fresh snapshot.
+        matches=lambda table, id_sql, data_sql: (
+            f"djstripe_confirms('{table}', {id_sql}, {data_sql})"
         ),
     ),
     "sqlite": Dialect(
@@ -302,7 +295,10 @@ DIALECTS: dict[str, Dialect] = {
             f'(SELECT MAX(c."observed_at") FROM "{table}" AS c '
             f'WHERE c."stripe_id" = {id_sql})'
         ),
-        confirming=None,
+        matches=lambda table, id_sql, data_sql: (
+            f'EXISTS (SELECT 1 FROM "{table}" AS s WHERE s."id" = {id_sql} '
+            f'AND s."stripe_data" = {data_sql})'
+        ),
     ),
 }
 
