@@ -86,7 +86,7 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Identity", ("verificationsession", "verificationreport")),
     ("Entitlements", ("feature", "productfeature", "activeentitlement")),
     ("Webhooks and events", ("event", "webhookeventtrigger")),
-    ("Sync state", ("synccheckpoint", "deletedstripeobject")),
+    ("Sync state", ("synccheckpoint", "deletedstripeobject", "confirmation")),
     ("Settings", ("apikey", "webhookendpoint", "idempotencykey")),
 )
 #: Where a model no area names goes.
