@@ -223,12 +223,19 @@ def _created_by(
 ) -> bool:
     """Whether an embedded copy was created with its event (a new
     subscription's items, a refund in ``charge.refunded``): its ``created``,
-    or its parent's if it has none, is not older than the event. Such a copy
-    has no row to confirm; trying would cost a statement for nothing."""
+    or its parent's if it has none, is within the seconds just before the
+    event. Such a copy has no row to confirm; trying would cost a statement
+    for nothing. (A ``created`` after the event is not Stripe's: it is tried.)"""
     created = item.get("created")
     if not isinstance(created, int) and parent is not None:
         created = parent.get("created")
-    return isinstance(created, int) and created >= when.timestamp()
+    if not isinstance(created, int):
+        return False
+    return 0 <= when.timestamp() - created <= _CREATED_WITH_EVENT
+
+
+#: Seconds between an object's ``created`` and the event that announces it.
+_CREATED_WITH_EVENT = 2
 
 
 def _observations(
@@ -769,7 +776,8 @@ def _confirm_unchanged(
             )
             for object_type, stripe_id in cursor.fetchall():
                 model = registry.model_for(object_type)
-                if model is not None and embedded.get(model, {}).pop(stripe_id, None):
+                bucket = embedded.get(model) if model is not None else None
+                if bucket is not None and bucket.pop(stripe_id, None) is not None:
                     result.unchanged += 1
 
 
@@ -793,9 +801,10 @@ def _matching_copies(
             cast(Field[Any, Any], table._meta.get_field(name))
             for name in ("stripe_data", STAMP)
         )
+        id_field = cast(Field[Any, Any], table._meta.get_field("id"))
         marks = ", ".join(
-            sql.value_mark(f.cast_db_type(connection))
-            for f in (table._meta.get_field("id"), data, stamp)
+            sql.value_mark(cast(str, f.cast_db_type(connection)))
+            for f in (id_field, data, stamp)
         )
         selects.append(
             f"SELECT %s, {v[0]}, {v[2]} "
