@@ -19,6 +19,13 @@ recorded on its request (exception, traceback; ``djstripe_process_events
 handler runs twice. Unlike one-by-one processing, what the failed event's
 object became is kept: it was Stripe's state, and the gate orders it.
 
+In task mode the view does not queue a task per request: it queues a
+drain only when none is queued and not yet started (:func:`want_drain`, a
+one-row flag, :class:`~djstripe.models.QueuedDrain`), and the drain clears
+the flag before it claims anything, then drains until nothing is left
+(:func:`drain_all`). A burst of requests costs one task; a request stored
+after the flag was cleared queues the next one, so none is left waiting.
+
 Any number of workers may drain at once: on PostgreSQL (and any database
 with ``SELECT … FOR UPDATE SKIP LOCKED``) each claims rows the others have
 not locked; on SQLite writers serialize anyway. A request is claimed only
@@ -28,11 +35,13 @@ their own schedule, not picked up again by every drain.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.db import connections, router, transaction
+from django.utils import timezone
 
 from .. import signals
 from ..exceptions import ProcessingError
@@ -54,6 +63,13 @@ from .processing import (
 
 logger = logging.getLogger("djstripe.webhooks")
 
+#: A drain queued longer ago than this is queued again by the next request:
+#: if its task was lost (a queue flushed, a worker killed before it ran it),
+#: requests wait at most this long; if not, one extra drain finds less to do.
+STALE_QUEUED_DRAIN = datetime.timedelta(seconds=60)
+#: The :class:`~djstripe.models.QueuedDrain` row of the webhook drain.
+DRAIN_NAME = "webhooks"
+
 
 @dataclass
 class DrainReport:
@@ -67,6 +83,66 @@ class DrainReport:
     batched: int = 0
     #: Ids of the requests whose processing failed (recorded on each).
     failed: list[int] = field(default_factory=list)
+
+    def add(self, other: DrainReport) -> None:
+        """Count ``other`` (a later batch) in this report."""
+        self.claimed += other.claimed
+        self.processed += other.processed
+        self.batched += other.batched
+        self.failed += other.failed
+
+
+def want_drain() -> bool:
+    """Note that stored requests wait for a drain; return whether the
+    caller must queue one (no drain is queued and not yet started).
+
+    One statement: insert the :class:`~djstripe.models.QueuedDrain` row,
+    unless it is there and not older than :data:`STALE_QUEUED_DRAIN`. The
+    caller's request is committed before, and a drain deletes the row before
+    it claims: if the row was there, its drain has not claimed yet and will
+    find the request.
+    """
+    from djstripe.models import QueuedDrain
+
+    using = router.db_for_write(QueuedDrain)
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    queued = QueuedDrain._meta.get_field("queued")
+    now = timezone.now()
+    table = qn(QueuedDrain._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({qn('name')}, {qn('queued')}) VALUES (%s, %s) "
+            f"ON CONFLICT ({qn('name')}) DO UPDATE SET {qn('queued')} = %s "
+            f"WHERE {table}.{qn('queued')} < %s",
+            [
+                DRAIN_NAME,
+                *(
+                    queued.get_db_prep_value(value, connection)
+                    for value in (now, now, now - STALE_QUEUED_DRAIN)
+                ),
+            ],
+        )
+        return cursor.rowcount == 1
+
+
+def forget_drain() -> None:
+    """Delete the :class:`~djstripe.models.QueuedDrain` row: a drain starts
+    (or could not be queued), so the next request queues another."""
+    from djstripe.models import QueuedDrain
+
+    using = router.db_for_write(QueuedDrain)
+    QueuedDrain.objects.using(using).filter(name=DRAIN_NAME).delete()
+
+
+def drain_all(limit: int | None = None) -> DrainReport:
+    """What a queued drain task does: clear the flag (:func:`forget_drain`),
+    then drain batches of ``limit`` until none is left to claim."""
+    forget_drain()
+    total = DrainReport()
+    while (report := drain(limit)).claimed:
+        total.add(report)
+    return total
 
 
 def drain(limit: int | None = None) -> DrainReport:
@@ -82,13 +158,16 @@ def drain(limit: int | None = None) -> DrainReport:
         triggers = _claim(limit, using)
         report.claimed = len(triggers)
         ready, alone = _sort(triggers)
+        announced: set[int] = set()
         if ready:
             together = _apply_together(ready, using, report)
             if together is None:
+                # One by one, without announcing again what the batch did.
                 together, alone = [], _reloaded(triggers, using)
+                announced = {trigger.pk for trigger, _ in ready}
         for trigger in alone:
             try:
-                process_trigger(trigger)
+                process_trigger(trigger, send_pre_process=trigger.pk not in announced)
             except ProcessingError:  # recorded on the trigger
                 report.failed.append(trigger.pk)
     report.processed = report.claimed - len(report.failed)
