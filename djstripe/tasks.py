@@ -22,6 +22,7 @@ run it periodically from the project's scheduler.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import logging
 from typing import TYPE_CHECKING
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("djstripe.webhooks")
 
+#: Whether a drain is queueing another in this context (:func:`_ask_for_help`).
+_helping: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "djstripe_helping", default=False
+)
 #: Delay before the second attempt; doubled for each further one, capped.
 RETRY_BASE_DELAY = 30
 RETRY_MAX_DELAY = 3600
@@ -89,7 +94,9 @@ def drain_webhook_triggers(limit: int | None = None) -> str:
     one-by-one mode."""
     from .webhooks.drain import drain_all
 
-    report = drain_all(limit)
+    # A backend that runs the task at once runs it inside _ask_for_help():
+    # helping there would only nest.
+    report = drain_all(limit, backlog=None if _helping.get() else _ask_for_help)
     for trigger_id in report.failed:
         schedule_retry(trigger_id, 1)
     return (
@@ -106,6 +113,18 @@ def enqueue_trigger(trigger: WebhookEventTrigger) -> None:
         _enqueue_drain()
     else:
         process_webhook_trigger.enqueue(trigger.pk)
+
+
+def _ask_for_help() -> None:
+    """A drain found a backlog: queue another drain for an idle worker,
+    unless one is queued."""
+    token = _helping.set(True)
+    try:
+        _enqueue_drain()
+    except Exception:  # help is optional: this drain goes on alone
+        logger.warning("Could not queue a second webhook drain", exc_info=True)
+    finally:
+        _helping.reset(token)
 
 
 def _enqueue_drain() -> None:

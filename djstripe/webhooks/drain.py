@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -135,13 +136,23 @@ def forget_drain() -> None:
     QueuedDrain.objects.using(using).filter(name=DRAIN_NAME).delete()
 
 
-def drain_all(limit: int | None = None) -> DrainReport:
+def drain_all(
+    limit: int | None = None, *, backlog: Callable[[], object] | None = None
+) -> DrainReport:
     """What a queued drain task does: clear the flag (:func:`forget_drain`),
-    then drain batches of ``limit`` until none is left to claim."""
+    then drain batches of ``limit`` until none is left to claim.
+
+    After a full batch, when more may be waiting, ``backlog`` is called: the
+    drain task queues another drain there (if none is queued), so that idle
+    workers help with a backlog instead of leaving it to one.
+    """
+    limit = limit or djstripe_settings.WEBHOOK_BATCH_SIZE
     forget_drain()
     total = DrainReport()
     while (report := drain(limit)).claimed:
         total.add(report)
+        if backlog is not None and report.claimed == limit:
+            backlog()
     return total
 
 
