@@ -18,9 +18,10 @@ web tier only stores (and queues), and the queue is drained by ``--drainers``
 processes: Django Tasks' ``db_worker`` with one task per event, the same with
 ``DJSTRIPE_WEBHOOK_BATCH_SIZE = 100`` (a burst of requests queues one drain
 task, which drains in batches), and, with ``DJSTRIPE_WEBHOOK_PROCESSING =
-"store"``, ``djstripe_process_events --follow --once``. A drain is timed from
-the moment the first drain process is ready (Django set up) to the last one's
-exit; its CPU and statements are counted from that moment too.
+"store"``, ``djstripe_process_events --follow``. The drain processes run
+as in production, until stopped; a drain is timed from the moment the first
+is ready (Django set up) until the database shows nothing waiting, and its
+CPU and statements are counted from that moment too.
 
 dj-stripe 2.11 runs as a second site, in its own virtualenv
 (``DJSTRIPE_LEGACY_VENV``, by default ``.e2e-venv``; ``scripts/dj-stripe-venv``
@@ -73,7 +74,7 @@ LEGACY_PYTHON = LEGACY_VENV / "bin" / "python"
 LEGACY_GUNICORN = Path(tempfile.gettempdir(), "djstripe-bench-legacy-gunicorn")
 SERVED = ROOT / "bench" / "served"
 #: A Stripe id in a request path, for counting requests by endpoint.
-_OBJECT_ID = re.compile(r"/[a-z]+_\w+")
+_OBJECT_ID = re.compile(r"/[a-z]+_[a-z_]*[A-Z0-9]\w*")
 
 
 # -- Measuring processes -----------------------------------------------------------
@@ -343,7 +344,14 @@ def _drain(phase: Phase, env: dict, stats: Path, drainers: int, acked: int) -> d
 
 def _run_drainers(phase: Phase, env: dict, stats: Path, drainers: int) -> tuple:
     """Wall seconds, CPU seconds of the drainers and of PostgreSQL, and
-    statements, from the first drainer ready; and how many failed."""
+    statements, from the first drainer ready until nothing waits; and how
+    many drainers failed.
+
+    The drainers run as in production, until stopped (SIGTERM, once the
+    database shows every request processed or failed), so that a drain
+    task's helpers find idle workers."""
+    from djstripe.models import WebhookEventTrigger
+
     assert phase.drain
     postmaster = _postmaster_pid()
     processes = [
@@ -355,17 +363,28 @@ def _run_drainers(phase: Phase, env: dict, stats: Path, drainers: int) -> tuple:
         )
         for _ in range(drainers)
     ]
-    # The database's CPU counts from the first ready drainer (polled).
+    # Polled: the database's CPU counts from the first ready drainer, and the
+    # drain ends when nothing is waiting.
     while not any(stats.glob("ready-*")) and all(p.poll() is None for p in processes):
         time.sleep(0.005)
     db_before = _cpu_tree(postmaster)
+    waiting = WebhookEventTrigger.objects.filter(
+        valid=True, processed=False, attempts=0
+    )
+    deadline = time.monotonic() + 1800
+    while waiting.exists() and time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            break  # a drainer died: the failures say so
+        time.sleep(0.02)
+    ended = time.time()
+    db_cpu = _cpu_tree(postmaster) - db_before
     cpu = 0.0
     for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         cpu += usage.ru_utime + usage.ru_stime
-    ended = time.time()
-    db_cpu = _cpu_tree(postmaster) - db_before
     ready = [p.read_text().split() for p in stats.glob("ready-*")]
     for p in stats.glob("ready-*"):
         p.unlink()
@@ -578,7 +597,7 @@ def _phases(args) -> list[Phase]:
     )
     task = {"BENCH_PROCESSING": "task"}
     queue = {**task, "BENCH_TASKS": "django_tasks_db.DatabaseBackend"}
-    worker = ["db_worker", "--batch", "--no-startup-delay", "--interval", "0"]
+    worker = ["db_worker", "--no-startup-delay", "--interval", "0.05"]
     c = args.concurrency[-1]
     return [
         *inline,
@@ -594,7 +613,10 @@ def _phases(args) -> list[Phase]:
             "task, --follow (batch 100)",
             {"BENCH_PROCESSING": "store"},
             c,
-            ["djstripe_process_events", "--follow", "--once", "--batch-size", "100"],
+            [
+                "djstripe_process_events",
+                *("--follow", "--batch-size", "100", "--interval", "0.05"),
+            ],
         ),
     ]
 

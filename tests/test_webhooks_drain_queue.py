@@ -8,6 +8,7 @@ it claims, then drains until nothing is left. See djstripe.webhooks.drain.
 from __future__ import annotations
 
 import datetime
+import json
 import queue
 import random
 import threading
@@ -268,6 +269,20 @@ def test_with_a_backend_that_runs_tasks_at_once_help_does_not_nest(
     assert calls == Counter(event["id"] for event in events)
 
 
+@pytest.mark.django_db
+def test_a_batch_records_each_request_as_processed():
+    events, _ = customer_events(customers=2, versions=1)
+    queued_once = store(events[0], exception="Could not queue: ConnectionError")
+    unlabeled = store(json.dumps(events[1]))  # stored without its event's id
+    report = drain(10)
+    assert report.batched == 2
+    for trigger, event in ((queued_once, events[0]), (unlabeled, events[1])):
+        trigger.refresh_from_db()
+        assert trigger.processed and trigger.valid and trigger.attempts == 1
+        assert (trigger.exception, trigger.traceback) == ("", "")
+        assert (trigger.event_id, trigger.event_type) == (event["id"], event["type"])
+
+
 # -- Signals ------------------------------------------------------------------------
 
 
@@ -370,3 +385,27 @@ def test_concurrent_requests_and_drains_process_each_event_once(monkeypatch, cal
     assert Event.objects.count() == len(events)
     assert calls == Counter(event["id"] for event in events)  # handlers once
     assert emails() == finals
+
+
+# -- Indexes (PostgreSQL) -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_drains_claim_reads_the_index_of_waiting_requests():
+    """Among many processed requests, the claim finds the few waiting ones
+    through the partial index, not by scanning the table."""
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's query plan")
+    WebhookEventTrigger.objects.bulk_create(
+        [
+            WebhookEventTrigger(valid=True, processed=True, attempts=1)
+            for _ in range(5000)
+        ]
+        + [WebhookEventTrigger(valid=True) for _ in range(5)]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE djstripe_webhookeventtrigger")
+    waiting = WebhookEventTrigger.objects.filter(
+        valid=True, processed=False, attempts=0
+    ).order_by("created", "id")[:100]
+    assert "djstripe_trigger_waiting" in waiting.explain()
