@@ -6,18 +6,34 @@
 What it runs, against a private PostgreSQL (``scripts/postgres start``, with
 ``fsync`` turned back on unless ``--no-fsync``) and nothing but loopback:
 
-* gunicorn with ``--web-workers`` sync workers serving the test site (this
-  module's :func:`application`, Django's WSGI app with a statement counter);
+* gunicorn with ``--web-workers`` sync workers serving the test site
+  (``bench.served.counting``: Django's WSGI app with a statement counter);
 * a fake Stripe served on 127.0.0.1, whose shop flows produced the events (a
   shop's mix, see ``bench.scenarios``) and which answers any re-read;
 * a load generator: threads posting the events, signed, at each concurrency.
 
-Phases: inline processing at each ``--concurrency``; inline with psycopg's
-server-side binding; then the web tier only stores (and queues), and the queue is drained by ``--drainers`` processes: Django Tasks'
-``db_worker`` with one task per event, the same with
-``DJSTRIPE_WEBHOOK_BATCH_SIZE = 100`` (each task drains a batch), and, with
-``DJSTRIPE_WEBHOOK_PROCESSING = "store"``, ``djstripe_process_events
---follow --once``.
+Phases: inline processing at each ``--concurrency``; dj-stripe 2.11 at each
+``--concurrency`` (below); inline with psycopg's server-side binding; then the
+web tier only stores (and queues), and the queue is drained by ``--drainers``
+processes: Django Tasks' ``db_worker`` with one task per event, the same with
+``DJSTRIPE_WEBHOOK_BATCH_SIZE = 100`` (a burst of requests queues one drain
+task, which drains in batches), and, with ``DJSTRIPE_WEBHOOK_PROCESSING =
+"store"``, ``djstripe_process_events --follow``. The drain processes run
+as in production, until stopped; a drain is timed from the moment the first
+is ready (Django set up) until the database shows nothing waiting, and its
+CPU and statements are counted from that moment too.
+
+dj-stripe 2.11 runs as a second site, in its own virtualenv
+(``DJSTRIPE_LEGACY_VENV``, by default ``.e2e-venv``; ``scripts/dj-stripe-venv``
+builds it), never imported here: gunicorn from that virtualenv (installed
+once with its pip into a directory of its own, beside it on ``PYTHONPATH``),
+the switching test's dj-stripe site (``tests/switch/legacy_site``), its own
+database on the same cluster, migrated by dj-stripe, and a webhook endpoint
+made with dj-stripe's admin form, whose secret signs the same events, posted
+at the same concurrency to its ``webhook/<uuid>/`` URL. stripe-python is
+pointed at the same fake (``STRIPE_API_HOST``), which made the events and
+serves them, and counts dj-stripe's requests. Skipped, with a note, if the
+virtualenv is missing.
 
 After each phase it verifies that every acknowledged event is stored once
 (one request row, one Event row, processed) and that every object the
@@ -35,6 +51,7 @@ import http.client
 import itertools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -42,70 +59,22 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "whsec_djstripe_load"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-# -- Served side: the WSGI app, and worker processes with a statement counter -----
-
-_statement_count = 0
-_application = None
-
-
-def _count(execute, sql, params, many, context):
-    global _statement_count
-    _statement_count += 1
-    return execute(sql, params, many, context)
-
-
-def _install_counter() -> None:
-    """Count the statements of every database connection this process opens
-    (transaction control included: a statement is a round trip)."""
-    from django.db.backends.signals import connection_created
-
-    def install(sender, connection, **kwargs):
-        if _count not in connection.execute_wrappers:
-            connection.execute_wrappers.append(_count)
-
-    connection_created.connect(install, weak=False)
-
-
-def _save_count() -> None:
-    stats = os.environ.get("BENCH_STATS_DIR")
-    if stats:
-        Path(stats, str(os.getpid())).write_text(str(_statement_count))
-
-
-def application(environ, start_response):
-    """Django's WSGI application, counting statements per process."""
-    global _application
-    if _application is None:
-        from django.core.wsgi import get_wsgi_application
-
-        _install_counter()
-        _application = get_wsgi_application()
-    try:
-        return _application(environ, start_response)
-    finally:
-        _save_count()
-
-
-def _run_command(argv: list[str]) -> None:
-    """``python -m bench.load --command NAME ARGS``: a management command
-    with the statement counter (the drain workers)."""
-    import django
-
-    django.setup()
-    _install_counter()
-    from django.core.management import call_command
-
-    try:
-        call_command(*argv)
-    finally:
-        _save_count()
+LEGACY_VENV = Path(os.environ.get("DJSTRIPE_LEGACY_VENV", ROOT / ".e2e-venv"))
+LEGACY_PYTHON = LEGACY_VENV / "bin" / "python"
+#: Where dj-stripe's virtualenv gets its gunicorn (the one djstripe's site uses).
+LEGACY_GUNICORN = Path(tempfile.gettempdir(), "djstripe-bench-legacy-gunicorn")
+SERVED = ROOT / "bench" / "served"
+#: A Stripe id in a request path, for counting requests by endpoint.
+_OBJECT_ID = re.compile(r"/[a-z]+_[a-z_]*[A-Z0-9]\w*")
 
 
 # -- Measuring processes -----------------------------------------------------------
@@ -161,24 +130,32 @@ class Phase:
     concurrency: int = 8
     #: A drain command run by ``drainers`` processes after the posts, if any.
     drain: list[str] | None = None
-    #: What the drain processes cost on an empty queue: wall, CPU and
-    #: database CPU seconds, statements.
-    idle: tuple = (0.0, 0.0, 0.0, 0)
+    #: Served by dj-stripe 2.11 instead of djstripe.
+    legacy: bool = False
 
 
 @dataclass
 class Site:
-    """gunicorn serving the site, for one phase."""
+    """gunicorn serving a site, for one phase: djstripe's, or with ``python``
+    and ``app`` given, another virtualenv's."""
 
     env: dict[str, str]
     workers: int
+    warm_path: str
+    python: Path = Path(sys.executable)
+    app: str = "bench.served.counting:application"
+    #: gunicorn puts its working directory on the path: for another
+    #: virtualenv, not the checkout's root (whose ``djstripe`` would shadow).
+    cwd: Path = ROOT
     port: int = field(default_factory=_free_port)
     process: subprocess.Popen | None = None
 
     def __enter__(self) -> Site:
         self.process = subprocess.Popen(
             [
-                str(Path(sys.executable).with_name("gunicorn")),
+                str(self.python),
+                "-m",
+                "gunicorn",
                 "--workers",
                 str(self.workers),
                 "--worker-class",
@@ -189,9 +166,9 @@ class Site:
                 "warning",
                 "--timeout",
                 "120",
-                "bench.load:application",
+                self.app,
             ],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
         )
         deadline = time.monotonic() + 60
@@ -209,11 +186,10 @@ class Site:
     def _warm_up(self) -> None:
         """Load Django in every worker (on its first request) before timing:
         GETs, which the view refuses (405) after loading everything."""
-        from django.urls import reverse
 
         def get():
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            connection.request("GET", reverse("djstripe:webhook"))
+            connection.request("GET", self.warm_path)
             connection.getresponse().read()
             connection.close()
 
@@ -230,7 +206,7 @@ class Site:
 
 
 def _post_all(
-    port: int, path: str, events: list[dict], concurrency: int
+    port: int, path: str, events: list[dict], concurrency: int, secret: str = SECRET
 ) -> tuple[list[float], list[str], float]:
     """Post ``events`` signed, from ``concurrency`` threads; return the
     latencies (ms) of acknowledged events, the errors, and the wall time."""
@@ -247,7 +223,7 @@ def _post_all(
             body = bodies[index]
             headers = {
                 "Content-Type": "application/json",
-                "Stripe-Signature": sign_payload(body, SECRET),
+                "Stripe-Signature": sign_payload(body, secret),
             }
             start = time.perf_counter()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -282,8 +258,10 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def _collect_statements(stats: Path) -> int:
-    total = sum(int(p.read_text() or 0) for p in stats.iterdir())
-    for p in stats.iterdir():
+    """The statements the processes counted since the last collection."""
+    counts = [p for p in stats.iterdir() if p.name.isdigit()]
+    total = sum(int(p.read_text() or 0) for p in counts)
+    for p in counts:
         p.unlink()
     return total
 
@@ -292,25 +270,28 @@ def _run_phase(phase: Phase, events, fake_server, args, base_env) -> dict:
     from django.core.management import call_command
     from django.urls import reverse
 
-    call_command("flush", interactive=False, verbosity=0)
     stats = Path(tempfile.mkdtemp(prefix="djstripe-load-"))
-    env = {
-        **base_env,
-        "BENCH_STATS_DIR": str(stats),
-        "BENCH_API_BASE": fake_server.url,
-        "BENCH_SECRET": SECRET,
-        "BENCH_CONN_MAX_AGE": "600",
-        **phase.env,
-    }
-    if phase.drain:
-        _idle_drain(phase, env, stats, args.drainers)
+    if phase.legacy:
+        site, secret, path = _legacy_site(stats, fake_server, args)
+    else:
+        call_command("flush", interactive=False, verbosity=0)
+        env = {
+            **base_env,
+            "BENCH_STATS_DIR": str(stats),
+            "BENCH_API_BASE": fake_server.url,
+            "BENCH_SECRET": SECRET,
+            "BENCH_CONN_MAX_AGE": "600",
+            **phase.env,
+        }
+        path, secret = reverse("djstripe:webhook"), SECRET
+        site = Site(env, args.web_workers, warm_path=path)
     requests_before = len(fake_server.fake.requests)
     postmaster = _postmaster_pid()
     db_before = _cpu_tree(postmaster)
-    with Site(env, args.web_workers) as site:
+    with site:
         web_before = _cpu_tree(site.process.pid)
         latencies, errors, wall = _post_all(
-            site.port, reverse("djstripe:webhook"), events, phase.concurrency
+            site.port, path, events, phase.concurrency, secret
         )
         web_cpu = _cpu_tree(site.process.pid) - web_before
     db_cpu = _cpu_tree(postmaster) - db_before
@@ -330,48 +311,49 @@ def _run_phase(phase: Phase, events, fake_server, args, base_env) -> dict:
         "web statements/event": round(_collect_statements(stats) / max(acked, 1), 2),
     }
     if phase.drain:
-        row.update(_drain(phase, env, stats, args.drainers, acked))
-    row["Stripe requests/event"] = round(
-        (len(fake_server.fake.requests) - requests_before) / max(acked, 1), 3
-    )
-    row.update(_verify(events, errors))
+        row.update(_drain(phase, site.env, stats, args.drainers, acked))
+    asked = fake_server.fake.requests[requests_before:]
+    row["Stripe requests/event"] = round(len(asked) / max(acked, 1), 3)
+    if asked:
+        kinds = Counter(f"{m.upper()} {_OBJECT_ID.sub('/ID', p)}" for m, p, _ in asked)
+        row["Stripe requests, most asked"] = ", ".join(
+            f"{kind} ({count})" for kind, count in kinds.most_common(4)
+        )
+    if phase.legacy:
+        row.update(_verify_legacy(site.env["DATABASE_URL"], events, errors))
+    else:
+        row.update(_verify(events, errors))
     for problem in errors[:3]:
         print(f"  error: {problem}", file=sys.stderr)
     return row
 
 
 def _drain(phase: Phase, env: dict, stats: Path, drainers: int, acked: int) -> dict:
-    """Run the drain workers on what the web tier queued; time them, less
-    what the same processes cost on an empty queue (starting Django)."""
-    _collect_statements(stats)
-    wall, cpu, db_cpu, failures = _run_drainers(phase, env, drainers)
-    statements = _collect_statements(stats)
+    """Run the drain workers on what the web tier queued; time them from
+    the moment the first is ready (Django set up) to the last one's exit."""
+    wall, cpu, db_cpu, statements, failures = _run_drainers(phase, env, stats, drainers)
     return {
         "drainers": drainers,
-        "drain events/s": round(acked / max(wall - phase.idle[0], 1e-3), 1),
-        "drain CPU ms/event": round((cpu - phase.idle[1]) * 1000 / max(acked, 1), 2),
-        "drain db CPU ms/event": round(
-            (db_cpu - phase.idle[2]) * 1000 / max(acked, 1), 2
-        ),
-        "drain statements/event": round(
-            (statements - phase.idle[3]) / max(acked, 1), 2
-        ),
-        "drain start-up s (subtracted)": round(phase.idle[0], 2),
+        "drain events/s": round(acked / wall, 1),
+        "drain CPU ms/event": round(cpu * 1000 / max(acked, 1), 2),
+        "drain db CPU ms/event": round(db_cpu * 1000 / max(acked, 1), 2),
+        "drain statements/event": round(statements / max(acked, 1), 2),
         "drain failures": failures,
     }
 
 
-def _idle_drain(phase: Phase, env: dict, stats: Path, drainers: int) -> None:
-    """What the drain processes cost with nothing to do."""
-    _collect_statements(stats)
-    wall, cpu, db_cpu, _ = _run_drainers(phase, env, drainers)
-    phase.idle = (wall, cpu, db_cpu, _collect_statements(stats))
+def _run_drainers(phase: Phase, env: dict, stats: Path, drainers: int) -> tuple:
+    """Wall seconds, CPU seconds of the drainers and of PostgreSQL, and
+    statements, from the first drainer ready until nothing waits; and how
+    many drainers failed.
 
+    The drainers run as in production, until stopped (SIGTERM, once the
+    database shows every request processed or failed), so that a drain
+    task's helpers find idle workers."""
+    from djstripe.models import WebhookEventTrigger
 
-def _run_drainers(phase: Phase, env: dict, drainers: int) -> tuple:
+    assert phase.drain
     postmaster = _postmaster_pid()
-    db_before = _cpu_tree(postmaster)
-    start = time.perf_counter()
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "bench.load", "--command", *phase.drain],
@@ -381,14 +363,148 @@ def _run_drainers(phase: Phase, env: dict, drainers: int) -> tuple:
         )
         for _ in range(drainers)
     ]
+    # Polled: the database's CPU counts from the first ready drainer, and the
+    # drain ends when nothing is waiting.
+    while not any(stats.glob("ready-*")) and all(p.poll() is None for p in processes):
+        time.sleep(0.005)
+    db_before = _cpu_tree(postmaster)
+    waiting = WebhookEventTrigger.objects.filter(
+        valid=True, processed=False, attempts=0
+    )
+    deadline = time.monotonic() + 1800
+    while waiting.exists() and time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            break  # a drainer died: the failures say so
+        time.sleep(0.02)
+    ended = time.time()
+    db_cpu = _cpu_tree(postmaster) - db_before
     cpu = 0.0
     for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         cpu += usage.ru_utime + usage.ru_stime
-    wall = time.perf_counter() - start
-    db_cpu = _cpu_tree(postmaster) - db_before
-    return wall, cpu, db_cpu, sum(p.returncode != 0 for p in processes)
+    ready = [p.read_text().split() for p in stats.glob("ready-*")]
+    for p in stats.glob("ready-*"):
+        p.unlink()
+    began = min(float(r[0]) for r in ready)
+    cpu -= sum(float(r[1]) for r in ready)
+    statements = _collect_statements(stats) - sum(int(r[2]) for r in ready)
+    failures = sum(p.returncode != 0 for p in processes)
+    return ended - began, cpu, db_cpu, statements, failures
+
+
+# -- dj-stripe 2.11 -------------------------------------------------------------------
+
+
+def _legacy_env(database_url: str, extra: dict[str, str] | None = None) -> dict:
+    """The environment of dj-stripe's processes: its settings, its database,
+    Stripe at the fake; on its path, never the checkout's root (whose
+    ``djstripe`` would shadow dj-stripe's)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "PYTHON", "BENCH_"))
+    }
+    path = [LEGACY_GUNICORN, SERVED, ROOT / "tests" / "switch"]
+    return {
+        **env,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "legacy_settings",
+        "PYTHONPATH": os.pathsep.join(map(str, path)),
+        **(extra or {}),
+    }
+
+
+def _prepare_legacy(fake_url: str) -> str | None:
+    """dj-stripe's database, created on the cluster and migrated by
+    dj-stripe, and gunicorn for its virtualenv; ``None`` (with a note) if
+    that virtualenv is missing."""
+    if not LEGACY_PYTHON.exists():
+        print(
+            f"no dj-stripe virtualenv at {LEGACY_PYTHON} (scripts/dj-stripe-venv):"
+            " dj-stripe 2.11 is not measured",
+            file=sys.stderr,
+        )
+        return None
+    if not (LEGACY_GUNICORN / "gunicorn").exists():
+        from importlib.metadata import version
+
+        subprocess.run(
+            [
+                str(LEGACY_PYTHON),
+                *("-m", "pip", "install", "-q", "--disable-pip-version-check"),
+                *("--target", str(LEGACY_GUNICORN), f"gunicorn=={version('gunicorn')}"),
+            ],
+            check=True,
+        )
+    import psycopg
+    from django.db import connection
+
+    url = os.environ["DATABASE_URL"]
+    name = "bench_load_dj_stripe"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    legacy_url = urlparse(url)._replace(path=f"/{name}").geturl()
+    assert connection.settings_dict["NAME"] != name
+    subprocess.run(
+        [str(LEGACY_PYTHON), "-m", "django", "migrate", "-v0"],
+        cwd=SERVED,
+        env=_legacy_env(legacy_url, {"STRIPE_API_HOST": fake_url}),
+        check=True,
+    )
+    return legacy_url
+
+
+def _legacy_site(stats: Path, fake_server, args) -> tuple[Site, str, str]:
+    """dj-stripe's site for one phase, on an emptied database with a new
+    webhook endpoint; and the endpoint's secret and URL path."""
+    env = _legacy_env(
+        args.legacy_url,
+        {"STRIPE_API_HOST": fake_server.url, "BENCH_STATS_DIR": str(stats)},
+    )
+    out = subprocess.run(
+        [str(LEGACY_PYTHON), "-m", "legacy_setup"],
+        cwd=SERVED,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    endpoint = json.loads(out.strip().splitlines()[-1])
+    path = f"/stripe/webhook/{endpoint['uuid']}/"
+    site = Site(
+        env,
+        args.web_workers,
+        path,
+        python=LEGACY_PYTHON,
+        app="counting:application",
+        cwd=SERVED,
+    )
+    return site, endpoint["secret"], path
+
+
+def _verify_legacy(database_url: str, events: list[dict], errors: list[str]) -> dict:
+    """Every acknowledged event stored once, processed, and an Event row, in
+    dj-stripe's tables (read with SQL: dj-stripe is not imported here)."""
+    import psycopg
+
+    failed = {line.split(":", 1)[0] for line in errors}
+    acked = [e["id"] for e in events if e["id"] not in failed]
+    with psycopg.connect(database_url) as conn:
+        triggers = conn.execute(
+            "SELECT count(*) FILTER (WHERE valid AND processed), count(*)"
+            " FROM djstripe_webhookeventtrigger"
+        ).fetchone()
+        mirrored = conn.execute(
+            "SELECT count(*) FROM djstripe_event WHERE id = ANY(%s)", [acked]
+        ).fetchone()
+    return {
+        "stored once": f"{triggers[0]}/{len(acked)} processed, {triggers[1]} stored",
+        "Event rows": mirrored[0],
+    }
 
 
 def _verify(events: list[dict], errors: list[str]) -> dict:
@@ -469,6 +585,11 @@ def _durable(on: bool) -> None:
 
 def _phases(args) -> list[Phase]:
     inline = [Phase(f"inline c={c}", concurrency=c) for c in args.concurrency]
+    if not args.no_dj_stripe:
+        inline += [
+            Phase(f"dj-stripe 2.11 c={c}", concurrency=c, legacy=True)
+            for c in args.concurrency
+        ]
     binding = Phase(
         f"inline c={args.concurrency[0]}, server-side binding",
         {"BENCH_SERVER_SIDE_BINDING": "1"},
@@ -476,7 +597,7 @@ def _phases(args) -> list[Phase]:
     )
     task = {"BENCH_PROCESSING": "task"}
     queue = {**task, "BENCH_TASKS": "django_tasks_db.DatabaseBackend"}
-    worker = ["db_worker", "--batch", "--no-startup-delay", "--interval", "0"]
+    worker = ["db_worker", "--no-startup-delay", "--interval", "0.05"]
     c = args.concurrency[-1]
     return [
         *inline,
@@ -492,7 +613,10 @@ def _phases(args) -> list[Phase]:
             "task, --follow (batch 100)",
             {"BENCH_PROCESSING": "store"},
             c,
-            ["djstripe_process_events", "--follow", "--once", "--batch-size", "100"],
+            [
+                "djstripe_process_events",
+                *("--follow", "--batch-size", "100", "--interval", "0.05"),
+            ],
         ),
     ]
 
@@ -500,7 +624,9 @@ def _phases(args) -> list[Phase]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--command"]:
-        _run_command(argv[1:])
+        from .served.counting import run_command
+
+        run_command(argv[1:])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1500)
@@ -511,7 +637,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drainers", type=int, default=2)
     parser.add_argument("--only", default="", help="Phases whose name contains this.")
     parser.add_argument("--no-fsync", action="store_true")
+    parser.add_argument(
+        "--no-dj-stripe", action="store_true", help="Do not measure dj-stripe 2.11."
+    )
     args = parser.parse_args(argv)
+    print(f"load: {os.getloadavg()} ({os.cpu_count()} CPUs)", file=sys.stderr)
 
     pg_dir = _postgres()
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
@@ -533,9 +663,12 @@ def main(argv: list[str] | None = None) -> int:
         events = _event_mix(args.events, fake)
         rows = []
         with FakeStripeServer(fake) as server:
-            for phase in _phases(args):
-                if args.only and args.only not in phase.name:
-                    continue
+            phases = [p for p in _phases(args) if args.only in p.name]
+            if any(p.legacy for p in phases):
+                args.legacy_url = _prepare_legacy(server.url)
+                if args.legacy_url is None:
+                    phases = [p for p in phases if not p.legacy]
+            for phase in phases:
                 print(f"-- {phase.name} ...", file=sys.stderr, flush=True)
                 rows.append(_run_phase(phase, events, server, args, base_env))
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
@@ -558,6 +691,16 @@ def _print(rows: list[dict], args) -> None:
             if column in row:
                 print(f"- {column}: {row[column]}")
         print()
+    by_name = {row["phase"]: row for row in rows}
+    for c in args.concurrency:
+        ours, theirs = (
+            by_name.get(f"inline c={c}"),
+            by_name.get(f"dj-stripe 2.11 c={c}"),
+        )
+        if ours and theirs and theirs["events/s"]:
+            ratio = ours["events/s"] / theirs["events/s"]
+            print(f"djstripe inline / dj-stripe 2.11, c={c}: {ratio:.2f}x events/s")
+    print(f"load average at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

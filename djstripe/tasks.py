@@ -1,11 +1,14 @@
 """Background processing of webhook events with Django Tasks.
 
 With ``DJSTRIPE_WEBHOOK_PROCESSING = "task"`` the webhook view stores and
-verifies the request, enqueues :data:`process_webhook_trigger` (or, with
-``DJSTRIPE_WEBHOOK_BATCH_SIZE`` above 1, :data:`drain_webhook_triggers`,
-which processes whatever is waiting in one pass) and answers 200 at once; a
-worker of the project's task backend (``TASKS`` setting) applies the event. ``django.tasks`` is used on Django 6, the ``django-tasks``
-backport on Django 5.2.
+verifies the request, enqueues :data:`process_webhook_trigger` and answers
+200 at once; a worker of the project's task backend (``TASKS`` setting)
+applies the event. With ``DJSTRIPE_WEBHOOK_BATCH_SIZE`` above 1 the view
+queues :data:`drain_webhook_triggers` instead, and only if no drain is
+queued and not yet started: a burst of requests costs one task, which
+processes them in batches (see :mod:`djstripe.webhooks.drain`).
+``django.tasks`` is used on Django 6, the ``django-tasks`` backport on
+Django 5.2.
 
 Django Tasks has no retry policy of its own, so a failed attempt schedules
 the next one itself, with exponential backoff, on backends that can run a
@@ -19,6 +22,7 @@ run it periodically from the project's scheduler.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import logging
 from typing import TYPE_CHECKING
@@ -38,6 +42,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("djstripe.webhooks")
 
+#: Whether a drain is queueing another in this context (:func:`_ask_for_help`).
+_helping: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "djstripe_helping", default=False
+)
 #: Delay before the second attempt; doubled for each further one, capped.
 RETRY_BASE_DELAY = 30
 RETRY_MAX_DELAY = 3600
@@ -79,13 +87,16 @@ def process_webhook_trigger(trigger_id: int, attempt: int = 1) -> str:
 
 @task()
 def drain_webhook_triggers(limit: int | None = None) -> str:
-    """Process up to ``limit`` (``DJSTRIPE_WEBHOOK_BATCH_SIZE``) waiting
-    requests together, whichever request queued this task; see
-    :mod:`djstripe.webhooks.drain`. Each failure is recorded on its request
-    and retried by :data:`process_webhook_trigger`, as in one-by-one mode."""
-    from .webhooks.drain import drain
+    """Process every waiting request, in batches of ``limit``
+    (``DJSTRIPE_WEBHOOK_BATCH_SIZE``), whichever request queued this task;
+    see :func:`djstripe.webhooks.drain.drain_all`. Each failure is recorded
+    on its request and retried by :data:`process_webhook_trigger`, as in
+    one-by-one mode."""
+    from .webhooks.drain import drain_all
 
-    report = drain(limit)
+    # A backend that runs the task at once runs it inside _ask_for_help():
+    # helping there would only nest.
+    report = drain_all(limit, backlog=None if _helping.get() else _ask_for_help)
     for trigger_id in report.failed:
         schedule_retry(trigger_id, 1)
     return (
@@ -96,11 +107,36 @@ def drain_webhook_triggers(limit: int | None = None) -> str:
 
 def enqueue_trigger(trigger: WebhookEventTrigger) -> None:
     """Queue the processing of ``trigger`` (a stored, verified request): on
-    its own, or, with ``DJSTRIPE_WEBHOOK_BATCH_SIZE`` above 1, by a drain."""
+    its own, or, with ``DJSTRIPE_WEBHOOK_BATCH_SIZE`` above 1, by a drain,
+    queued only if none is waiting to start."""
     if djstripe_settings.WEBHOOK_BATCH_SIZE > 1:
-        drain_webhook_triggers.enqueue()
+        _enqueue_drain()
     else:
         process_webhook_trigger.enqueue(trigger.pk)
+
+
+def _ask_for_help() -> None:
+    """A drain found a backlog: queue another drain for an idle worker,
+    unless one is queued."""
+    token = _helping.set(True)
+    try:
+        _enqueue_drain()
+    except Exception:  # help is optional: this drain goes on alone
+        logger.warning("Could not queue a second webhook drain", exc_info=True)
+    finally:
+        _helping.reset(token)
+
+
+def _enqueue_drain() -> None:
+    from .webhooks.drain import forget_drain, want_drain
+
+    if not want_drain():
+        return  # a queued drain, not started yet, will find the request
+    try:
+        drain_webhook_triggers.enqueue()
+    except Exception:
+        forget_drain()  # so that the next request tries again
+        raise
 
 
 def retry_delay(attempt: int) -> datetime.timedelta:

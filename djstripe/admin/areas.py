@@ -85,7 +85,7 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Identity", ("verificationsession", "verificationreport")),
     ("Entitlements", ("feature", "productfeature", "activeentitlement")),
-    ("Webhooks and events", ("event", "webhookeventtrigger")),
+    ("Webhooks and events", ("event", "webhookeventtrigger", "queueddrain")),
     ("Sync state", ("synccheckpoint", "deletedstripeobject", "confirmation")),
     ("Settings", ("apikey", "webhookendpoint", "idempotencykey")),
 )

@@ -66,7 +66,7 @@ from .payment_methods import (
 )
 from .sigma import ScheduledQueryRun
 from .sync_state import Confirmation, DeletedStripeObject, SyncCheckpoint
-from .webhooks import WebhookEndpoint, WebhookEventTrigger
+from .webhooks import QueuedDrain, WebhookEndpoint, WebhookEventTrigger
 
 __all__ = [
     "Account",
@@ -111,6 +111,7 @@ __all__ = [
     "Product",
     "ProductFeature",
     "PromotionCode",
+    "QueuedDrain",
     "Refund",
     "Review",
     "ScheduledQueryRun",

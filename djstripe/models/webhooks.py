@@ -191,6 +191,17 @@ class WebhookEventTrigger(models.Model):
     class Meta:
         get_latest_by = "created"
         ordering = ["created", "id"]
+        indexes = [
+            # What a drain claims (djstripe.webhooks.drain), oldest first:
+            # only the few rows still waiting are indexed.
+            models.Index(
+                fields=["created", "id"],
+                condition=models.Q(valid=True, processed=False, attempts=0),
+                name="djstripe_trigger_waiting",
+            ),
+            # What pruning selects (djstripe.webhooks.retention).
+            models.Index(fields=["updated"], name="djstripe_trigger_updated"),
+        ]
 
     def __str__(self) -> str:
         state = (
@@ -278,3 +289,27 @@ class WebhookEventTrigger(models.Model):
         from ..webhooks.processing import process_trigger
 
         return process_trigger(self, force=force, api_key=api_key, save=save)
+
+
+class QueuedDrain(models.Model):
+    """A drain of stored webhook requests is queued and has not started
+    (a single row, named ``webhooks``).
+
+    In task mode with ``DJSTRIPE_WEBHOOK_BATCH_SIZE`` above 1, the view queues
+    a drain task only when it is the one that inserts this single row (see
+    :func:`djstripe.webhooks.drain.want_drain`), and the drain deletes it
+    before it claims anything: a burst of requests queues one task, and a
+    request stored after the deletion queues the next. ``queued`` tells how
+    long the task has waited for a worker.
+    """
+
+    name = models.CharField(
+        max_length=100, unique=True, help_text="What is drained: 'webhooks'."
+    )
+    queued = models.DateTimeField(help_text="When the drain task was queued.")
+
+    class Meta:
+        verbose_name = "queued webhook drain"
+
+    def __str__(self) -> str:
+        return f"{self.name} drain queued at {self.queued:%Y-%m-%d %H:%M:%S}"

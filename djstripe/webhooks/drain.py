@@ -19,6 +19,13 @@ recorded on its request (exception, traceback; ``djstripe_process_events
 handler runs twice. Unlike one-by-one processing, what the failed event's
 object became is kept: it was Stripe's state, and the gate orders it.
 
+In task mode the view does not queue a task per request: it queues a
+drain only when none is queued and not yet started (:func:`want_drain`, a
+one-row flag, :class:`~djstripe.models.QueuedDrain`), and the drain clears
+the flag before it claims anything, then drains until nothing is left
+(:func:`drain_all`). A burst of requests costs one task; a request stored
+after the flag was cleared queues the next one, so none is left waiting.
+
 Any number of workers may drain at once: on PostgreSQL (and any database
 with ``SELECT … FOR UPDATE SKIP LOCKED``) each claims rows the others have
 not locked; on SQLite writers serialize anyway. A request is claimed only
@@ -28,17 +35,21 @@ their own schedule, not picked up again by every drain.
 
 from __future__ import annotations
 
+import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.db import connections, router, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from .. import signals
 from ..exceptions import ProcessingError
 from ..settings import djstripe_settings
 from .processing import (
-    OUTCOME_FIELDS,
+    EVENT_FIELDS,
     InvalidEvent,
     Outcome,
     batchable,
@@ -54,6 +65,13 @@ from .processing import (
 
 logger = logging.getLogger("djstripe.webhooks")
 
+#: A drain queued longer ago than this is queued again by the next request:
+#: if its task was lost (a queue flushed, a worker killed before it ran it),
+#: requests wait at most this long; if not, one extra drain finds less to do.
+STALE_QUEUED_DRAIN = datetime.timedelta(seconds=60)
+#: The :class:`~djstripe.models.QueuedDrain` row of the webhook drain.
+DRAIN_NAME = "webhooks"
+
 
 @dataclass
 class DrainReport:
@@ -67,6 +85,76 @@ class DrainReport:
     batched: int = 0
     #: Ids of the requests whose processing failed (recorded on each).
     failed: list[int] = field(default_factory=list)
+
+    def add(self, other: DrainReport) -> None:
+        """Count ``other`` (a later batch) in this report."""
+        self.claimed += other.claimed
+        self.processed += other.processed
+        self.batched += other.batched
+        self.failed += other.failed
+
+
+def want_drain() -> bool:
+    """Note that stored requests wait for a drain; return whether the
+    caller must queue one (no drain is queued and not yet started).
+
+    One statement: insert the :class:`~djstripe.models.QueuedDrain` row,
+    unless it is there and not older than :data:`STALE_QUEUED_DRAIN`. The
+    caller's request is committed before, and a drain deletes the row before
+    it claims: if the row was there, its drain has not claimed yet and will
+    find the request.
+    """
+    from djstripe.models import QueuedDrain
+
+    using = router.db_for_write(QueuedDrain)
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    queued = QueuedDrain._meta.get_field("queued")
+    now = timezone.now()
+    table = qn(QueuedDrain._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({qn('name')}, {qn('queued')}) VALUES (%s, %s) "
+            f"ON CONFLICT ({qn('name')}) DO UPDATE SET {qn('queued')} = %s "
+            f"WHERE {table}.{qn('queued')} < %s",
+            [
+                DRAIN_NAME,
+                *(
+                    queued.get_db_prep_value(value, connection)
+                    for value in (now, now, now - STALE_QUEUED_DRAIN)
+                ),
+            ],
+        )
+        return bool(cursor.rowcount == 1)
+
+
+def forget_drain() -> None:
+    """Delete the :class:`~djstripe.models.QueuedDrain` row: a drain starts
+    (or could not be queued), so the next request queues another."""
+    from djstripe.models import QueuedDrain
+
+    using = router.db_for_write(QueuedDrain)
+    QueuedDrain.objects.using(using).filter(name=DRAIN_NAME).delete()
+
+
+def drain_all(
+    limit: int | None = None, *, backlog: Callable[[], object] | None = None
+) -> DrainReport:
+    """What a queued drain task does: clear the flag (:func:`forget_drain`),
+    then drain batches of ``limit`` until none is left to claim.
+
+    After a full batch, when more may be waiting, ``backlog`` is called: the
+    drain task queues another drain there (if none is queued), so that idle
+    workers help with a backlog instead of leaving it to one.
+    """
+    limit = limit or djstripe_settings.WEBHOOK_BATCH_SIZE
+    forget_drain()
+    total = DrainReport()
+    while (report := drain(limit)).claimed:
+        total.add(report)
+        if backlog is not None and report.claimed == limit:
+            backlog()
+    return total
 
 
 def drain(limit: int | None = None) -> DrainReport:
@@ -82,13 +170,16 @@ def drain(limit: int | None = None) -> DrainReport:
         triggers = _claim(limit, using)
         report.claimed = len(triggers)
         ready, alone = _sort(triggers)
+        announced: set[int] = set()
         if ready:
             together = _apply_together(ready, using, report)
             if together is None:
+                # One by one, without announcing again what the batch did.
                 together, alone = [], _reloaded(triggers, using)
+                announced = {trigger.pk for trigger, _ in ready}
         for trigger in alone:
             try:
-                process_trigger(trigger)
+                process_trigger(trigger, send_pre_process=trigger.pk not in announced)
             except ProcessingError:  # recorded on the trigger
                 report.failed.append(trigger.pk)
     report.processed = report.claimed - len(report.failed)
@@ -129,7 +220,7 @@ def _apply_together(
     """Mirror ``ready`` in one engine pass, then run each new event's
     handlers and record every request; return the ``(trigger, outcome)`` of
     those processed, or ``None`` if the mirror write failed (rolled back)."""
-    from djstripe.models import Event, WebhookEventTrigger
+    from djstripe.models import Event
 
     for trigger, data in ready:
         signals.webhook_pre_process.send(sender=Event, event_data=data, trigger=trigger)
@@ -145,20 +236,42 @@ def _apply_together(
         return None
     failures = _run_handlers(ready, outcomes, using)
     done = []
+    relabeled = []
     for (trigger, _), outcome in zip(ready, outcomes, strict=True):
         trigger.attempts += 1
         if outcome.event_id in failures:
             mark_failed(trigger, failures[outcome.event_id])
             record(trigger)
             report.failed.append(trigger.pk)
-        else:
-            mark_processed(trigger, outcome)
-            done.append((trigger, outcome))
-    WebhookEventTrigger.objects.using(using).bulk_update(
-        [trigger for trigger, _ in done], [*OUTCOME_FIELDS, "valid", "updated"]
-    )
+            continue
+        stored = (trigger.event_id, trigger.event_type)
+        mark_processed(trigger, outcome)
+        done.append((trigger, outcome))
+        if stored != (trigger.event_id, trigger.event_type):
+            relabeled.append(trigger)
+    _record_processed([trigger for trigger, _ in done], relabeled, using)
     report.batched = len(done)
     return done
+
+
+def _record_processed(triggers: list[Any], relabeled: list[Any], using: str) -> None:
+    """Record the requests of a batch as processed: one ``UPDATE`` for all
+    (their outcome is the same; ``bulk_update`` would build a ``CASE`` per
+    row and field, most of a drain's CPU), and the event's id and type on the
+    few stored without them (the view stores them)."""
+    from djstripe.models import WebhookEventTrigger
+
+    rows = WebhookEventTrigger.objects.using(using)
+    rows.filter(pk__in=[trigger.pk for trigger in triggers]).update(
+        processed=True,
+        valid=True,
+        exception="",
+        traceback="",
+        attempts=F("attempts") + 1,
+        updated=timezone.now(),
+    )
+    if relabeled:
+        rows.bulk_update(relabeled, EVENT_FIELDS)
 
 
 def _run_handlers(

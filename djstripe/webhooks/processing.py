@@ -217,11 +217,13 @@ def apply_event(
     *,
     trigger: WebhookEventTrigger | None = None,
     force: bool = False,
+    send_pre_process: bool = True,
 ) -> Outcome:
     """Mirror one event and run its handlers, in one transaction.
 
     ``force`` runs the handlers even if the event was processed before (the
-    mirror write is idempotent either way). A failure raises
+    mirror write is idempotent either way). ``send_pre_process=False`` is for
+    a caller that already sent ``webhook_pre_process`` for this event. A failure raises
     :class:`ProcessingError` (the original error as its ``__cause__``), after
     ``webhook_processing_error`` is sent; nothing the event wrote is kept.
     """
@@ -231,7 +233,10 @@ def apply_event(
     try:
         if data.get("object") == THIN_EVENT_OBJECT:
             data = expand_thin_event(data, api_key)
-        signals.webhook_pre_process.send(sender=Event, event_data=data, trigger=trigger)
+        if send_pre_process:
+            signals.webhook_pre_process.send(
+                sender=Event, event_data=data, trigger=trigger
+            )
         with transaction.atomic():
             outcome = _mirror_or_reject(data, api_key)
             event = None
@@ -432,6 +437,7 @@ def process_trigger(
     force: bool = False,
     api_key: str | None = None,
     save: bool = True,
+    send_pre_process: bool = True,
 ) -> Outcome:
     """Process the event stored in ``trigger``; record the outcome on it.
 
@@ -439,7 +445,8 @@ def process_trigger(
     row is left as it is: its content is not Stripe's), and
     :class:`ProcessingError` if processing failed; the failure is then logged
     and stored on the trigger (exception and traceback) before it is raised.
-    ``save=False`` sets the outcome on ``trigger`` without saving it.
+    ``save=False`` sets the outcome on ``trigger`` without saving it;
+    ``send_pre_process`` is passed to :func:`apply_event`.
     """
     if not trigger.valid:
         raise NotVerifiedError(
@@ -450,7 +457,13 @@ def process_trigger(
     try:
         data = parse_event(trigger.body)
         trigger.event_id, trigger.event_type = data["id"], data["type"]
-        outcome = apply_event(data, api_key, trigger=trigger, force=force)
+        outcome = apply_event(
+            data,
+            api_key,
+            trigger=trigger,
+            force=force,
+            send_pre_process=send_pre_process,
+        )
     except ProcessingError as error:
         mark_failed(trigger, error)
         if save:
