@@ -12,9 +12,18 @@ in a subprocess with its Stripe API base on a closed loopback port, and the
 wall-clock time is printed.
 
     DATABASE_URL=postgres://... python -m bench.switch [--customers 10000]
+        [--keep] [--profile FILE]
 
 Without a PostgreSQL ``DATABASE_URL`` a private cluster is started with
 ``scripts/postgres``. Timings are printed, never asserted.
+
+Building 10,000 customers takes minutes. With ``--keep`` the built database
+stays in the cluster (as ``bench_switch_dj_stripe_<customers>``) and later
+runs with ``--keep`` copy it (``CREATE DATABASE ... TEMPLATE``, an exact copy,
+foreign keys the load skipped included) instead of building, so that each
+trial times only the switch (it needs a ``DATABASE_URL`` cluster that
+outlives the run). ``--profile FILE`` runs ``migrate`` under
+:mod:`cProfile`, which slows it, and writes the stats there.
 """
 
 from __future__ import annotations
@@ -222,6 +231,31 @@ def build(database_url: str, customers: int) -> int:
     return rows
 
 
+def _copy_of_kept(admin, server: str, name: str, customers: int) -> tuple[int, str]:
+    """Create ``name`` as a copy of the kept dj-stripe database of
+    ``customers`` customers, building that first if the cluster lacks it."""
+    import psycopg
+
+    kept = f"bench_switch_dj_stripe_{customers}"
+    how = f"copied from {kept}"
+    if not admin.execute(
+        "SELECT 1 FROM pg_database WHERE datname = %s", [kept]
+    ).fetchone():
+        admin.execute(f'CREATE DATABASE "{kept}"')
+        try:
+            build(urlparse(server)._replace(path=f"/{kept}").geturl(), customers)
+        except BaseException:
+            admin.execute(f'DROP DATABASE "{kept}" WITH (FORCE)')
+            raise
+        how = f"built (kept as {kept})"
+    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{kept}"')
+    rows = 0
+    with psycopg.connect(urlparse(server)._replace(path=f"/{name}").geturl()) as conn:
+        for table in TABLES.values():
+            rows += conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    return rows, how
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -244,6 +278,14 @@ def _database() -> tuple[str, str | None]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the built dj-stripe database in the cluster, or reuse it",
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="write cProfile stats of migrate here"
+    )
     args = parser.parse_args(argv)
     if not LEGACY_PYTHON.exists():
         sys.exit(
@@ -254,11 +296,14 @@ def main(argv: list[str] | None = None) -> None:
 
     name = f"bench_switch_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(server, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
     url = urlparse(server)._replace(path=f"/{name}").geturl()
     try:
         began = time.perf_counter()
-        rows = build(url, args.customers)
+        if args.keep:
+            rows, how = _copy_of_kept(admin, server, name, args.customers)
+        else:
+            admin.execute(f'CREATE DATABASE "{name}"')
+            rows, how = build(url, args.customers), "built"
         built = time.perf_counter() - began
         env = {
             **os.environ,
@@ -268,8 +313,9 @@ def main(argv: list[str] | None = None) -> None:
             "PYTHONPATH": str(ROOT),
         }
         began, cpu = time.perf_counter(), _children_cpu()
+        profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
         done = subprocess.run(
-            [sys.executable, "-m", "django", "migrate"],
+            [sys.executable, *profile, "-m", "django", "migrate"],
             cwd=ROOT,
             env=env,
             check=True,
@@ -280,13 +326,14 @@ def main(argv: list[str] | None = None) -> None:
         report = done.stdout[done.stdout.index("Switched from dj-stripe") :]
         print(report)
         print(
-            f"built a dj-stripe 2.11 database: {args.customers:,} customers,"
+            f"dj-stripe 2.11 database {how}: {args.customers:,} customers,"
             f" {rows:,} rows, in {built:.1f} s"
         )
         print(
             f"manage.py migrate (all migrations and the conversion): {took:.1f} s"
             f" wall clock, {cpu:.1f} s CPU in the migrate process"
         )
+        print(f"load average: {' '.join(f'{n:.2f}' for n in os.getloadavg())}")
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()

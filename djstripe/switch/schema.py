@@ -79,6 +79,14 @@ def _external_foreign_keys(
         return list(cursor.fetchall())
 
 
+def default_value(field: Any, connection: BaseDatabaseWrapper) -> Any:
+    """The database value of a column dj-stripe had no value for: NULL if
+    allowed, else the field's default."""
+    return field.get_db_prep_save(
+        None if field.null else field.get_default(), connection
+    )
+
+
 def _create_report_table(schema_editor: Any) -> None:
     schema_editor.execute(
         f"CREATE TABLE {REPORT_TABLE} ("
@@ -169,8 +177,7 @@ def _placeholders(schema_editor: Any, model: Any) -> None:
             sources.append(qn(field.column))
         else:
             sources.append("%s")
-            default = None if field.null else field.get_default()
-            params.append(field.get_db_prep_save(default, connection))
+            params.append(default_value(field, connection))
     schema_editor.execute(
         f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(targets)})"
         f" SELECT {', '.join(sources)} FROM {qn(legacy)}",
