@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
             cwd=ROOT,
             env=env,
             check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,  # the report; errors show as they come
             text=True,
         )
         took, cpu = time.perf_counter() - began, _children_cpu() - cpu

@@ -19,7 +19,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import groupby, islice
+from itertools import groupby
 from typing import Any, TextIO, cast
 
 from django.apps import apps
@@ -82,6 +82,10 @@ UNCONVERTED_TABLES = {
 
 #: Our field → the SQL of its value in a legacy row ``l``, and its parameters.
 _Values = dict[models.Field[Any, Any], tuple[str, list[Any]]]
+
+#: A mirrored legacy table: its name, columns, report, and the Stripe ids of
+#: its rows by the model they became.
+_Written = tuple[str, list[str], "TableReport", dict[type[Any], list[str]]]
 
 #: Columns a mirror write derives from ``stripe_data`` or keeps for itself.
 _ENGINE_COLUMNS = {"livemode", "stripe_data", engine.STAMP, "polymorphic_ctype_id"}
@@ -176,7 +180,7 @@ def convert(using: str = "default") -> Report | None:
         for legacy in [t for t in tables if not context.is_copied(t)]:
             context.convert_table(legacy)
         context.reserve_row_ids()
-        context.mirror_queued()
+        context.mirror_rows()
         context.copy_local_columns()
         for legacy in [t for t in tables if context.is_copied(t)]:
             context.convert_table(legacy)
@@ -224,20 +228,23 @@ class _Context:
         }
         #: The legacy tables (they do not change while converting).
         self.legacy = set(legacy_tables(connection))
-        #: Tables whose objects went through the engine, for the second pass.
-        self.written: list[
-            tuple[str, list[str], TableReport, dict[type[Any], list[str]]]
-        ] = []
-        #: ``(second of djstripe_updated, stripe_data)`` of every legacy object.
-        self.queued: list[tuple[datetime.datetime, str]] = []
+        #: Tables whose objects go through the engine, for the second pass.
+        self.written: list[_Written] = []
         #: Objects Stripe deleted whose rows djstripe keeps (soft delete).
         self.purged: list[tuple[type[Any], dict[str, Any], datetime.datetime]] = []
 
     # -- reading legacy rows --------------------------------------------------
 
-    def _select(self, legacy: str, columns: list[str]) -> Iterator[tuple[Any, ...]]:
-        """Rows of ``legacy`` (in Stripe id order, where there is one),
-        fetched a page at a time. ``stripe_data`` is read as text."""
+    def _select(
+        self,
+        legacy: str,
+        columns: list[str],
+        where: str = "",
+        params: list[Any] | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Rows of ``legacy`` (in Stripe id order, where there is one) that
+        match ``where``, fetched a page at a time. ``stripe_data`` is read as
+        text."""
         qn = self.qn
         cols = ", ".join(
             f"CAST({qn(c)} AS text)" if c == "stripe_data" else qn(c) for c in columns
@@ -247,7 +254,8 @@ class _Context:
             (f" ORDER BY {qn(c)}" for c in ("id", "djstripe_id") if c in have), ""
         )
         with self.connection.cursor() as cursor:
-            cursor.execute(f"SELECT {cols} FROM {qn(legacy)}{order}")
+            where = f" WHERE {where}" if where else ""
+            cursor.execute(f"SELECT {cols} FROM {qn(legacy)}{where}{order}", params)
             while page := cursor.fetchmany(_PAGE):
                 yield from page
 
@@ -273,7 +281,9 @@ class _Context:
         legacy_event = LEGACY_PREFIX + "event"
         if legacy_event not in self.legacy:
             return
-        rows = self._select(legacy_event, ["type", "data", "created"])
+        rows = self._select(
+            legacy_event, ["type", "data", "created"], "type LIKE %s", ["%.deleted"]
+        )
         for event_type, data, created in list(rows):
             if not (event_type or "").endswith(".deleted"):
                 continue
@@ -329,38 +339,69 @@ class _Context:
     # -- mirrored objects ---------------------------------------------------
 
     def _mirror(self, legacy: str, columns: list[str], entry: TableReport) -> None:
-        """Queue every row's ``stripe_data`` for :meth:`mirror_queued`."""
-        ids_by_model: dict[type[Any], list[str]] = {}
-        for raw, updated in self._select(legacy, ["stripe_data", "djstripe_updated"]):
-            data = json.loads(raw or "{}")
-            model: Any  # a model whenever there is no reason
-            model, reason = _target(data)
-            if reason:
-                entry.not_converted[reason] += 1
-                continue
-            ids_by_model.setdefault(model, []).append(data["id"])
-            stamp = _window(_as_datetime(updated))
-            if data.get("deleted") is True and model.stripe_soft_delete_field:
-                # A purged customer: dj-stripe kept the row with Stripe's
-                # deletion stub as its data; so does djstripe.
-                self.purged.append((model, data, stamp))
-                raw = json.dumps({k: v for k, v in data.items() if k != "deleted"})
-            self.queued.append((stamp, raw))
-        self.written.append((legacy, columns, entry, ids_by_model))
+        """Register the table for :meth:`mirror_rows`."""
+        self.written.append((legacy, columns, entry, {}))
 
-    def mirror_queued(self) -> None:
-        """Push the queued objects of every table through the engine, oldest
-        first, one call per minute of ``djstripe_updated``: within a call an
-        object's own row wins over the copies other objects embed (an
-        invoice's lines), and across calls the later observation wins."""
-        self.queued.sort(key=lambda item: item[0])
-        for second, group in groupby(self.queued, key=lambda item: item[0]):
-            while batch := [json.loads(raw) for _, raw in islice(group, 500)]:
-                engine.upsert(batch, observed_at=second, refetch="never")
-        self.queued = []
+    def mirror_rows(self) -> None:
+        """Push the rows of every registered table through the engine, oldest
+        first, one call per minute of ``djstripe_updated`` (in pages of 500,
+        in table and Stripe id order): within a call an object's own row wins
+        over the copies other objects embed (an invoice's lines), and across
+        calls the later observation wins."""
+        by_age = self._rows_by_age()
+        for stamp, rows in groupby(
+            by_age, key=lambda row: _window(_as_datetime(row[2]))
+        ):
+            objects = [
+                data
+                for table, raw, _, _ in sorted(rows, key=lambda row: (row[0], row[3]))
+                if (data := self._object(self.written[table], raw, stamp)) is not None
+            ]
+            for start in range(0, len(objects), 500):
+                batch = objects[start : start + 500]
+                engine.upsert(batch, observed_at=stamp, refetch="never")
         for model, data, stamp in self.purged:
             engine.delete(model, data["id"], observed_at=stamp)
             model._base_manager.filter(id=data["id"]).update(stripe_data=data)
+
+    def _rows_by_age(self) -> Iterator[tuple[int, str, Any, str]]:
+        """``(table, stripe_data, djstripe_updated, key)`` of every registered
+        table's rows, by ``djstripe_updated``, streamed with one query
+        (``table`` indexes :attr:`written`; ``key`` is the Stripe id)."""
+        qn = self.qn
+        selects = [
+            f"SELECT {index} AS t, CAST(stripe_data AS text) AS d,"
+            f" djstripe_updated AS u,"
+            f" CAST({'id' if 'id' in columns else 'djstripe_id'} AS varchar(255)) AS k"
+            f" FROM {qn(legacy)}"
+            for index, (legacy, columns, _, _) in enumerate(self.written)
+        ]
+        if not selects:
+            return
+        with self.connection.chunked_cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(selects) + " ORDER BY u")
+            while page := cursor.fetchmany(_PAGE):
+                yield from page
+
+    def _object(
+        self, written: _Written, raw: str | None, stamp: datetime.datetime
+    ) -> dict[str, Any] | None:
+        """The Stripe object a legacy row holds, or None (and why, in the
+        report) if there is none to mirror."""
+        _, _, entry, ids_by_model = written
+        data = json.loads(raw or "{}")
+        model: Any  # a model whenever there is no reason
+        model, reason = _target(data)
+        if reason:
+            entry.not_converted[reason] += 1
+            return None
+        ids_by_model.setdefault(model, []).append(data["id"])
+        if data.get("deleted") is True and model.stripe_soft_delete_field:
+            # A purged customer: dj-stripe kept the row with Stripe's
+            # deletion stub as its data; so does djstripe.
+            self.purged.append((model, data, stamp))
+            data = {k: v for k, v in data.items() if k != "deleted"}
+        return cast(dict[str, Any], data)
 
     def reserve_row_ids(self) -> None:
         """Make the ids the engine hands out start above dj-stripe's

@@ -11,6 +11,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 LEGACY_PREFIX = "djstripe_legacy_"
 #: What the switch recorded: pending work, and the report once converted.
 REPORT_TABLE = "djstripe_switch_report"
+#: Legacy columns the conversion reads rows in order of, and joins on.
+_INDEXED = {"id", "djstripe_updated"}
 #: A column every djstripe mirror table has and dj-stripe's never had.
 _DJSTRIPE_MARK = ("djstripe_customer", "djstripe_observed_at")
 
@@ -116,7 +118,9 @@ def move_aside(apps: Any, schema_editor: Any) -> None:
     migration state has them. On any other database, do nothing.
 
     A copy (``CREATE TABLE ... AS SELECT``) rather than a rename: a renamed
-    table would keep its index names, which djstripe's tables reuse.
+    table would keep its index names, which djstripe's tables reuse. The
+    copies are indexed on what the conversion looks rows up and reads them
+    in order by.
     """
     connection = schema_editor.connection
     if not is_dj_stripe_schema(connection):
@@ -128,6 +132,10 @@ def move_aside(apps: Any, schema_editor: Any) -> None:
     for table in tables:
         legacy = LEGACY_PREFIX + table.removeprefix("djstripe_")
         schema_editor.execute(f"CREATE TABLE {qn(legacy)} AS SELECT * FROM {qn(table)}")
+        for column in _INDEXED & set(column_names(connection, legacy)):
+            schema_editor.execute(
+                f"CREATE INDEX {qn(f'{legacy}_{column}')} ON {qn(legacy)} ({qn(column)})"
+            )
     for table in tables:
         schema_editor.execute(f"DROP TABLE {qn(table)}{cascade}")
     _create_report_table(schema_editor)
