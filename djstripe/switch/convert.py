@@ -348,9 +348,9 @@ class _Context:
         in table and Stripe id order): within a call an object's own row wins
         over the copies other objects embed (an invoice's lines), and across
         calls the later observation wins."""
-        by_age = self._rows_by_age()
+        rows_by_age = self._rows_by_age()
         for stamp, rows in groupby(
-            by_age, key=lambda row: _window(_as_datetime(row[2]))
+            rows_by_age, key=lambda r: _window(_as_datetime(r[2]))
         ):
             objects = [
                 data
@@ -475,13 +475,10 @@ class _Context:
             if ours.name == "djstripe_owner_account":
                 owner = self.stripe_id_sql("account", source)
                 values[ours] = (f"NULLIF({owner}, '')", [])
-            elif ours.null:
+            elif (default := default_value(ours, self.connection)) is None:
                 values[ours] = (source, [])
             else:
-                values[ours] = (
-                    f"COALESCE({source}, %s)",
-                    [default_value(ours, self.connection)],
-                )
+                values[ours] = (f"COALESCE({source}, %s)", [default])
         return values
 
     def _copy_local_columns(
@@ -580,10 +577,11 @@ class _Context:
         qn, table = self.qn, self.qn(model._meta.db_table)
         sets, params = [], []
         for ours, (sql, args) in values.items():
+            column = qn(cast(str, ours.column))
             if emptied and ours in emptied:
-                sets.append(f"{qn(ours.column)} = NULL")
+                sets.append(f"{column} = NULL")
             else:
-                sets.append(f"{qn(ours.column)} = {sql}")
+                sets.append(f"{column} = {sql}")
                 params.extend(args)
         where = f"l.id = {table}.id"
         if ids is not None:
