@@ -8,8 +8,10 @@ method, a subscription and its item, an invoice and its line, a payment
 intent, a charge and two events, cloned from objects the fake Stripe made.
 Every row gets its own ``djstripe_updated`` second, the worst case for the
 conversion (it stamps rows by that second). Then djstripe's ``migrate`` runs
-in a subprocess with its Stripe API base on a closed loopback port, and the
-wall-clock time is printed.
+in a subprocess with its Stripe API base on a closed loopback port. Printed:
+its wall-clock time, the CPU time of the migrate process and, for a server on
+this machine, of PostgreSQL (the two take turns, so their sum is what the
+switch costs on an idle machine), and the load average.
 
     DATABASE_URL=postgres://... python -m bench.switch [--customers 10000]
         [--keep] [--profile FILE]
@@ -256,6 +258,31 @@ def _copy_of_kept(admin, server: str, name: str, customers: int) -> tuple[int, s
     return rows, how
 
 
+def _server_cpu(admin) -> float | None:
+    """CPU seconds of the PostgreSQL server's finished processes so far (its
+    postmaster's reaped children: the migrate's connection, once closed),
+    when the server runs on this machine; else None."""
+    pid = admin.execute("SELECT pg_backend_pid()").fetchone()[0]
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        postmaster = re.search(r"^PPid:\s+(\d+)", status, re.M)
+        fields = Path(f"/proc/{postmaster[1]}/stat").read_text().rsplit(")", 1)[1]
+    except (OSError, TypeError):
+        return None
+    cutime, cstime = fields.split()[13:15]
+    return (int(cutime) + int(cstime)) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_disconnected(admin, name: str) -> None:
+    """Until the database has no session left (the migrate's has ended)."""
+    for _ in range(100):
+        if not admin.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = %s", [name]
+        ).fetchone():
+            return
+        time.sleep(0.05)
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -312,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
             "DJANGO_SETTINGS_MODULE": "tests.switch.settings",
             "PYTHONPATH": str(ROOT),
         }
-        began, cpu = time.perf_counter(), _children_cpu()
+        began, cpu, server = time.perf_counter(), _children_cpu(), _server_cpu(admin)
         profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
         done = subprocess.run(
             [sys.executable, *profile, "-m", "django", "migrate"],
@@ -323,6 +350,9 @@ def main(argv: list[str] | None = None) -> None:
             text=True,
         )
         took, cpu = time.perf_counter() - began, _children_cpu() - cpu
+        _wait_disconnected(admin, name)
+        if server is not None:
+            server = _server_cpu(admin) - server
         report = done.stdout[done.stdout.index("Switched from dj-stripe") :]
         print(report)
         print(
@@ -332,6 +362,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"manage.py migrate (all migrations and the conversion): {took:.1f} s"
             f" wall clock, {cpu:.1f} s CPU in the migrate process"
+            + (f", {server:.1f} s CPU in PostgreSQL" if server is not None else "")
         )
         print(f"load average: {' '.join(f'{n:.2f}' for n in os.getloadavg())}")
     finally:
