@@ -8,13 +8,24 @@ method, a subscription and its item, an invoice and its line, a payment
 intent, a charge and two events, cloned from objects the fake Stripe made.
 Every row gets its own ``djstripe_updated`` second, the worst case for the
 conversion (it stamps rows by that second). Then djstripe's ``migrate`` runs
-in a subprocess with its Stripe API base on a closed loopback port, and the
-wall-clock time is printed.
+in a subprocess with its Stripe API base on a closed loopback port. Printed:
+its wall-clock time, the CPU time of the migrate process and, for a server on
+this machine, of PostgreSQL (the two take turns, so their sum is what the
+switch costs on an idle machine), and the load average.
 
     DATABASE_URL=postgres://... python -m bench.switch [--customers 10000]
+        [--keep] [--profile FILE]
 
 Without a PostgreSQL ``DATABASE_URL`` a private cluster is started with
 ``scripts/postgres``. Timings are printed, never asserted.
+
+Building 10,000 customers takes minutes. With ``--keep`` the built database
+stays in the cluster (as ``bench_switch_dj_stripe_<customers>``) and later
+runs with ``--keep`` copy it (``CREATE DATABASE ... TEMPLATE``, an exact copy,
+foreign keys the load skipped included) instead of building, so that each
+trial times only the switch (it needs a ``DATABASE_URL`` cluster that
+outlives the run). ``--profile FILE`` runs ``migrate`` under
+:mod:`cProfile`, which slows it, and writes the stats there.
 """
 
 from __future__ import annotations
@@ -222,6 +233,56 @@ def build(database_url: str, customers: int) -> int:
     return rows
 
 
+def _copy_of_kept(admin, server: str, name: str, customers: int) -> tuple[int, str]:
+    """Create ``name`` as a copy of the kept dj-stripe database of
+    ``customers`` customers, building that first if the cluster lacks it."""
+    import psycopg
+
+    kept = f"bench_switch_dj_stripe_{customers}"
+    how = f"copied from {kept}"
+    if not admin.execute(
+        "SELECT 1 FROM pg_database WHERE datname = %s", [kept]
+    ).fetchone():
+        admin.execute(f'CREATE DATABASE "{kept}"')
+        try:
+            build(urlparse(server)._replace(path=f"/{kept}").geturl(), customers)
+        except BaseException:
+            admin.execute(f'DROP DATABASE "{kept}" WITH (FORCE)')
+            raise
+        how = f"built (kept as {kept})"
+    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{kept}"')
+    rows = 0
+    with psycopg.connect(urlparse(server)._replace(path=f"/{name}").geturl()) as conn:
+        for table in TABLES.values():
+            rows += conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    return rows, how
+
+
+def _server_cpu(admin) -> float | None:
+    """CPU seconds of the PostgreSQL server's finished processes so far (its
+    postmaster's reaped children: the migrate's connection, once closed),
+    when the server runs on this machine; else None."""
+    pid = admin.execute("SELECT pg_backend_pid()").fetchone()[0]
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        postmaster = re.search(r"^PPid:\s+(\d+)", status, re.M)
+        fields = Path(f"/proc/{postmaster[1]}/stat").read_text().rsplit(")", 1)[1]
+    except (OSError, TypeError):
+        return None
+    cutime, cstime = fields.split()[13:15]
+    return (int(cutime) + int(cstime)) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_disconnected(admin, name: str) -> None:
+    """Until the database has no session left (the migrate's has ended)."""
+    for _ in range(100):
+        if not admin.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = %s", [name]
+        ).fetchone():
+            return
+        time.sleep(0.05)
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -244,6 +305,14 @@ def _database() -> tuple[str, str | None]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the built dj-stripe database in the cluster, or reuse it",
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="write cProfile stats of migrate here"
+    )
     args = parser.parse_args(argv)
     if not LEGACY_PYTHON.exists():
         sys.exit(
@@ -254,11 +323,14 @@ def main(argv: list[str] | None = None) -> None:
 
     name = f"bench_switch_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(server, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
     url = urlparse(server)._replace(path=f"/{name}").geturl()
     try:
         began = time.perf_counter()
-        rows = build(url, args.customers)
+        if args.keep:
+            rows, how = _copy_of_kept(admin, server, name, args.customers)
+        else:
+            admin.execute(f'CREATE DATABASE "{name}"')
+            rows, how = build(url, args.customers), "built"
         built = time.perf_counter() - began
         env = {
             **os.environ,
@@ -267,26 +339,32 @@ def main(argv: list[str] | None = None) -> None:
             "DJANGO_SETTINGS_MODULE": "tests.switch.settings",
             "PYTHONPATH": str(ROOT),
         }
-        began, cpu = time.perf_counter(), _children_cpu()
+        began, cpu, server = time.perf_counter(), _children_cpu(), _server_cpu(admin)
+        profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
         done = subprocess.run(
-            [sys.executable, "-m", "django", "migrate"],
+            [sys.executable, *profile, "-m", "django", "migrate"],
             cwd=ROOT,
             env=env,
             check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,  # the report; errors show as they come
             text=True,
         )
         took, cpu = time.perf_counter() - began, _children_cpu() - cpu
+        _wait_disconnected(admin, name)
+        if server is not None:
+            server = _server_cpu(admin) - server
         report = done.stdout[done.stdout.index("Switched from dj-stripe") :]
         print(report)
         print(
-            f"built a dj-stripe 2.11 database: {args.customers:,} customers,"
+            f"dj-stripe 2.11 database {how}: {args.customers:,} customers,"
             f" {rows:,} rows, in {built:.1f} s"
         )
         print(
             f"manage.py migrate (all migrations and the conversion): {took:.1f} s"
             f" wall clock, {cpu:.1f} s CPU in the migrate process"
+            + (f", {server:.1f} s CPU in PostgreSQL" if server is not None else "")
         )
+        print(f"load average: {' '.join(f'{n:.2f}' for n in os.getloadavg())}")
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()

@@ -19,7 +19,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import groupby, islice
+from itertools import groupby
 from typing import Any, TextIO, cast
 
 from django.apps import apps
@@ -35,6 +35,7 @@ from .schema import (
     LEGACY_PREFIX,
     REPORT_TABLE,
     column_names,
+    default_value,
     legacy_tables,
     record,
     table_names,
@@ -78,6 +79,13 @@ UNCONVERTED_TABLES = {
     "djstripe_djstripesubscriptionitemtaxrate": "a relation djstripe reads "
     "from the subscription item's stripe_data",
 }
+
+#: Our field → the SQL of its value in a legacy row ``l``, and its parameters.
+_Values = dict[models.Field[Any, Any], tuple[str, list[Any]]]
+
+#: A mirrored legacy table: its name, columns, report, and the Stripe ids of
+#: its rows by the model they became.
+_Written = tuple[str, list[str], "TableReport", dict[type[Any], list[str]]]
 
 #: Columns a mirror write derives from ``stripe_data`` or keeps for itself.
 _ENGINE_COLUMNS = {"livemode", "stripe_data", engine.STAMP, "polymorphic_ctype_id"}
@@ -171,7 +179,8 @@ def convert(using: str = "default") -> Report | None:
         # rows whose ids the mirrored ones restore.
         for legacy in [t for t in tables if not context.is_copied(t)]:
             context.convert_table(legacy)
-        context.mirror_queued()
+        context.reserve_row_ids()
+        context.mirror_rows()
         context.copy_local_columns()
         for legacy in [t for t in tables if context.is_copied(t)]:
             context.convert_table(legacy)
@@ -217,21 +226,25 @@ class _Context:
         self.models = {
             m._meta.db_table: m for m in apps.get_app_config("djstripe").get_models()
         }
-        self.account_ids = self._account_ids()
-        #: Tables whose objects went through the engine, for the second pass.
-        self.written: list[
-            tuple[str, list[str], TableReport, dict[type[Any], list[str]]]
-        ] = []
-        #: ``(second of djstripe_updated, stripe_data)`` of every legacy object.
-        self.queued: list[tuple[datetime.datetime, str]] = []
+        #: The legacy tables (they do not change while converting).
+        self.legacy = set(legacy_tables(connection))
+        #: Tables whose objects go through the engine, for the second pass.
+        self.written: list[_Written] = []
         #: Objects Stripe deleted whose rows djstripe keeps (soft delete).
         self.purged: list[tuple[type[Any], dict[str, Any], datetime.datetime]] = []
 
     # -- reading legacy rows --------------------------------------------------
 
-    def _select(self, legacy: str, columns: list[str]) -> Iterator[tuple[Any, ...]]:
-        """Rows of ``legacy`` (in Stripe id order, where there is one),
-        fetched a page at a time. ``stripe_data`` is read as text."""
+    def _select(
+        self,
+        legacy: str,
+        columns: list[str],
+        where: str = "",
+        params: list[Any] | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Rows of ``legacy`` (in Stripe id order, where there is one) that
+        match ``where``, fetched a page at a time. ``stripe_data`` is read as
+        text."""
         qn = self.qn
         cols = ", ".join(
             f"CAST({qn(c)} AS text)" if c == "stripe_data" else qn(c) for c in columns
@@ -241,22 +254,18 @@ class _Context:
             (f" ORDER BY {qn(c)}" for c in ("id", "djstripe_id") if c in have), ""
         )
         with self.connection.cursor() as cursor:
-            cursor.execute(f"SELECT {cols} FROM {qn(legacy)}{order}")
+            where = f" WHERE {where}" if where else ""
+            cursor.execute(f"SELECT {cols} FROM {qn(legacy)}{where}{order}", params)
             while page := cursor.fetchmany(_PAGE):
                 yield from page
 
-    def _account_ids(self) -> dict[str, str]:
-        """Legacy account ``djstripe_id`` → Stripe id: dj-stripe sites that set
-        ``DJSTRIPE_FOREIGN_KEY_TO_FIELD = "djstripe_id"`` store those."""
-        legacy = LEGACY_PREFIX + "account"
-        if legacy not in table_names(self.connection):
-            return {}
-        return {str(pk): sid for pk, sid in self._select(legacy, ["djstripe_id", "id"])}
-
-    def _owner(self, value: Any) -> str | None:
-        if value in (None, ""):
-            return None
-        return self.account_ids.get(str(value), str(value))
+    def stripe_id_sql(self, target: str, column: str) -> str:
+        """SQL for the Stripe id of the ``target`` (``"account"``) that the
+        legacy relation ``column`` (SQL) names."""
+        legacy = LEGACY_PREFIX + target
+        if legacy not in self.legacy:
+            return column
+        return _legacy_id_sql(self.qn(legacy), column)
 
     # -- one table ------------------------------------------------------------
 
@@ -270,9 +279,11 @@ class _Context:
         """Tombstone what stored ``*.deleted`` events deleted and dj-stripe
         removed, so that the copies those events carry do not bring it back."""
         legacy_event = LEGACY_PREFIX + "event"
-        if legacy_event not in table_names(self.connection):
+        if legacy_event not in self.legacy:
             return
-        rows = self._select(legacy_event, ["type", "data", "created"])
+        rows = self._select(
+            legacy_event, ["type", "data", "created"], "type LIKE %s", ["%.deleted"]
+        )
         for event_type, data, created in list(rows):
             if not (event_type or "").endswith(".deleted"):
                 continue
@@ -286,7 +297,7 @@ class _Context:
                 engine.delete(model, obj["id"], observed_at=_as_datetime(created))
 
     def _legacy_has(self, legacy: str, stripe_id: str) -> bool:
-        if legacy not in table_names(self.connection):
+        if legacy not in self.legacy:
             return False
         with self.connection.cursor() as cursor:
             cursor.execute(
@@ -328,38 +339,86 @@ class _Context:
     # -- mirrored objects ---------------------------------------------------
 
     def _mirror(self, legacy: str, columns: list[str], entry: TableReport) -> None:
-        """Queue every row's ``stripe_data`` for :meth:`mirror_queued`."""
-        ids_by_model: dict[type[Any], list[str]] = {}
-        for raw, updated in self._select(legacy, ["stripe_data", "djstripe_updated"]):
-            data = json.loads(raw or "{}")
-            model: Any  # a model whenever there is no reason
-            model, reason = _target(data)
-            if reason:
-                entry.not_converted[reason] += 1
-                continue
-            ids_by_model.setdefault(model, []).append(data["id"])
-            stamp = _window(_as_datetime(updated))
-            if data.get("deleted") is True and model.stripe_soft_delete_field:
-                # A purged customer: dj-stripe kept the row with Stripe's
-                # deletion stub as its data; so does djstripe.
-                self.purged.append((model, data, stamp))
-                raw = json.dumps({k: v for k, v in data.items() if k != "deleted"})
-            self.queued.append((stamp, raw))
-        self.written.append((legacy, columns, entry, ids_by_model))
+        """Register the table for :meth:`mirror_rows`."""
+        self.written.append((legacy, columns, entry, {}))
 
-    def mirror_queued(self) -> None:
-        """Push the queued objects of every table through the engine, oldest
-        first, one call per minute of ``djstripe_updated``: within a call an
-        object's own row wins over the copies other objects embed (an
-        invoice's lines), and across calls the later observation wins."""
-        self.queued.sort(key=lambda item: item[0])
-        for second, group in groupby(self.queued, key=lambda item: item[0]):
-            while batch := [json.loads(raw) for _, raw in islice(group, 500)]:
-                engine.upsert(batch, observed_at=second, refetch="never")
-        self.queued = []
+    def mirror_rows(self) -> None:
+        """Push the rows of every registered table through the engine, oldest
+        first, one call per minute of ``djstripe_updated`` (in pages of 500,
+        in table and Stripe id order): within a call an object's own row wins
+        over the copies other objects embed (an invoice's lines), and across
+        calls the later observation wins."""
+        rows_by_age = self._rows_by_age()
+        for stamp, rows in groupby(
+            rows_by_age, key=lambda r: _window(_as_datetime(r[2]))
+        ):
+            objects = [
+                data
+                for table, raw, _, _ in sorted(rows, key=lambda row: (row[0], row[3]))
+                if (data := self._object(self.written[table], raw, stamp)) is not None
+            ]
+            for start in range(0, len(objects), 500):
+                batch = objects[start : start + 500]
+                engine.upsert(batch, observed_at=stamp, refetch="never")
         for model, data, stamp in self.purged:
             engine.delete(model, data["id"], observed_at=stamp)
             model._base_manager.filter(id=data["id"]).update(stripe_data=data)
+
+    def _rows_by_age(self) -> Iterator[tuple[int, str, Any, str]]:
+        """``(table, stripe_data, djstripe_updated, key)`` of every registered
+        table's rows, by ``djstripe_updated``, streamed with one query
+        (``table`` indexes :attr:`written`; ``key`` is the Stripe id)."""
+        qn = self.qn
+        selects = [
+            f"SELECT {index} AS t, CAST(stripe_data AS text) AS d,"
+            f" djstripe_updated AS u,"
+            f" CAST({'id' if 'id' in columns else 'djstripe_id'} AS varchar(255)) AS k"
+            f" FROM {qn(legacy)}"
+            for index, (legacy, columns, _, _) in enumerate(self.written)
+        ]
+        if not selects:
+            return
+        with self.connection.chunked_cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(selects) + " ORDER BY u")
+            while page := cursor.fetchmany(_PAGE):
+                yield from page
+
+    def _object(
+        self, written: _Written, raw: str | None, stamp: datetime.datetime
+    ) -> dict[str, Any] | None:
+        """The Stripe object a legacy row holds, or None (and why, in the
+        report) if there is none to mirror."""
+        _, _, entry, ids_by_model = written
+        data = json.loads(raw or "{}")
+        model: Any  # a model whenever there is no reason
+        model, reason = _target(data)
+        if reason:
+            entry.not_converted[reason] += 1
+            return None
+        ids_by_model.setdefault(model, []).append(data["id"])
+        if data.get("deleted") is True and model.stripe_soft_delete_field:
+            # A purged customer: dj-stripe kept the row with Stripe's
+            # deletion stub as its data; so does djstripe.
+            self.purged.append((model, data, stamp))
+            data = {k: v for k, v in data.items() if k != "deleted"}
+        return cast(dict[str, Any], data)
+
+    def reserve_row_ids(self) -> None:
+        """Make the ids the engine hands out start above dj-stripe's
+        ``djstripe_id`` in every table that may get dj-stripe's ids back:
+        then one ``UPDATE`` restores them with the local columns, and none of
+        the ids it writes can collide with one the engine gave."""
+        for legacy, columns, entry, _ in self.written:
+            model = self.models.get(entry.table)
+            if model is None or not _has_own_ids(model) or "djstripe_id" not in columns:
+                continue
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT COALESCE(MAX(djstripe_id), 0) FROM {self.qn(legacy)}"
+                )
+                top = cursor.fetchone()[0]
+            if top:
+                _reserve_ids(self.connection, model, top)
 
     def copy_local_columns(self) -> None:
         """Once every table's objects went through the engine (a table's
@@ -404,134 +463,159 @@ class _Context:
                 local[column] = ours
         return local
 
+    def _local_values(
+        self, model: type[Any], table: str, columns: list[str]
+    ) -> _Values:
+        """Our field → the SQL of its value in the legacy row ``l``: dj-stripe's
+        value, our default where dj-stripe had NULL and we may not, and the
+        owner account by its Stripe id."""
+        values: _Values = {}
+        for column, ours in self._local_fields(model, table, columns).items():
+            source = f"l.{self.qn(column)}"
+            if ours.name == "djstripe_owner_account":
+                owner = self.stripe_id_sql("account", source)
+                values[ours] = (f"NULLIF({owner}, '')", [])
+            elif (default := default_value(ours, self.connection)) is None:
+                values[ours] = (source, [])
+            else:
+                values[ours] = (f"COALESCE({source}, %s)", [default])
+        return values
+
     def _copy_local_columns(
         self, legacy: str, columns: list[str], model: type[Any], entry: TableReport
     ) -> None:
-        table = entry.table
-        local = self._local_fields(model, table, columns)
-        if local:
-            self._update_from_legacy(legacy, model, local, entry)
-        if model._meta.db_table == table and self._owns_its_ids(model):
-            self._restore_row_ids(legacy, model)
+        """Copy the local columns, and dj-stripe's row ids where the table
+        keeps them, with one ``UPDATE ... FROM`` the legacy table."""
+        values = self._local_values(model, entry.table, columns)
+        restore_ids = model._meta.db_table == entry.table and self._owns_its_ids(model)
+        if restore_ids:
+            # Never an id the engine gave: reserve_row_ids started those above.
+            values[model._meta.pk] = ("l.djstripe_id", [])
+        if values:
+            self._update_from_legacy(legacy, model, values, entry)
+        if restore_ids:
+            self._reset_sequence(model)
 
     def _update_from_legacy(
-        self,
-        legacy: str,
-        model: type[Any],
-        local: dict[str, models.Field[Any, Any]],
-        entry: TableReport,
+        self, legacy: str, model: type[Any], values: _Values, entry: TableReport
     ) -> None:
-        names = list(local)
-        rows = self._select(legacy, ["id", *names])
-        while chunk := list(islice(rows, 500)):
-            pks = dict(
-                model._base_manager.filter(id__in=[r[0] for r in chunk]).values_list(
-                    "id", "pk"
-                )
-            )
-            objs = []
-            for stripe_id, *values in chunk:
-                if stripe_id not in pks:
-                    continue
-                obj = model(pk=pks[stripe_id])
-                for column, value in zip(names, values, strict=True):
-                    self._set_local(obj, local[column], value)
-                objs.append(obj)
-            self._save_local(model, objs, [f.name for f in local.values()], entry)
-
-    def _save_local(
-        self, model: type[Any], objs: list[Any], fields: list[str], entry: TableReport
-    ) -> None:
-        """Write the local columns; a row that would break a unique
-        constraint dj-stripe did not have (two live customers of one
-        subscriber) keeps the rest, and the report says what it lost."""
-        alias = self.connection.alias
-        try:
-            with transaction.atomic(using=alias):
-                model._base_manager.bulk_update(objs, fields)
+        """Write ``values`` to every row in one statement. If a unique
+        constraint dj-stripe did not have refuses that (two live customers of
+        one subscriber), write 500 rows at a time, then the refused ones one
+        by one, the latest first, each keeping what the constraint allows;
+        the report says what was lost."""
+        if self._try_update(legacy, model, values):
             return
-        except IntegrityError:
-            pass
         constraints = [
             c for c in model._meta.constraints if isinstance(c, models.UniqueConstraint)
         ]
-        guarded = {name for c in constraints for name in c.fields}
-        for obj in sorted(objs, key=lambda o: o.pk, reverse=True):
-            try:
-                with transaction.atomic(using=alias):
-                    model._base_manager.bulk_update([obj], fields)
-            except IntegrityError:
-                lost = self._save_without_one(model, obj, fields, guarded)
-                names = ", ".join(c.name for c in constraints)
-                entry.partial[f"{lost} left empty: djstripe's constraint {names}"] += 1
+        guarded = {
+            model._meta.get_field(name) for c in constraints for name in c.fields
+        }
+        names = ", ".join(c.name for c in constraints)
+        rows = self._matched_rows(legacy, model)
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            if self._try_update(legacy, model, values, [i for i, _ in chunk]):
+                continue
+            for stripe_id, _ in sorted(chunk, key=lambda row: row[1], reverse=True):
+                if not self._try_update(legacy, model, values, [stripe_id]):
+                    lost = self._update_without_one(
+                        legacy, model, values, stripe_id, guarded
+                    )
+                    entry.partial[
+                        f"{lost} left empty: djstripe's constraint {names}"
+                    ] += 1
 
-    def _save_without_one(
-        self, model: type[Any], obj: Any, fields: list[str], guarded: set[str]
+    def _update_without_one(
+        self,
+        legacy: str,
+        model: type[Any],
+        values: _Values,
+        stripe_id: str,
+        guarded: set[models.Field[Any, Any]],
     ) -> str:
-        """Save ``obj`` with one constrained, nullable field emptied if that is
-        enough (the owner account last: what dj-stripe had twice is a
+        """Write one row with one constrained, nullable field emptied if that
+        is enough (the owner account last: what dj-stripe had twice is a
         subscriber link); failing that, with all of them emptied."""
         candidates = sorted(
-            (f for f in reversed(fields) if f in guarded and _nullable(model, f)),
-            key=lambda f: f == "djstripe_owner_account",
+            (f for f in reversed(list(values)) if f in guarded and f.null),
+            key=lambda f: f.name == "djstripe_owner_account",
         )
-        for name in candidates:
-            kept = getattr(obj, model._meta.get_field(name).attname)
-            setattr(obj, model._meta.get_field(name).attname, None)
-            try:
-                with transaction.atomic(using=self.connection.alias):
-                    model._base_manager.bulk_update([obj], fields)
-                return name
-            except IntegrityError:
-                setattr(obj, model._meta.get_field(name).attname, kept)
-        for name in candidates:
-            setattr(obj, model._meta.get_field(name).attname, None)
-        model._base_manager.bulk_update([obj], fields)
-        return ", ".join(candidates)
+        for emptied in candidates:
+            if self._try_update(legacy, model, values, [stripe_id], {emptied}):
+                return emptied.name
+        self._update(legacy, model, values, [stripe_id], set(candidates))
+        return ", ".join(f.name for f in candidates)
 
-    def _set_local(self, obj: Any, ours: models.Field[Any, Any], value: Any) -> None:
-        if ours.name == "djstripe_owner_account":
-            value = self._owner(value)
-        elif value is None and not ours.null:
-            value = ours.get_default()
-        elif isinstance(ours, models.DateTimeField) and isinstance(value, str):
-            value = _as_datetime(value)
-        else:
-            value = ours.to_python(value)
-        setattr(obj, ours.attname, value)
+    def _try_update(
+        self,
+        legacy: str,
+        model: type[Any],
+        values: _Values,
+        ids: list[str] | None = None,
+        emptied: set[models.Field[Any, Any]] | None = None,
+    ) -> bool:
+        """:meth:`_update` in a savepoint; whether no constraint refused it."""
+        try:
+            with transaction.atomic(using=self.connection.alias):
+                self._update(legacy, model, values, ids, emptied)
+        except IntegrityError:
+            return False
+        return True
+
+    def _update(
+        self,
+        legacy: str,
+        model: type[Any],
+        values: _Values,
+        ids: list[str] | None = None,
+        emptied: set[models.Field[Any, Any]] | None = None,
+    ) -> None:
+        """``UPDATE ours SET ... FROM legacy l`` for the rows with ``ids``
+        (all of them by default), with the ``emptied`` fields NULL."""
+        qn, table = self.qn, self.qn(model._meta.db_table)
+        sets, params = [], []
+        for ours, (sql, args) in values.items():
+            column = qn(cast(str, ours.column))
+            if emptied and ours in emptied:
+                sets.append(f"{column} = NULL")
+            else:
+                sets.append(f"{column} = {sql}")
+                params.extend(args)
+        where = f"l.id = {table}.id"
+        if ids is not None:
+            where += f" AND l.id IN ({', '.join(['%s'] * len(ids))})"
+            params.extend(ids)
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(sets)} FROM {qn(legacy)} l"
+                f" WHERE {where}",
+                params,
+            )
+
+    def _matched_rows(self, legacy: str, model: type[Any]) -> list[tuple[str, int]]:
+        """``(Stripe id, our pk)`` of the rows a legacy row matches, in
+        dj-stripe's order (by Stripe id)."""
+        qn, table = self.qn, self.qn(model._meta.db_table)
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.id, t.{qn(model._meta.pk.column)} FROM {table} t"
+                f" JOIN {qn(legacy)} l ON l.id = t.id ORDER BY l.id"
+            )
+            return list(cursor.fetchall())
 
     @staticmethod
     def _owns_its_ids(model: type[Any]) -> bool:
         """Whether ``djstripe_id`` is this table's own key that nothing
         djstripe wrote refers to yet, so dj-stripe's values can be restored
         (the site's own foreign keys point at them)."""
-        if model._meta.parents or model._meta.pk.column != "djstripe_id":
-            return False
-        return not any(
+        return _has_own_ids(model) and not any(
             not isinstance(rel.field, StripeForeignKey)
             and rel.related_model._meta.app_label == "djstripe"
             and rel.related_model._base_manager.exists()
             for rel in model._meta.related_objects
         )
-
-    def _restore_row_ids(self, legacy: str, model: type[Any]) -> None:
-        """Give converted rows dj-stripe's ``djstripe_id``; rows dj-stripe did
-        not have get ids above all of those."""
-        qn, table = self.qn, self.qn(model._meta.db_table)
-        with self.connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET djstripe_id = -djstripe_id")
-            cursor.execute(
-                f"UPDATE {table} SET djstripe_id = l.djstripe_id FROM {qn(legacy)} l"
-                f" WHERE l.id = {table}.id"
-            )
-            cursor.execute(f"SELECT COALESCE(MAX(djstripe_id), 0) FROM {qn(legacy)}")
-            top = cursor.fetchone()[0]
-            cursor.execute(
-                f"UPDATE {table} SET djstripe_id = %s - djstripe_id"
-                " WHERE djstripe_id < 0",
-                [top],
-            )
-        self._reset_sequence(model)
 
     def _reset_sequence(self, model: type[Any]) -> None:
         with self.connection.cursor() as cursor:
@@ -554,9 +638,8 @@ class _Context:
             elif f.column in columns:
                 sources.append(f"l.{qn(f.column)}")
             else:
-                default = None if f.null else f.get_default()
                 sources.append("%s")
-                params.append(f.get_db_prep_save(default, conn))
+                params.append(default_value(f, conn))
         with conn.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(targets)})"
@@ -593,8 +676,30 @@ class _Context:
                 )
 
 
-def _nullable(model: type[Any], name: str) -> bool:
-    return bool(model._meta.get_field(name).null)
+def _has_own_ids(model: type[Any]) -> bool:
+    """Whether the model's key is its own ``djstripe_id`` (not a parent's)."""
+    return not model._meta.parents and model._meta.pk.column == "djstripe_id"
+
+
+def _reserve_ids(connection: BaseDatabaseWrapper, model: type[Any], top: int) -> None:
+    """Make ``model``'s next generated key greater than ``top``."""
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, %s), %s)",
+                [connection.ops.quote_name(table), column, top],
+            )
+            return
+        # SQLite: AUTOINCREMENT keys continue from sqlite_sequence.
+        cursor.execute(
+            "UPDATE sqlite_sequence SET seq = MAX(seq, %s) WHERE name = %s",
+            [top, table],
+        )
+        if not cursor.rowcount:
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, top]
+            )
 
 
 def _target(data: Any) -> tuple[type[Any] | None, str]:
@@ -613,16 +718,15 @@ def _target(data: Any) -> tuple[type[Any] | None, str]:
 
 def _derived(model: type[Any], columns: list[str], context: _Context) -> dict[str, str]:
     """SQL for the columns of a copied table that need more than a copy."""
-    qn, tables = context.qn, table_names(context.connection)
+    qn = context.qn
     derived: dict[str, str] = {}
     # Relations by Stripe id, and the trigger's by row id (our endpoint's).
     relations = {"djstripe_owner_account_id": "account", "event_id": "event"}
     for column, target in relations.items():
-        legacy = LEGACY_PREFIX + target
-        if column in columns and legacy in tables:
-            derived[column] = _legacy_id_sql(qn(legacy), f"l.{qn(column)}")
+        if column in columns:
+            derived[column] = context.stripe_id_sql(target, f"l.{qn(column)}")
     endpoint = LEGACY_PREFIX + "webhookendpoint"
-    if "webhook_endpoint_id" in columns and endpoint in tables:
+    if "webhook_endpoint_id" in columns and endpoint in context.legacy:
         stripe_id = _legacy_id_sql(qn(endpoint), "l.webhook_endpoint_id")
         derived["webhook_endpoint_id"] = (
             "(SELECT w.djstripe_id FROM djstripe_webhookendpoint w"

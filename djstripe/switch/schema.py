@@ -11,6 +11,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 LEGACY_PREFIX = "djstripe_legacy_"
 #: What the switch recorded: pending work, and the report once converted.
 REPORT_TABLE = "djstripe_switch_report"
+#: Legacy columns the conversion reads rows in order of, and joins on.
+_INDEXED = {"id", "djstripe_updated"}
 #: A column every djstripe mirror table has and dj-stripe's never had.
 _DJSTRIPE_MARK = ("djstripe_customer", "djstripe_observed_at")
 
@@ -79,6 +81,14 @@ def _external_foreign_keys(
         return list(cursor.fetchall())
 
 
+def default_value(field: Any, connection: BaseDatabaseWrapper) -> Any:
+    """The database value of a column dj-stripe had no value for: NULL if
+    allowed, else the field's default."""
+    return field.get_db_prep_save(
+        None if field.null else field.get_default(), connection
+    )
+
+
 def _create_report_table(schema_editor: Any) -> None:
     schema_editor.execute(
         f"CREATE TABLE {REPORT_TABLE} ("
@@ -108,7 +118,9 @@ def move_aside(apps: Any, schema_editor: Any) -> None:
     migration state has them. On any other database, do nothing.
 
     A copy (``CREATE TABLE ... AS SELECT``) rather than a rename: a renamed
-    table would keep its index names, which djstripe's tables reuse.
+    table would keep its index names, which djstripe's tables reuse. The
+    copies are indexed on what the conversion looks rows up and reads them
+    in order by.
     """
     connection = schema_editor.connection
     if not is_dj_stripe_schema(connection):
@@ -120,6 +132,10 @@ def move_aside(apps: Any, schema_editor: Any) -> None:
     for table in tables:
         legacy = LEGACY_PREFIX + table.removeprefix("djstripe_")
         schema_editor.execute(f"CREATE TABLE {qn(legacy)} AS SELECT * FROM {qn(table)}")
+        for column in _INDEXED & set(column_names(connection, legacy)):
+            schema_editor.execute(
+                f"CREATE INDEX {qn(f'{legacy}_{column}')} ON {qn(legacy)} ({qn(column)})"
+            )
     for table in tables:
         schema_editor.execute(f"DROP TABLE {qn(table)}{cascade}")
     _create_report_table(schema_editor)
@@ -169,8 +185,7 @@ def _placeholders(schema_editor: Any, model: Any) -> None:
             sources.append(qn(field.column))
         else:
             sources.append("%s")
-            default = None if field.null else field.get_default()
-            params.append(field.get_db_prep_save(default, connection))
+            params.append(default_value(field, connection))
     schema_editor.execute(
         f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(targets)})"
         f" SELECT {', '.join(sources)} FROM {qn(legacy)}",
