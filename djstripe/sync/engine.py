@@ -148,18 +148,25 @@ def _collect_nested(
     anywhere inside ``value``; the embedding object is the nearest enclosing
     Stripe object (lists are looked through). Past values (an event's
     ``previous_attributes``) are skipped: mirroring them would roll back."""
-    if not isinstance(value, (dict, list)):
-        return
-    if _is_stripe_object(value):
-        parent = value
     if isinstance(value, dict):
-        items = [v for k, v in value.items() if k not in _PAST_STATE_KEYS]
-    else:
+        if _is_stripe_object(value):
+            parent = value
+        items: Iterable[Any] = (
+            v for k, v in value.items() if k not in _PAST_STATE_KEYS
+        )
+    elif isinstance(value, list):
         items = value
+    else:
+        return
+    # Only containers are walked: most values are scalars, and a call per
+    # scalar was a sixth of the engine's time on a large batch.
     for item in items:
-        if _is_mirrored_object(item):
-            found.append((item, parent))
-        _collect_nested(item, found, parent)
+        if isinstance(item, dict):
+            if _is_mirrored_object(item):
+                found.append((item, parent))
+            _collect_nested(item, found, parent)
+        elif isinstance(item, list):
+            _collect_nested(item, found, parent)
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
