@@ -121,22 +121,9 @@ class _Observation:
 # -- Walking objects ------------------------------------------------------------
 
 
-def _is_mirrored_object(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and isinstance(value.get("id"), str)
-        and bool(value["id"])
-        and registry.model_for(value.get("object")) is not None
-    )
-
-
 #: Keys that hold an object's past values (an event's
 #: ``data.previous_attributes``), whose nested objects are not current state.
 _PAST_STATE_KEYS = frozenset({"previous_attributes"})
-
-
-def _is_stripe_object(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("object") not in (None, "list")
 
 
 def _collect_nested(
@@ -149,20 +136,29 @@ def _collect_nested(
     Stripe object (lists are looked through). Past values (an event's
     ``previous_attributes``) are skipped: mirroring them would roll back."""
     if isinstance(value, dict):
-        if _is_stripe_object(value):
+        kind = value.get("object")
+        if kind is not None and kind != "list":
             parent = value
-        items: Iterable[Any] = (
-            v for k, v in value.items() if k not in _PAST_STATE_KEYS
-        )
+        if _PAST_STATE_KEYS.isdisjoint(value):
+            items: Iterable[Any] = value.values()
+        else:
+            items = [v for k, v in value.items() if k not in _PAST_STATE_KEYS]
     elif isinstance(value, list):
         items = value
     else:
         return
-    # Only containers are walked: most values are scalars, and a call per
-    # scalar was a sixth of the engine's time on a large batch.
+    # Only containers are walked, and the checks are inlined: this walk
+    # visits every dict and list of every object, and was a fifth of the
+    # engine's time on a large batch.
+    model_for = registry.model_for
     for item in items:
         if isinstance(item, dict):
-            if _is_mirrored_object(item):
+            stripe_id = item.get("id")
+            if (
+                stripe_id
+                and isinstance(stripe_id, str)
+                and model_for(item.get("object")) is not None
+            ):
                 found.append((item, parent))
             _collect_nested(item, found, parent)
         elif isinstance(item, list):
