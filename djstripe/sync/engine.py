@@ -546,9 +546,9 @@ def _execute_insert(
     return the ids of the rows inserted or updated."""
     qn = connections[router.db_for_write(model)].ops.quote_name
 
-    def statement(head: str, marks: str, n: int) -> str:
+    def statement(head: str, rows_sql: str) -> str:
         return (
-            f"{head} VALUES {', '.join([f'({marks})'] * n)} "
+            f"{head} {rows_sql} "
             f"ON CONFLICT ({qn('id')}) {on_conflict} RETURNING {qn('id')}"
         )
 
@@ -558,41 +558,43 @@ def _execute_insert(
 def _insert_chunks(
     model: type[StripeModel],
     rows: list[dict[str, Any]],
-    statement: Callable[[str, str, int], str],
-    marks: str | None = None,
+    statement: Callable[[str, str], str],
     extra_params: Sequence[Any] = (),
     *,
     table_model: Any = None,
 ) -> list[tuple[Any, ...]]:
     """Run an ``INSERT`` per chunk of rows and return what it ``RETURNING``s.
 
-    ``statement(head, marks, n)`` builds the SQL for ``n`` rows from the
-    ``INSERT INTO table (columns)`` head and one row's placeholders
-    (``extra_params`` follow each chunk's values). The table is
-    ``table_model``'s, by default the one that holds the Stripe ``id`` (a
-    multi-table model's parent). Rows go in id order: concurrent batches that
-    share ids then wait for each other instead of deadlocking.
+    ``statement(head, rows_sql)`` builds the SQL from the ``INSERT INTO table
+    (columns)`` head and the chunk's rows as SQL (``gate.Dialect.rows``;
+    ``extra_params`` follow the chunk's). The table is ``table_model``'s, by
+    default the one that holds the Stripe ``id`` (a multi-table model's
+    parent). Rows go in id order: concurrent batches that share ids then wait
+    for each other instead of deadlocking.
     """
     connection = connections[router.db_for_write(model)]
     qn = connection.ops.quote_name
+    sql = gate.dialect(connection.vendor)
     table_model = table_model or _id_table(model)
     fields = _table_fields(table_model)
     head = (
         f"INSERT INTO {qn(table_model._meta.db_table)} AS {_STORED} "
         f"({', '.join(qn(f.column) for f in fields)})"
     )
-    marks = marks or ", ".join(["%s"] * len(fields))
+    types = [f.cast_db_type(connection) for f in fields]
     returned: list[tuple[Any, ...]] = []
     rows = sorted(rows, key=lambda row: row["id"])
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK_SIZE):
             chunk = rows[start : start + CHUNK_SIZE]
-            params = [
-                f.get_db_prep_save(row[f.attname], connection)
+            values = [
+                [f.get_db_prep_save(row[f.attname], connection) for f in fields]
                 for row in chunk
-                for f in fields
             ]
-            cursor.execute(statement(head, marks, len(chunk)), [*params, *extra_params])
+            cursor.execute(
+                statement(head, sql.rows(types, len(chunk))),
+                [*sql.rows_params(values), *extra_params],
+            )
             if cursor.description:
                 returned.extend(cursor.fetchall())
     return returned
@@ -629,11 +631,8 @@ def _write_children(
     update = ", ".join(f"{qn(f.column)} = excluded.{qn(f.column)}" for f in own)
     action = f"DO UPDATE SET {update}" if update else "DO NOTHING"
 
-    def statement(head: str, marks: str, n: int) -> str:
-        return (
-            f"{head} VALUES {', '.join([f'({marks})'] * n)} "
-            f"ON CONFLICT ({qn(cast(str, link.column))}) {action}"
-        )
+    def statement(head: str, rows_sql: str) -> str:
+        return f"{head} {rows_sql} ON CONFLICT ({qn(cast(str, link.column))}) {action}"
 
     _insert_chunks(model, rows, statement, table_model=model)
 
@@ -929,9 +928,9 @@ def _execute_gated_insert(
     else:
         where, extra_params = parts.accepts[tie_wins], []
 
-    def statement(head: str, marks: str, n: int) -> str:
+    def statement(head: str, rows_sql: str) -> str:
         return (
-            f"{head} SELECT * FROM (VALUES {', '.join([f'({marks})'] * n)}) "
+            f"{head} SELECT * FROM ({rows_sql}) "
             f"AS {parts.alias} WHERE {parts.admits} {parts.on_conflict} "
             f"WHERE {where} RETURNING {parts.returning}"
         )
@@ -942,7 +941,7 @@ def _execute_gated_insert(
     parent_pks: dict[str, Any] = {}
     now = {row["id"]: row["djstripe_updated"] for row in rows}
     for stripe_id, created, updated, pk in _insert_chunks(
-        model, rows, statement, parts.marks, extra_params
+        model, rows, statement, extra_params
     ):
         if parts.created_from_db(created) == now[stripe_id]:
             verdicts[stripe_id] = gate.Verdict.CREATED
@@ -966,7 +965,6 @@ class _GatedWrite:
 
     dialect: gate.Dialect
     columns: gate.Columns
-    marks: str
     alias: str
     admits: str
     #: ``WHERE`` of the update, without ``previous_attributes``, by ``tie_wins``.
@@ -998,7 +996,6 @@ def _gated_write(model: type[StripeModel], connection: Any) -> _GatedWrite:
     return _GatedWrite(
         dialect=sql,
         columns=columns,
-        marks=", ".join(sql.value_mark(f.cast_db_type(connection)) for f in fields),
         alias=sql.values_alias(len(fields)),
         admits=gate.render_sql(gate.ADMITS, sql, columns)[0],
         accepts={
